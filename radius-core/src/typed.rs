@@ -1,0 +1,515 @@
+//! What a generated attribute is: the [`Attribute`] trait and the
+//! declarative macros ([`attribute!`](crate::attribute) and
+//! [`values!`](crate::values)) that the dictionary compiler emits.
+//!
+//! Every trait impl for generated code lives here, in hand-written
+//! `macro_rules!`, so the generated files stay small and readable and the
+//! typed API changes in one place.
+
+use std::borrow::Cow;
+
+use crate::attr::{self, AttrKey};
+use crate::crypto::{self, Secret};
+use crate::packet::{EncodeError, Packet, PacketWriter};
+use crate::value::{AttrValue, ValueError};
+
+/// How an attribute's value is obfuscated on the wire (dictionary `encrypt=N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Encrypt {
+    /// In the clear.
+    #[default]
+    None,
+    /// `encrypt=1`: User-Password (RFC 2865 §5.2).
+    UserPassword,
+    /// `encrypt=2`: salted, as Tunnel-Password (RFC 2868 §3.5).
+    TunnelPassword,
+    /// `encrypt=3`: Ascend-Send-Secret style.
+    AscendSecret,
+}
+
+/// What obfuscated attributes are keyed on: the shared secret and the
+/// Request Authenticator of the request (for replies, of the request they
+/// answer).
+#[derive(Clone, Copy, Debug)]
+pub struct CryptoCtx<'a> {
+    /// Shared secret.
+    pub secret: &'a Secret,
+    /// Request Authenticator.
+    pub authenticator: &'a [u8; 16],
+}
+
+/// Static facts about a generated attribute type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttrInfo {
+    /// Dictionary name, e.g. `"User-Name"`.
+    pub name: &'static str,
+    /// Where it lives on the wire.
+    pub key: AttrKey,
+    /// Dictionary data type name.
+    pub data_type: &'static str,
+    /// RFC 2868 tag.
+    pub has_tag: bool,
+    /// Obfuscation.
+    pub encrypt: Encrypt,
+    /// Split across several attributes when long (EAP-Message).
+    pub concat: bool,
+}
+
+/// A typed RADIUS attribute, generated from a dictionary definition.
+///
+/// Reading or writing a value of the wrong Rust type does not compile:
+/// `UserName::new(5u32)` is a type error.
+pub trait Attribute: Sized {
+    /// Rust type of the value.
+    type Value: AttrValue;
+    /// Static facts from the dictionary.
+    const INFO: AttrInfo;
+    /// Build from a value and tag (0 = none).
+    fn from_parts(value: Self::Value, tag: u8) -> Self;
+    /// The value.
+    fn value(&self) -> &Self::Value;
+    /// The tag (0 = none or untagged attribute).
+    fn tag(&self) -> u8 {
+        0
+    }
+
+    /// Decode from the located value octets (tag and obfuscation handled).
+    fn decode(raw: &[u8], ctx: &CryptoCtx<'_>) -> Result<Self, ValueError> {
+        let (tag, v) = decode_value_parts::<Self::Value>(&Self::INFO, raw, ctx)?;
+        Ok(Self::from_parts(v, tag))
+    }
+
+    /// Append the complete encoded attribute (header(s) included) to `out`.
+    fn encode(&self, out: &mut Vec<u8>, ctx: &CryptoCtx<'_>) -> Result<(), EncodeError> {
+        let mut v = Vec::with_capacity(32);
+        encode_value_parts(&Self::INFO, self.value(), self.tag(), ctx, &mut v)?;
+        place(&Self::INFO, &v, out)
+    }
+}
+
+/// Decode tag and obfuscation around a value, per the attribute's flags.
+pub fn decode_value_parts<V: AttrValue>(
+    info: &AttrInfo,
+    raw: &[u8],
+    ctx: &CryptoCtx<'_>,
+) -> Result<(u8, V), ValueError> {
+    let (tag, body): (u8, Cow<'_, [u8]>) = if !info.has_tag {
+        (0, Cow::Borrowed(raw))
+    } else if info.encrypt == Encrypt::TunnelPassword {
+        // Always a tag octet before the salt (RFC 2868 §3.5).
+        match raw.split_first() {
+            Some((t, rest)) => (*t, Cow::Borrowed(rest)),
+            None => return Err(ValueError::BadCipherLength(0)),
+        }
+    } else if matches!(info.data_type, "integer") {
+        // Tagged integer: the tag replaces the high octet (RFC 2868 §3.1).
+        if raw.len() != 4 {
+            return Err(ValueError::Length { ty: "integer", want: "4", got: raw.len() });
+        }
+        (raw[0], Cow::Owned(vec![0, raw[1], raw[2], raw[3]]))
+    } else {
+        match raw.first() {
+            Some(&t) if t < 0x20 => (t, Cow::Borrowed(&raw[1..])),
+            _ => (0, Cow::Borrowed(raw)),
+        }
+    };
+    let mut buf = Vec::new();
+    let plain: &[u8] = match info.encrypt {
+        Encrypt::None => &body,
+        Encrypt::UserPassword => {
+            crypto::decrypt_user_password(&body, ctx.secret, ctx.authenticator, &mut buf)?;
+            &buf
+        }
+        Encrypt::TunnelPassword => {
+            crypto::decrypt_tunnel_password(&body, ctx.secret, ctx.authenticator, &mut buf)?;
+            &buf
+        }
+        Encrypt::AscendSecret => {
+            crypto::decrypt_ascend_secret(&body, ctx.secret, ctx.authenticator, &mut buf)?;
+            &buf
+        }
+    };
+    Ok((tag, V::decode_value(plain)?))
+}
+
+/// Encode a value with its tag and obfuscation into `out` (value octets only).
+pub fn encode_value_parts<V: AttrValue>(
+    info: &AttrInfo,
+    value: &V,
+    tag: u8,
+    ctx: &CryptoCtx<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
+    if info.has_tag && tag > 0x1f {
+        return Err(ValueError::BadTag(tag));
+    }
+    let start = out.len();
+    if info.has_tag && (tag != 0 || info.encrypt == Encrypt::TunnelPassword) && info.data_type != "integer" {
+        out.push(tag);
+    }
+    let vstart = out.len();
+    match info.encrypt {
+        Encrypt::None => value.encode_value(out)?,
+        enc => {
+            let mut plain = Vec::new();
+            value.encode_value(&mut plain)?;
+            match enc {
+                Encrypt::UserPassword => {
+                    crypto::encrypt_user_password(&plain, ctx.secret, ctx.authenticator, out)?
+                }
+                Encrypt::TunnelPassword => {
+                    crypto::encrypt_tunnel_password(&plain, ctx.secret, ctx.authenticator, None, out)?
+                }
+                Encrypt::AscendSecret => {
+                    crypto::encrypt_ascend_secret(&plain, ctx.secret, ctx.authenticator, out)
+                }
+                Encrypt::None => unreachable!("handled above"),
+            }
+        }
+    }
+    if info.has_tag && info.data_type == "integer" && out.len() == vstart + 4 {
+        out[vstart] = tag;
+    }
+    let _ = start;
+    Ok(())
+}
+
+/// Wrap value octets in the attribute header(s) its key calls for.
+pub fn place(info: &AttrInfo, value: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let too_long = |len| EncodeError::Value(ValueError::TooLong(len));
+    match info.key {
+        AttrKey::Std(t) => {
+            if info.concat {
+                attr::encode_concat(out, t, value);
+            } else {
+                if value.len() > crate::packet::MAX_ATTR_VALUE_LEN {
+                    return Err(EncodeError::ValueTooLong { typ: t, len: value.len() });
+                }
+                out.push(t);
+                out.push(2 + value.len() as u8);
+                out.extend_from_slice(value);
+            }
+        }
+        AttrKey::Vendor { vendor, format, typ } => {
+            attr::encode_vsa(out, vendor, format, typ, value).map_err(|_| too_long(value.len()))?
+        }
+        AttrKey::Extended { base, typ } => {
+            if attr::is_long_extended(base) {
+                attr::encode_long_extended(out, base, typ, value);
+            } else {
+                attr::encode_extended(out, base, typ, value).map_err(|_| too_long(value.len()))?;
+            }
+        }
+        AttrKey::ExtendedVendor { base, vendor, typ } => {
+            let v = attr::evs_value(vendor, typ, value);
+            if attr::is_long_extended(base) {
+                attr::encode_long_extended(out, base, 26, &v);
+            } else {
+                attr::encode_extended(out, base, 26, &v).map_err(|_| too_long(value.len()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Typed reads from a packet.
+pub trait PacketExt<'a> {
+    /// The first value of attribute `A` (joined, for concat attributes).
+    /// `None` when absent; `Some(Err)` when present but malformed.
+    fn get<A: Attribute>(&self, ctx: &CryptoCtx<'_>) -> Option<Result<A, ValueError>>;
+    /// Every value of attribute `A`, in order.
+    fn get_all<A: Attribute>(&self, ctx: &CryptoCtx<'_>) -> Vec<Result<A, ValueError>>;
+}
+
+impl<'a> PacketExt<'a> for Packet<'a> {
+    fn get<A: Attribute>(&self, ctx: &CryptoCtx<'_>) -> Option<Result<A, ValueError>> {
+        get_from::<A>(self.attribute_bytes(), ctx)
+    }
+    fn get_all<A: Attribute>(&self, ctx: &CryptoCtx<'_>) -> Vec<Result<A, ValueError>> {
+        get_all_from::<A>(self.attribute_bytes(), ctx)
+    }
+}
+
+/// [`PacketExt::get`] over a raw attribute area.
+pub fn get_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Option<Result<A, ValueError>> {
+    if let (true, AttrKey::Std(t)) = (A::INFO.concat, A::INFO.key) {
+        return attr::concat(attrs, t).map(|v| A::decode(&v, ctx));
+    }
+    A::INFO.key.find_all(attrs).next().map(|v| A::decode(&v, ctx))
+}
+
+/// [`PacketExt::get_all`] over a raw attribute area.
+pub fn get_all_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Vec<Result<A, ValueError>> {
+    if let (true, AttrKey::Std(_)) = (A::INFO.concat, A::INFO.key) {
+        return get_from::<A>(attrs, ctx).into_iter().collect();
+    }
+    A::INFO.key.find_all(attrs).map(|v| A::decode(&v, ctx)).collect()
+}
+
+impl PacketWriter<'_> {
+    /// Append a typed attribute, obfuscated with `secret` and this packet's
+    /// (or, for replies, the request's) authenticator.
+    pub fn add<A: Attribute>(&mut self, attr: &A, secret: &Secret) -> Result<(), EncodeError> {
+        let auth = self.crypto_authenticator();
+        let ctx = CryptoCtx { secret, authenticator: &auth };
+        let mut tmp = Vec::with_capacity(64);
+        attr.encode(&mut tmp, &ctx)?;
+        self.raw(&tmp)
+    }
+}
+
+/// Define a generated attribute type. Emitted by the dictionary compiler,
+/// one invocation per attribute:
+///
+/// ```
+/// radius_core::attribute! {
+///     /// User-Name (RFC 2865 §5.1).
+///     UserName = "User-Name", Std(1), String
+/// }
+/// radius_core::tagged_attribute! {
+///     /// Tunnel-Password.
+///     TunnelPassword = "Tunnel-Password", Std(69), String, encrypt = TunnelPassword
+/// }
+/// let n = UserName::new("bob");
+/// assert_eq!(&*n, "bob");
+/// ```
+///
+/// The key is `Std(n)`, `Vendor(vendor, type_width, length_width, continuation, n)`,
+/// `Extended(base, n)` or `ExtendedVendor(base, vendor, n)`. Flags:
+/// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`. Tagged
+/// attributes use [`tagged_attribute!`](crate::tagged_attribute) instead.
+#[macro_export]
+macro_rules! attribute {
+    // Untagged: a newtype over the value.
+    ($(#[$m:meta])* $name:ident = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(pub $ty);
+
+        impl $crate::typed::Attribute for $name {
+            type Value = $ty;
+            const INFO: $crate::typed::AttrInfo = $crate::typed::AttrInfo {
+                name: $text,
+                key: $crate::__attr_key!($kind($($k)*)),
+                data_type: <$ty as $crate::value::AttrValue>::DATA_TYPE,
+                has_tag: false,
+                encrypt: $crate::__encrypt!($($flag $(= $fv)?,)*),
+                concat: $crate::__has_flag!(concat; $($flag $(= $fv)?,)*),
+            };
+            fn from_parts(value: $ty, _tag: u8) -> Self { $name(value) }
+            fn value(&self) -> &$ty { &self.0 }
+        }
+        $crate::__attr_common!($name, $ty);
+    };
+}
+
+/// Define a tagged attribute type (RFC 2868): a value plus a tag 0..=31.
+#[macro_export]
+macro_rules! tagged_attribute {
+    ($(#[$m:meta])* $name:ident = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            /// The value.
+            pub value: $ty,
+            /// The tag grouping tunnel attributes (0 = none).
+            pub tag: u8,
+        }
+
+        impl $name {
+            /// Set the tag (1..=31).
+            pub fn with_tag(mut self, tag: u8) -> Self { self.tag = tag; self }
+        }
+
+        impl $crate::typed::Attribute for $name {
+            type Value = $ty;
+            const INFO: $crate::typed::AttrInfo = $crate::typed::AttrInfo {
+                name: $text,
+                key: $crate::__attr_key!($kind($($k)*)),
+                data_type: <$ty as $crate::value::AttrValue>::DATA_TYPE,
+                has_tag: true,
+                encrypt: $crate::__encrypt!($($flag $(= $fv)?,)*),
+                concat: false,
+            };
+            fn from_parts(value: $ty, tag: u8) -> Self { $name { value, tag } }
+            fn value(&self) -> &$ty { &self.value }
+            fn tag(&self) -> u8 { self.tag }
+        }
+        $crate::__attr_common!($name, $ty);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __attr_common {
+    ($name:ident, $ty:ty) => {
+        impl $name {
+            /// Build from anything convertible into the value type (tag 0).
+            pub fn new(v: impl Into<$ty>) -> Self {
+                <$name as $crate::typed::Attribute>::from_parts(v.into(), 0)
+            }
+        }
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                <$name as $crate::typed::Attribute>::from_parts(v, 0)
+            }
+        }
+        impl ::std::ops::Deref for $name {
+            type Target = $ty;
+            fn deref(&self) -> &$ty {
+                <$name as $crate::typed::Attribute>::value(self)
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __attr_key {
+    (Std($n:expr)) => { $crate::attr::AttrKey::Std($n) };
+    (Vendor($v:expr, $tw:expr, $lw:expr, $c:expr, $n:expr)) => {
+        $crate::attr::AttrKey::Vendor {
+            vendor: $v,
+            format: $crate::attr::VendorFormat { type_width: $tw, length_width: $lw, continuation: $c },
+            typ: $n,
+        }
+    };
+    (Extended($b:expr, $n:expr)) => { $crate::attr::AttrKey::Extended { base: $b, typ: $n } };
+    (ExtendedVendor($b:expr, $v:expr, $n:expr)) => {
+        $crate::attr::AttrKey::ExtendedVendor { base: $b, vendor: $v, typ: $n }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __encrypt {
+    () => { $crate::typed::Encrypt::None };
+    (encrypt = $e:ident, $($rest:tt)*) => { $crate::typed::Encrypt::$e };
+    ($f:ident $(= $v:ident)?, $($rest:tt)*) => { $crate::__encrypt!($($rest)*) };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __has_flag {
+    ($f:ident; ) => { false };
+    (concat; concat, $($rest:tt)*) => { true };
+    ($f:ident; $other:ident $(= $v:ident)?, $($rest:tt)*) => { $crate::__has_flag!($f; $($rest)*) };
+}
+
+/// Define the enumeration of an integer attribute's VALUEs, with an
+/// `Other(n)` case for numbers the dictionary does not name.
+///
+/// ```
+/// radius_core::values! {
+///     /// Service-Type values.
+///     ServiceTypeValue: u32 { LoginUser = 1 => "Login-User", FramedUser = 2 => "Framed-User" }
+/// }
+/// assert_eq!(ServiceTypeValue::from(2u32), ServiceTypeValue::FramedUser);
+/// assert_eq!(ServiceTypeValue::Other(99).name(), None);
+/// ```
+#[macro_export]
+macro_rules! values {
+    ($(#[$m:meta])* $name:ident : $int:ty { $($variant:ident = $n:literal => $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(#[doc = $text] $variant,)*
+            /// A number the dictionary does not name.
+            Other($int),
+        }
+
+        impl $name {
+            /// The number on the wire.
+            pub const fn number(self) -> $int {
+                match self { $($name::$variant => $n,)* $name::Other(n) => n }
+            }
+            /// The dictionary name of this value, if it has one.
+            pub fn name(self) -> Option<&'static str> {
+                match self { $($name::$variant => Some($text),)* $name::Other(_) => None }
+            }
+            /// Look a value up by its dictionary name (case-insensitive).
+            pub fn from_name(s: &str) -> Option<Self> {
+                $(if s.eq_ignore_ascii_case($text) { return Some($name::$variant); })*
+                None
+            }
+        }
+
+        impl From<$int> for $name {
+            #[allow(unreachable_patterns)]
+            fn from(n: $int) -> Self {
+                match n { $($n => $name::$variant,)* n => $name::Other(n) }
+            }
+        }
+
+        impl From<$name> for $int {
+            fn from(v: $name) -> $int { v.number() }
+        }
+
+        impl $crate::value::AttrValue for $name {
+            const DATA_TYPE: &'static str = <$int as $crate::value::AttrValue>::DATA_TYPE;
+            fn decode_value(b: &[u8]) -> Result<Self, $crate::value::ValueError> {
+                <$int as $crate::value::AttrValue>::decode_value(b).map(Self::from)
+            }
+            fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), $crate::value::ValueError> {
+                <$int as $crate::value::AttrValue>::encode_value(&self.number(), out)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.name() { Some(n) => f.write_str(n), None => write!(f, "{}", self.number()) }
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::Code;
+
+    crate::attribute! { UserName = "User-Name", Std(1), String }
+    crate::attribute! { UserPassword = "User-Password", Std(2), String, encrypt = UserPassword }
+    crate::attribute! { EapMessage = "EAP-Message", Std(79), Vec<u8>, concat }
+    crate::values! { TunnelTypeValue: u32 { Pptp = 1 => "PPTP", L2tp = 3 => "L2TP" } }
+    crate::tagged_attribute! { TunnelType = "Tunnel-Type", Std(64), TunnelTypeValue }
+    crate::tagged_attribute! { TunnelPassword = "Tunnel-Password", Std(69), String, encrypt = TunnelPassword }
+    crate::tagged_attribute! { TunnelPrivateGroupId = "Tunnel-Private-Group-Id", Std(81), String }
+    crate::attribute! { CiscoAvPair = "Cisco-AVPair", Vendor(9, 1, 1, false, 1), String }
+    crate::attribute! { FragStatus = "Frag-Status", Extended(241, 1), u32 }
+
+    #[test]
+    fn typed_roundtrip_through_packet() {
+        let secret = Secret::new("testing123");
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, 1);
+        w.add(&UserName::new("bob"), &secret).unwrap();
+        w.add(&UserPassword::new("hello"), &secret).unwrap();
+        w.add(&EapMessage(vec![7; 600]), &secret).unwrap();
+        w.add(&TunnelType::from(TunnelTypeValue::L2tp).with_tag(1), &secret).unwrap();
+        w.add(&TunnelPassword::new("pw").with_tag(2), &secret).unwrap();
+        w.add(&TunnelPrivateGroupId::new("vlan10"), &secret).unwrap();
+        w.add(&CiscoAvPair::new("shell:priv-lvl=15"), &secret).unwrap();
+        w.add(&FragStatus(2), &secret).unwrap();
+        w.finish(&secret).unwrap();
+        let p = Packet::decode(&buf).unwrap();
+        let auth = *p.authenticator();
+        let ctx = CryptoCtx { secret: &secret, authenticator: &auth };
+        assert_eq!(p.get::<UserName>(&ctx).unwrap().unwrap().0, "bob");
+        assert_eq!(p.get::<UserPassword>(&ctx).unwrap().unwrap().0, "hello");
+        assert_ne!(p.find(2).unwrap(), b"hello\0\0\0\0\0\0\0\0\0\0\0");
+        assert_eq!(p.get::<EapMessage>(&ctx).unwrap().unwrap().0, vec![7; 600]);
+        let tt = p.get::<TunnelType>(&ctx).unwrap().unwrap();
+        assert_eq!((tt.value, tt.tag), (TunnelTypeValue::L2tp, 1));
+        assert_eq!(p.find(64).unwrap(), [1, 0, 0, 3]);
+        let tp = p.get::<TunnelPassword>(&ctx).unwrap().unwrap();
+        assert_eq!((tp.value.as_str(), tp.tag), ("pw", 2));
+        let g = p.get::<TunnelPrivateGroupId>(&ctx).unwrap().unwrap();
+        assert_eq!((g.value.as_str(), g.tag), ("vlan10", 0));
+        assert_eq!(p.get::<CiscoAvPair>(&ctx).unwrap().unwrap().0, "shell:priv-lvl=15");
+        assert_eq!(p.get::<FragStatus>(&ctx).unwrap().unwrap().0, 2);
+        assert!(p.get::<crate::typed::tests::Missing>(&ctx).is_none());
+    }
+
+    crate::attribute! { Missing = "Missing", Std(200), u32 }
+}

@@ -1,0 +1,308 @@
+//! Attribute value types (RFC 8044 and the FreeRADIUS v3 types) and their
+//! wire encodings. Each Rust type implementing [`AttrValue`] is the value
+//! of one dictionary data type.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why a value could not be decoded or encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// Wrong number of octets for a fixed-size type.
+    #[error("{ty} needs {want} octets, got {got}")]
+    Length {
+        /// The data type.
+        ty: &'static str,
+        /// Octets expected (a description such as "4" or "2..=18").
+        want: &'static str,
+        /// Octets found.
+        got: usize,
+    },
+    /// A text attribute is not valid UTF-8.
+    #[error("string is not valid UTF-8")]
+    Utf8,
+    /// A prefix length above the address width, or a reserved octet set.
+    #[error("bad prefix: {0}")]
+    Prefix(&'static str),
+    /// An obfuscated value's length is not valid for its scheme.
+    #[error("obfuscated value of {0} octets has an invalid length")]
+    BadCipherLength(usize),
+    /// A Tunnel-Password salt without its high bit.
+    #[error("Tunnel-Password salt lacks its high bit (RFC 2868 §3.5)")]
+    BadSalt,
+    /// The decrypted Tunnel-Password length octet is too large.
+    #[error("decrypted Tunnel-Password length {0} exceeds the data (wrong secret?)")]
+    BadTunnelPasswordLength(usize),
+    /// A password longer than its scheme allows.
+    #[error("password of {0} octets is too long")]
+    PasswordTooLong(usize),
+    /// A value longer than one attribute can hold.
+    #[error("value of {0} octets is too long for one attribute")]
+    TooLong(usize),
+    /// A tag outside 0x01..=0x1F (RFC 2868 §3.1).
+    #[error("tag {0} outside 1..=31")]
+    BadTag(u8),
+}
+
+/// A Rust type that is the value of a RADIUS data type.
+pub trait AttrValue: Sized {
+    /// The dictionary data type name (e.g. `"ipaddr"`).
+    const DATA_TYPE: &'static str;
+    /// Decode from value octets.
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError>;
+    /// Append the value octets.
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError>;
+}
+
+fn fixed<const N: usize>(ty: &'static str, want: &'static str, b: &[u8]) -> Result<[u8; N], ValueError> {
+    b.try_into().map_err(|_| ValueError::Length { ty, want, got: b.len() })
+}
+
+impl AttrValue for String {
+    const DATA_TYPE: &'static str = "string";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        std::str::from_utf8(b).map(str::to_owned).map_err(|_| ValueError::Utf8)
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(self.as_bytes());
+        Ok(())
+    }
+}
+
+impl AttrValue for Vec<u8> {
+    const DATA_TYPE: &'static str = "octets";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(b.to_vec())
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(self);
+        Ok(())
+    }
+}
+
+macro_rules! int_value {
+    ($t:ty, $name:literal, $n:literal) => {
+        impl AttrValue for $t {
+            const DATA_TYPE: &'static str = $name;
+            fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+                Ok(<$t>::from_be_bytes(fixed::<$n>($name, stringify!($n), b)?))
+            }
+            fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+                out.extend_from_slice(&self.to_be_bytes());
+                Ok(())
+            }
+        }
+    };
+}
+int_value!(u8, "byte", 1);
+int_value!(u16, "short", 2);
+int_value!(u32, "integer", 4);
+int_value!(u64, "integer64", 8);
+int_value!(i32, "signed", 4);
+
+impl AttrValue for Ipv4Addr {
+    const DATA_TYPE: &'static str = "ipaddr";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(Ipv4Addr::from(fixed::<4>("ipaddr", "4", b)?))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.octets());
+        Ok(())
+    }
+}
+
+impl AttrValue for Ipv6Addr {
+    const DATA_TYPE: &'static str = "ipv6addr";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(Ipv6Addr::from(fixed::<16>("ipv6addr", "16", b)?))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.octets());
+        Ok(())
+    }
+}
+
+impl AttrValue for IpAddr {
+    const DATA_TYPE: &'static str = "combo-ip";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        match b.len() {
+            4 => Ok(IpAddr::V4(Ipv4Addr::decode_value(b)?)),
+            16 => Ok(IpAddr::V6(Ipv6Addr::decode_value(b)?)),
+            n => Err(ValueError::Length { ty: "combo-ip", want: "4 or 16", got: n }),
+        }
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        match self {
+            IpAddr::V4(a) => a.encode_value(out),
+            IpAddr::V6(a) => a.encode_value(out),
+        }
+    }
+}
+
+/// An IPv6 prefix (RFC 3162 §2.3, RFC 8044 §3.10): reserved octet, prefix
+/// length, then only as many prefix octets as the length needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv6Prefix {
+    /// The prefix address (bits past `len` are zero).
+    pub addr: Ipv6Addr,
+    /// Prefix length, 0..=128.
+    pub len: u8,
+}
+
+impl AttrValue for Ipv6Prefix {
+    const DATA_TYPE: &'static str = "ipv6prefix";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        if b.len() < 2 || b.len() > 18 {
+            return Err(ValueError::Length { ty: "ipv6prefix", want: "2..=18", got: b.len() });
+        }
+        let len = b[1];
+        if len > 128 {
+            return Err(ValueError::Prefix("IPv6 prefix length above 128"));
+        }
+        let mut a = [0u8; 16];
+        a[..b.len() - 2].copy_from_slice(&b[2..]);
+        Ok(Ipv6Prefix { addr: a.into(), len })
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        if self.len > 128 {
+            return Err(ValueError::Prefix("IPv6 prefix length above 128"));
+        }
+        out.push(0);
+        out.push(self.len);
+        let n = (self.len as usize).div_ceil(8);
+        out.extend_from_slice(&self.addr.octets()[..n]);
+        Ok(())
+    }
+}
+
+/// An IPv4 prefix (RFC 8044 §3.11): reserved octet, prefix length, 4 octets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv4Prefix {
+    /// The prefix address.
+    pub addr: Ipv4Addr,
+    /// Prefix length, 0..=32.
+    pub len: u8,
+}
+
+impl AttrValue for Ipv4Prefix {
+    const DATA_TYPE: &'static str = "ipv4prefix";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        let b = fixed::<6>("ipv4prefix", "6", b)?;
+        if b[1] > 32 {
+            return Err(ValueError::Prefix("IPv4 prefix length above 32"));
+        }
+        Ok(Ipv4Prefix { addr: Ipv4Addr::new(b[2], b[3], b[4], b[5]), len: b[1] })
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        if self.len > 32 {
+            return Err(ValueError::Prefix("IPv4 prefix length above 32"));
+        }
+        out.extend_from_slice(&[0, self.len]);
+        out.extend_from_slice(&self.addr.octets());
+        Ok(())
+    }
+}
+
+/// A `date`: seconds since the Unix epoch, 32 bits (RFC 8044 §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date(pub u32);
+
+impl Date {
+    /// As a `SystemTime`.
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0 as u64)
+    }
+    /// From a `SystemTime` (saturating at the 32-bit range).
+    pub fn from_system_time(t: SystemTime) -> Self {
+        let s = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Date(s.min(u32::MAX as u64) as u32)
+    }
+    /// The current time.
+    pub fn now() -> Self {
+        Self::from_system_time(SystemTime::now())
+    }
+}
+
+impl AttrValue for Date {
+    const DATA_TYPE: &'static str = "date";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(Date(u32::from_be_bytes(fixed::<4>("date", "4", b)?)))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.0.to_be_bytes());
+        Ok(())
+    }
+}
+
+/// An `ifid`: 8-octet IPv6 interface identifier (RFC 3162 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ifid(pub [u8; 8]);
+
+impl AttrValue for Ifid {
+    const DATA_TYPE: &'static str = "ifid";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(Ifid(fixed::<8>("ifid", "8", b)?))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.0);
+        Ok(())
+    }
+}
+
+/// An `ether`: 6-octet MAC address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl AttrValue for MacAddr {
+    const DATA_TYPE: &'static str = "ether";
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        Ok(MacAddr(fixed::<6>("ether", "6", b)?))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.0);
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt<T: AttrValue + PartialEq + std::fmt::Debug>(v: T) {
+        let mut b = vec![];
+        v.encode_value(&mut b).unwrap();
+        assert_eq!(T::decode_value(&b).unwrap(), v);
+    }
+
+    #[test]
+    fn roundtrips_and_lengths() {
+        rt(String::from("bob"));
+        rt(vec![0u8, 1, 2]);
+        rt(7u8);
+        rt(0xbeefu16);
+        rt(0xdead_beefu32);
+        rt(u64::MAX);
+        rt(-5i32);
+        rt(Ipv4Addr::new(10, 0, 0, 1));
+        rt(Ipv6Addr::LOCALHOST);
+        rt(IpAddr::V6(Ipv6Addr::LOCALHOST));
+        rt(Ipv6Prefix { addr: "2001:db8::".parse().unwrap(), len: 32 });
+        rt(Ipv4Prefix { addr: Ipv4Addr::new(10, 0, 0, 0), len: 8 });
+        rt(Date(1_700_000_000));
+        rt(Ifid([1, 2, 3, 4, 5, 6, 7, 8]));
+        rt(MacAddr([0, 1, 2, 3, 4, 5]));
+        assert!(u32::decode_value(&[1, 2, 3]).is_err());
+        assert!(String::decode_value(&[0xff]).is_err());
+        assert!(Ipv6Prefix::decode_value(&[0, 129]).is_err());
+        let mut b = vec![];
+        Ipv6Prefix { addr: "2001:db8::".parse().unwrap(), len: 32 }.encode_value(&mut b).unwrap();
+        assert_eq!(b, [0, 32, 0x20, 0x01, 0x0d, 0xb8]);
+    }
+}
