@@ -19,3 +19,4 @@ pub use crypto::Secret;
 pub use packet::{Code, DecodeError, EncodeError, Packet, PacketWriter};
 pub use typed::{Attribute, CryptoCtx, Encrypt, PacketExt};
 pub use value::{AttrValue, ValueError};
+pub mod dict;
