@@ -1,1 +1,36 @@
-//! typed-radius facade.
+//! # typed-radius
+//!
+//! A RADIUS toolkit whose types come from dictionaries: FreeRADIUS-format
+//! dictionary files are compiled at build time into typed attributes
+//! ([`dict`]), served by async UDP and RadSec servers ([`server`]) to
+//! handlers written as plain functions ([`radius_handler`]).
+//!
+//! ```
+//! use typed_radius::dict::prelude::*;
+//! let name = UserName::new("bob");
+//! assert_eq!(&*name, "bob");
+//! let st = ServiceType::from(ServiceTypeValue::FramedUser);
+//! assert_eq!(st.number(), 2);
+//! ```
+#![warn(missing_docs)]
+
+pub use radius_core;
+pub use radius_core::{attr, crypto, packet, typed, value};
+pub use radius_core::{Attribute, Code, Packet, PacketWriter, Secret};
+// pub use radius_derive::radius_handler; (lands with the server)
+pub use radius_server;
+pub use radius_server as server;
+
+/// Typed attributes generated from the project's `dictionaries/` at build
+/// time: one module per RFC dictionary file and per vendor, and a flat
+/// [`prelude`](dict::prelude).
+#[allow(missing_docs)]
+pub mod dict {
+    include!(concat!(env!("OUT_DIR"), "/radius_dictionary.rs"));
+}
+
+/// The usual imports: every generated attribute, plus the core types.
+pub mod prelude {
+    pub use crate::dict::prelude::*;
+    pub use radius_core::{Attribute, Code, PacketExt, Secret};
+}

@@ -355,6 +355,14 @@ pub enum AttrKey {
         /// Vendor type (one octet).
         typ: u8,
     },
+    /// A member of a TLV attribute (RFC 6929 §2.3): one-octet type and
+    /// length inside the parent's value.
+    Tlv {
+        /// The enclosing TLV attribute.
+        parent: &'static AttrKey,
+        /// Member type.
+        typ: u8,
+    },
 }
 
 impl AttrKey {
@@ -366,12 +374,28 @@ impl AttrKey {
         let mut it = Attributes::new(attrs).peekable();
         // Pending VSA sub-attributes of the current Vendor-Specific.
         let mut pending: Vec<Cow<'a, [u8]>> = Vec::new();
+        if let AttrKey::Tlv { parent, typ } = self {
+            // Members of every instance of the parent, in order.
+            for pv in parent.find_all(attrs) {
+                match pv {
+                    Cow::Borrowed(b) => pending.extend(
+                        Attributes::new(b).filter(|m| m.typ == typ).map(|m| Cow::Borrowed(m.value)),
+                    ),
+                    Cow::Owned(o) => pending.extend(
+                        Attributes::new(&o).filter(|m| m.typ == typ).map(|m| Cow::Owned(m.value.to_vec())),
+                    ),
+                }
+            }
+            pending.reverse();
+            it = Attributes::new(&[]).peekable();
+        }
         std::iter::from_fn(move || loop {
             if let Some(v) = pending.pop() {
                 return Some(v);
             }
             let a = it.next()?;
             match self {
+                AttrKey::Tlv { .. } => unreachable!("members collected up front"),
                 AttrKey::Std(t) => {
                     if a.typ == t {
                         return Some(Cow::Borrowed(a.value));
@@ -558,6 +582,16 @@ mod tests {
         encode_extended(&mut out, 241, 26, &evs_value(11344, 1, b"abc")).unwrap();
         let key = AttrKey::ExtendedVendor { base: 241, vendor: 11344, typ: 1 };
         assert_eq!(key.find_all(&out).next().as_deref(), Some(&b"abc"[..]));
+    }
+
+    #[test]
+    fn tlv_members() {
+        static PARENT: AttrKey = AttrKey::Vendor { vendor: 24757, format: VendorFormat::WIMAX, typ: 1 };
+        let inner = [1u8, 3, 9, 2, 4, 0, 7, 1, 3, 8];
+        let mut out = vec![];
+        encode_vsa(&mut out, 24757, VendorFormat::WIMAX, 1, &inner).unwrap();
+        let got: Vec<_> = AttrKey::Tlv { parent: &PARENT, typ: 1 }.find_all(&out).collect();
+        assert_eq!(got, vec![Cow::Borrowed(&[9u8][..]), Cow::Borrowed(&[8u8][..])]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 #![deny(unsafe_code)]
 
 pub mod attr;
+#[cfg(feature = "codegen")]
+pub mod codegen;
 pub mod crypto;
 
 pub mod packet;

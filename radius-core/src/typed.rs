@@ -14,18 +14,7 @@ use crate::packet::{EncodeError, Packet, PacketWriter};
 use crate::value::{AttrValue, ValueError};
 
 /// How an attribute's value is obfuscated on the wire (dictionary `encrypt=N`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Encrypt {
-    /// In the clear.
-    #[default]
-    None,
-    /// `encrypt=1`: User-Password (RFC 2865 §5.2).
-    UserPassword,
-    /// `encrypt=2`: salted, as Tunnel-Password (RFC 2868 §3.5).
-    TunnelPassword,
-    /// `encrypt=3`: Ascend-Send-Secret style.
-    AscendSecret,
-}
+pub use crate::dict::Encrypt;
 
 /// What obfuscated attributes are keyed on: the shared secret and the
 /// Request Authenticator of the request (for replies, of the request they
@@ -199,6 +188,18 @@ pub fn place(info: &AttrInfo, value: &[u8], out: &mut Vec<u8>) -> Result<(), Enc
             } else {
                 attr::encode_extended(out, base, typ, value).map_err(|_| too_long(value.len()))?;
             }
+        }
+        AttrKey::Tlv { parent, typ } => {
+            // A member alone: wrapped in its own instance of the parent.
+            if value.len() > crate::packet::MAX_ATTR_VALUE_LEN {
+                return Err(too_long(value.len()));
+            }
+            let mut inner = Vec::with_capacity(2 + value.len());
+            inner.push(typ);
+            inner.push(2 + value.len() as u8);
+            inner.extend_from_slice(value);
+            let pinfo = AttrInfo { key: *parent, concat: false, ..*info };
+            place(&pinfo, &inner, out)?;
         }
         AttrKey::ExtendedVendor { base, vendor, typ } => {
             let v = attr::evs_value(vendor, typ, value);
@@ -377,6 +378,9 @@ macro_rules! __attr_key {
     (Extended($b:expr, $n:expr)) => { $crate::attr::AttrKey::Extended { base: $b, typ: $n } };
     (ExtendedVendor($b:expr, $v:expr, $n:expr)) => {
         $crate::attr::AttrKey::ExtendedVendor { base: $b, vendor: $v, typ: $n }
+    };
+    (Tlv($parent:path, $n:expr)) => {
+        $crate::attr::AttrKey::Tlv { parent: &<$parent as $crate::typed::Attribute>::INFO.key, typ: $n }
     };
 }
 
