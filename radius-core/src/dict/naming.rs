@@ -18,7 +18,7 @@
 //!    `Cisco-AVPair` → `CiscoAvPair`, `NAS-IP-Address` → `NasIpAddress`,
 //!    `Acct-Input-Octets-64` → `AcctInputOctets64`.
 //! 4. A result that starts with a digit is prefixed with `N` (for
-//!    "number"): `3GPP-IMSI` → `N3gppImsi`, `1xRTT` → `N1xrtt`.
+//!    "number"): `3GPP-IMSI` → `N3gppImsi`, `1xRTT` → `N1xRtt`.
 //! 5. An empty result (a name made only of punctuation) becomes `Unnamed`;
 //!    the keyword `Self` becomes `SelfAttr`.
 //!

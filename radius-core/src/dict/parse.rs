@@ -975,51 +975,41 @@ impl Parser<'_> {
             data_type: data_type.name().to_owned(),
             reason,
         };
+        let tlv_vendor = match (data_type, space.parent, space.vendor) {
+            (DataType::Tlv, None, Some(v)) => self.dict.vendor_by_id(v),
+            _ => None,
+        };
+        let evs_parent_ok = space.vendor.is_none()
+            && space.parent.is_some_and(|p| {
+                matches!(
+                    self.dict.attrs[p.index()].data_type,
+                    DataType::Extended | DataType::LongExtended
+                )
+            });
         match data_type {
-            DataType::Extended | DataType::LongExtended => {
-                if space != TOP || !(241..=255).contains(&number) {
-                    return Err(not_allowed(
-                        "extended attributes must be standard attributes numbered 241..=255"
-                            .to_owned(),
-                    ));
-                }
+            DataType::Extended | DataType::LongExtended
+                if space != TOP || !(241..=255).contains(&number) =>
+            {
+                Err(not_allowed(
+                    "extended attributes must be standard attributes numbered 241..=255".to_owned(),
+                ))
             }
-            DataType::Evs => {
-                let parent_ok = space.vendor.is_none()
-                    && space.parent.is_some_and(|p| {
-                        matches!(
-                            self.dict.attrs[p.index()].data_type,
-                            DataType::Extended | DataType::LongExtended
-                        )
-                    });
-                if !parent_ok || number != VENDOR_SPECIFIC {
-                    return Err(not_allowed(
-                        "evs attributes must be number 26 of an extended attribute (e.g. 241.26)"
-                            .to_owned(),
-                    ));
-                }
+            DataType::Evs if !evs_parent_ok || number != VENDOR_SPECIFIC => Err(not_allowed(
+                "evs attributes must be number 26 of an extended attribute (e.g. 241.26)"
+                    .to_owned(),
+            )),
+            DataType::Vsa if space != TOP => {
+                Err(not_allowed("vsa must be a standard attribute".to_owned()))
             }
-            DataType::Vsa => {
-                if space != TOP {
-                    return Err(not_allowed("vsa must be a standard attribute".to_owned()));
-                }
-            }
-            DataType::Tlv => {
-                if space.parent.is_none() {
-                    if let Some(v) = space.vendor.and_then(|v| self.dict.vendor_by_id(v)) {
-                        if v.type_width != 1 || v.length_width != 1 {
-                            return Err(not_allowed(format!(
-                                "vendor {} uses format={}; TLVs need format=1,1",
-                                v.name,
-                                format_str(v)
-                            )));
-                        }
-                    }
-                }
-            }
-            _ => {}
+            _ => match tlv_vendor {
+                Some(v) if v.type_width != 1 || v.length_width != 1 => Err(not_allowed(format!(
+                    "vendor {} uses format={}; TLVs need format=1,1",
+                    v.name,
+                    format_str(v)
+                ))),
+                _ => Ok(()),
+            },
         }
-        Ok(())
     }
 
     // ------------------------------------------------------------------ VALUE
