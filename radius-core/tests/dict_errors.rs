@@ -553,3 +553,20 @@ fn error_values_carry_structured_fields() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn odd_bytes_never_panic() {
+    for text in [
+        "ATTRIBUTE X 1 octets€\n",
+        "ATTRIBUTE X 1 octets[€]\n",
+        "VENDOR V 9 format€=1\n",
+        "VENDOR V 9 fo€\n",
+        "VENDOR V 9\nBEGIN-VENDOR V forma€=x\n",
+        "ATTRIBUTE Att€-X 1 string\n",
+        "ATTRIBUTE X 1.€ string\n",
+        "VALUE € € €\n",
+        "\u{feff}ATTRIBUTE X 1 string\n",
+    ] {
+        assert!(Dictionary::parse_str("d", text).is_err(), "{text}");
+    }
+}

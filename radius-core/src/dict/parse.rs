@@ -539,9 +539,8 @@ impl Parser<'_> {
             vendor: Some(id),
         };
         if let Some(option) = args.get(1) {
-            let lower = option.to_ascii_lowercase();
-            let Some(attr_name) = (lower.starts_with("format=") || lower.starts_with("parent="))
-                .then(|| &option[7..])
+            let Some(attr_name) = strip_prefix_ignore_case(option, "format=")
+                .or_else(|| strip_prefix_ignore_case(option, "parent="))
             else {
                 return Err(DictError::Invalid {
                     at,
@@ -1139,10 +1138,17 @@ fn check_flag_combinations(
     Ok(())
 }
 
+/// `s` without `prefix`, compared ASCII-case-insensitively.
+fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
 /// `type` or `octets[N]`.
 fn parse_type(word: &str, at: &Location) -> Result<(DataType, Option<u8>)> {
-    if word.len() > 7 && word[..7].eq_ignore_ascii_case("octets[") {
-        let inner = word[7..].strip_suffix(']');
+    if let Some(rest) = strip_prefix_ignore_case(word, "octets[") {
+        let inner = rest.strip_suffix(']');
         let length = inner
             .and_then(parse_number)
             .filter(|n| (1..=253).contains(n));
@@ -1171,10 +1177,10 @@ fn parse_vendor_format(option: &str, at: &Location) -> Result<(u8, u8, bool)> {
         found: option.to_owned(),
         reason: reason.to_owned(),
     };
-    if option.len() < 7 || !option[..7].eq_ignore_ascii_case("format=") {
+    let Some(rest) = strip_prefix_ignore_case(option, "format=") else {
         return Err(bad("expected format=t,l or format=t,l,c"));
-    }
-    let parts: Vec<&str> = option[7..].split(',').collect();
+    };
+    let parts: Vec<&str> = rest.split(',').collect();
     if !(2..=3).contains(&parts.len()) {
         return Err(bad("expected format=t,l or format=t,l,c"));
     }
@@ -1245,7 +1251,7 @@ fn check_name(name: &str, at: &Location, attribute: bool) -> Result<()> {
                 "character {c:?} not allowed (attribute names use A-Z a-z 0-9 _ . / -)"
             )));
         }
-        if name.len() >= 5 && name[..5].eq_ignore_ascii_case("Attr-") {
+        if strip_prefix_ignore_case(name, "Attr-").is_some() {
             return Err(bad(
                 "names starting with Attr- are reserved for unknown attributes".to_owned(),
             ));
