@@ -1,1 +1,41 @@
-//! Proc macros.
+//! Proc macros for typed-radius.
+//!
+//! - [`macro@radius_handler`]: turn a plain `async fn` or `fn` into a RADIUS
+//!   request handler whose parameters are extractors (see `radius_server::extract`).
+//!
+//! Each macro lives in its own module; this file only dispatches.
+#![warn(missing_docs)]
+
+use proc_macro::TokenStream;
+
+mod handler;
+
+/// Turn a plain `async fn` (or `fn`, run on the blocking pool) into a
+/// handler value for `radius_server::Server`.
+///
+/// ```ignore
+/// #[radius_handler]
+/// async fn auth(req: AccessRequest, name: UserName, pass: UserPassword) -> Reply { ... }
+/// Server::builder().auth(auth) ...
+/// ```
+///
+/// Every parameter must be an extractor (`Request`, `AccessRequest`,
+/// `AccountingRequest`, `CoaRequest`, `DisconnectRequest`, an attribute type
+/// `T`, `Option<T>`, `Vec<T>`, `Client`, `State<S>`, `Transport`, or a type
+/// implementing `FromRequest`); the return type must implement `IntoReply`.
+/// Mistakes are compile errors pointing at the parameter or return type.
+///
+/// The function name becomes a unit struct implementing `Handler`; the
+/// original function stays callable as `name::call(...)`. A `State<S>`
+/// parameter ties the handler to servers whose state type is `S`.
+///
+/// Generated code refers to the server crate as `::radius_server`, or as
+/// `::typed_radius::server` when the calling package depends on the
+/// `typed-radius` facade but not on `radius-server`; override with
+/// `#[radius_handler(crate = "some::path")]`.
+#[proc_macro_attribute]
+pub fn radius_handler(attr: TokenStream, item: TokenStream) -> TokenStream {
+    handler::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

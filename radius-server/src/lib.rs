@@ -1,1 +1,71 @@
-//! Servers.
+//! Typed RADIUS servers on tokio: UDP listeners for authentication,
+//! accounting and CoA/Disconnect, a host table with BlastRADIUS policies, a
+//! duplicate cache, counters, and handlers written as plain functions whose
+//! parameters are extractors.
+//!
+//! ```no_run
+//! use radius_server::{radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, State};
+//! radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+//! radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+//!
+//! #[derive(Clone)]
+//! struct Users;
+//!
+//! #[radius_handler]
+//! async fn auth(_req: AccessRequest, name: UserName, pass: UserPassword, _users: State<Users>) -> Reply {
+//!     if *name == "bob" && *pass == "hello" { AccessAccept::new().into() } else { AccessReject::new().into() }
+//! }
+//! ```
+//!
+//! Layers: [`engine`] is sans-IO (datagram in, event out) and holds every
+//! protocol rule; [`server`] drives it with tokio sockets; [`extract`],
+//! [`request`], [`reply`] and [`handler`] are the typed handler API.
+//!
+//! `#[radius_handler]` generates paths to this crate: `::radius_server` by
+//! default, `::typed_radius::server` when the calling package depends on the
+//! `typed-radius` facade instead, or whatever `#[radius_handler(crate = "path")]` names.
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+// Lets `#[radius_handler]` expansions (which name `::radius_server`) work inside this crate.
+extern crate self as radius_server;
+
+pub mod dedup;
+pub mod engine;
+pub mod extract;
+pub mod handler;
+pub mod host;
+pub mod reply;
+pub mod request;
+pub mod server;
+pub mod stats;
+
+pub use engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
+pub use extract::{FromRequest, State};
+pub use handler::{handler_fn, Handler, HandlerFuture};
+pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
+pub use radius_derive::radius_handler;
+pub use reply::{
+    AccessAccept, AccessChallenge, AccessReject, AccountingResponse, CoaAck, CoaNak, DisconnectAck,
+    DisconnectNak, HandlerError, IntoReply, Reply,
+};
+pub use request::{
+    AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Protocol, Request, Transport,
+};
+pub use server::{Builder, Server, ServerConfig, ServerHandle};
+pub use stats::{DropReason, Stats, StatsSnapshot};
+
+/// Items the `#[radius_handler]` expansion uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::{extract_option, extract_vec, FromRequest};
+    pub use crate::handler::{Handler, HandlerFuture};
+    pub use crate::reply::{IntoReply, Reply};
+    pub use crate::request::Request;
+
+    /// Type-checks a handler's return type with a readable error.
+    #[inline(always)]
+    pub fn into_reply<R: IntoReply>(r: R) -> Reply {
+        r.into_reply()
+    }
+}

@@ -1,0 +1,618 @@
+//! The sans-IO server engine: datagram in, event out; reply in, octets out.
+//!
+//! [`Engine::handle`] takes a datagram, its source and the kind of listener
+//! it arrived on and returns an [`Event`]: drop it (with a [`DropReason`],
+//! counted and logged at a limited rate), send the octets it wrote (a cached
+//! reply to a retransmission, or its own answer to Status-Server), or
+//! dispatch a [`Request`] to a handler. [`Engine::complete`] turns the
+//! handler's [`Reply`] into octets and caches them for duplicates.
+//!
+//! Checks, in order: known client; well-formed packet (RFC 2865 §3); a code
+//! this listener serves; Request Authenticator (Accounting/CoA/Disconnect)
+//! and Message-Authenticator when present (RFC 3579); the BlastRADIUS rules
+//! of FreeRADIUS 3.2.5 for Access-Request (client policies
+//! `require_message_authenticator` and `limit_proxy_state`; EAP-Message
+//! always needs Message-Authenticator); Status-Server must carry
+//! Message-Authenticator (RFC 5997 §3); a handler exists; duplicate cache
+//! (RFC 5080 §2.2.2).
+//!
+//! Replies: Message-Authenticator is the first attribute of every reply to
+//! an Access-Request or Status-Server (and of other replies when the request
+//! had one); Proxy-State attributes are copied in order at the end; the
+//! Response Authenticator is computed last.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use radius_core::packet::{DecodeError, MESSAGE_AUTHENTICATOR, PROXY_STATE};
+use radius_core::typed::CryptoCtx;
+use radius_core::{Code, Packet, PacketWriter};
+
+use crate::dedup::{DedupCache, DedupKey, Lookup, Ticket};
+use crate::host::{Client, HostTable};
+use crate::reply::Reply;
+use crate::request::Request;
+use crate::stats::{DropReason, LogLimiter, Stats};
+
+/// EAP-Message (RFC 3579).
+const EAP_MESSAGE: u8 = 79;
+
+/// Which kind of listener a datagram arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PortKind {
+    /// Authentication (1812): Access-Request, Status-Server.
+    Auth,
+    /// Accounting (1813): Accounting-Request, Status-Server.
+    Acct,
+    /// Dynamic authorization (3799): CoA-Request, Disconnect-Request.
+    Coa,
+}
+
+impl PortKind {
+    /// Whether this listener serves `code`.
+    pub fn serves(self, code: Code) -> bool {
+        matches!(
+            (self, code),
+            (PortKind::Auth, Code::ACCESS_REQUEST)
+                | (PortKind::Auth, Code::STATUS_SERVER)
+                | (PortKind::Acct, Code::ACCOUNTING_REQUEST)
+                | (PortKind::Acct, Code::STATUS_SERVER)
+                | (PortKind::Coa, Code::COA_REQUEST)
+                | (PortKind::Coa, Code::DISCONNECT_REQUEST)
+        )
+    }
+
+    /// The default UDP port (1812, 1813, 3799).
+    pub fn default_port(self) -> u16 {
+        match self {
+            PortKind::Auth => 1812,
+            PortKind::Acct => 1813,
+            PortKind::Coa => 3799,
+        }
+    }
+}
+
+impl fmt::Display for PortKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PortKind::Auth => "auth",
+            PortKind::Acct => "acct",
+            PortKind::Coa => "coa",
+        })
+    }
+}
+
+/// Which request codes have a handler (others are dropped as `NoHandler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    /// Access-Request.
+    pub access: bool,
+    /// Accounting-Request.
+    pub accounting: bool,
+    /// CoA-Request.
+    pub coa: bool,
+    /// Disconnect-Request.
+    pub disconnect: bool,
+}
+
+impl Served {
+    /// Every code.
+    pub const ALL: Served = Served {
+        access: true,
+        accounting: true,
+        coa: true,
+        disconnect: true,
+    };
+
+    fn serves(&self, code: Code) -> bool {
+        match code {
+            Code::ACCESS_REQUEST => self.access,
+            Code::ACCOUNTING_REQUEST => self.accounting,
+            Code::COA_REQUEST => self.coa,
+            Code::DISCONNECT_REQUEST => self.disconnect,
+            _ => false,
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Duplicate cache entries (RFC 5080), default 65536.
+    pub dedup_capacity: usize,
+    /// How long a reply stays cached, default 30 s.
+    pub dedup_ttl: Duration,
+    /// Which request codes have handlers.
+    pub served: Served,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            dedup_capacity: 65536,
+            dedup_ttl: Duration::from_secs(30),
+            served: Served::ALL,
+        }
+    }
+}
+
+/// What to do with a datagram.
+#[derive(Debug)]
+pub enum Event {
+    /// Drop it (already counted and, rate-limited, logged).
+    Drop(DropReason),
+    /// Send the octets written to `out` back to the source: a cached reply
+    /// to a retransmission (`cached`) or the answer to Status-Server.
+    Send {
+        /// Whether the octets came from the duplicate cache.
+        cached: bool,
+    },
+    /// Hand this request to the handler for its code, then call
+    /// [`Engine::complete`] with the reply.
+    Dispatch(Request),
+}
+
+/// What became of a completed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Send the octets written to `out`; this is their code.
+    Send(Code),
+    /// Send nothing (counted as a drop with the given reason).
+    NoReply(DropReason),
+}
+
+/// The sans-IO engine; see the [module docs](self). Shareable across
+/// threads; the duplicate cache sits behind a short-held lock.
+pub struct Engine {
+    hosts: Arc<HostTable>,
+    stats: Arc<Stats>,
+    limiter: Arc<LogLimiter>,
+    cache: Mutex<DedupCache>,
+    served: Served,
+}
+
+impl Engine {
+    /// A new engine over a host table, with its own counters.
+    pub fn new(hosts: HostTable, config: EngineConfig) -> Self {
+        Self::with_shared(
+            Arc::new(hosts),
+            config,
+            Arc::new(Stats::new()),
+            Arc::new(LogLimiter::default()),
+        )
+    }
+
+    /// A new engine sharing a host table, counters and log limiter with
+    /// others (one engine per worker socket, each with its own cache).
+    pub fn with_shared(
+        hosts: Arc<HostTable>,
+        config: EngineConfig,
+        stats: Arc<Stats>,
+        limiter: Arc<LogLimiter>,
+    ) -> Self {
+        Engine {
+            hosts,
+            stats,
+            limiter,
+            cache: Mutex::new(DedupCache::new(config.dedup_capacity, config.dedup_ttl)),
+            served: config.served,
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// The host table.
+    pub fn hosts(&self) -> &HostTable {
+        &self.hosts
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, DedupCache> {
+        // A panic while holding the lock cannot leave the cache inconsistent
+        // in a way that matters more than losing the server.
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn drop_with(
+        &self,
+        r: DropReason,
+        src: SocketAddr,
+        client: Option<&Client>,
+        detail: &dyn fmt::Display,
+    ) -> Event {
+        self.stats.count_drop(r);
+        if let Some(suppressed) = self.limiter.allow(r) {
+            let name = client.map_or("unknown", |c| c.name());
+            tracing::warn!(
+                client = name,
+                %src,
+                reason = r.as_str(),
+                suppressed,
+                "dropped packet: {detail}"
+            );
+        }
+        Event::Drop(r)
+    }
+
+    /// Process one datagram. `out` is cleared and receives the octets to send
+    /// for [`Event::Send`].
+    pub fn handle(
+        &self,
+        data: &[u8],
+        src: SocketAddr,
+        port: PortKind,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Event {
+        self.stats.received();
+        out.clear();
+        let Some(client) = self.hosts.lookup(src.ip()) else {
+            return self.drop_with(
+                DropReason::UnknownClient,
+                src,
+                None,
+                &format_args!("{src} is not in the host table"),
+            );
+        };
+        let packet = match Packet::decode(data) {
+            Ok(p) => p,
+            Err(e) => {
+                let r = match e {
+                    DecodeError::TooShort(_) => DropReason::TooShort,
+                    DecodeError::BadLength(_) | DecodeError::Truncated { .. } => {
+                        DropReason::BadLength
+                    }
+                    DecodeError::AttrTooShort { .. } | DecodeError::AttrOverflow { .. } => {
+                        DropReason::BadAttributeLength
+                    }
+                    DecodeError::BadMessageAuthenticatorLength(_) => {
+                        DropReason::BadMessageAuthenticator
+                    }
+                };
+                return self.drop_with(r, src, Some(client), &e);
+            }
+        };
+        let code = packet.code();
+        if !port.serves(code) {
+            return self.drop_with(
+                DropReason::WrongCode,
+                src,
+                Some(client),
+                &format_args!("{code} not served on the {port} port"),
+            );
+        }
+        let has_ma = match packet.verify_request(client.secret()) {
+            Ok(m) => m,
+            Err(e) => {
+                let r = match e {
+                    radius_core::packet::AuthError::RequestAuthenticator => {
+                        DropReason::BadRequestAuthenticator
+                    }
+                    _ => DropReason::BadMessageAuthenticator,
+                };
+                return self.drop_with(
+                    r,
+                    src,
+                    Some(client),
+                    &format_args!("{code} id {}: {e}", packet.identifier()),
+                );
+            }
+        };
+
+        if code == Code::STATUS_SERVER {
+            return self.status_server(&packet, has_ma, src, port, client, out);
+        }
+
+        if code == Code::ACCESS_REQUEST {
+            if has_ma {
+                client.saw_message_authenticator();
+                // Settle limit_proxy_state = auto on this (first) packet too.
+                client.limits_proxy_state(false);
+            } else {
+                if client.requires_message_authenticator() {
+                    return self.drop_with(
+                        DropReason::MissingMessageAuthenticator,
+                        src,
+                        Some(client),
+                        &"Access-Request without Message-Authenticator (require_message_authenticator)",
+                    );
+                }
+                let mut has_eap = false;
+                let mut has_ps = false;
+                for a in packet.attributes() {
+                    has_eap |= a.typ == EAP_MESSAGE;
+                    has_ps |= a.typ == PROXY_STATE;
+                }
+                if has_eap {
+                    return self.drop_with(
+                        DropReason::MissingMessageAuthenticator,
+                        src,
+                        Some(client),
+                        &"Access-Request with EAP-Message but no Message-Authenticator (RFC 3579)",
+                    );
+                }
+                if client.limits_proxy_state(has_ps) && has_ps {
+                    return self.drop_with(
+                        DropReason::ProxyStateWithoutMessageAuthenticator,
+                        src,
+                        Some(client),
+                        &"Access-Request with Proxy-State but no Message-Authenticator (limit_proxy_state)",
+                    );
+                }
+            }
+        }
+
+        if !self.served.serves(code) {
+            return self.drop_with(
+                DropReason::NoHandler,
+                src,
+                Some(client),
+                &format_args!("no handler for {code}"),
+            );
+        }
+
+        let key = DedupKey {
+            src,
+            port,
+            id: packet.identifier(),
+            authenticator: *packet.authenticator(),
+        };
+        let ticket = {
+            let mut cache = self.cache();
+            match cache.check(key, now) {
+                Lookup::New(t) => t,
+                Lookup::InProgress => {
+                    drop(cache);
+                    return self.drop_with(
+                        DropReason::DuplicateInProgress,
+                        src,
+                        Some(client),
+                        &format_args!("retransmission of {code} id {} still in progress", key.id),
+                    );
+                }
+                Lookup::Cached(bytes) => {
+                    out.extend_from_slice(bytes);
+                    drop(cache);
+                    self.stats.duplicate();
+                    tracing::debug!(client = client.name(), %src, id = key.id, "retransmission answered from cache");
+                    return Event::Send { cached: true };
+                }
+            }
+        };
+        self.stats.dispatched();
+        Event::Dispatch(Request::new(
+            packet.as_bytes(),
+            client.clone(),
+            src,
+            port,
+            has_ma,
+            Some(ticket),
+        ))
+    }
+
+    fn status_server(
+        &self,
+        packet: &Packet<'_>,
+        has_ma: bool,
+        src: SocketAddr,
+        port: PortKind,
+        client: &Client,
+        out: &mut Vec<u8>,
+    ) -> Event {
+        if !has_ma {
+            return self.drop_with(
+                DropReason::MissingMessageAuthenticator,
+                src,
+                Some(client),
+                &"Status-Server without Message-Authenticator (RFC 5997 §3)",
+            );
+        }
+        let code = match port {
+            PortKind::Auth => Code::ACCESS_ACCEPT,
+            _ => Code::ACCOUNTING_RESPONSE,
+        };
+        let mut w = PacketWriter::reply(out, code, packet.identifier(), packet.authenticator());
+        let r = w
+            .message_authenticator()
+            .and_then(|_| copy_proxy_state(&mut w, packet))
+            .and_then(|_| w.finish(client.secret()).map(|_| ()));
+        if let Err(e) = r {
+            out.clear();
+            return self.drop_with(DropReason::EncodeError, src, Some(client), &e);
+        }
+        self.stats.status_server();
+        Event::Send { cached: false }
+    }
+
+    /// Encode `reply` to `req` into `out` (cleared first) without touching
+    /// the cache. Failed or mismatched replies fall back to the negative
+    /// reply for the request's code.
+    pub fn encode_reply(&self, req: &Request, reply: Reply, out: &mut Vec<u8>) -> Completion {
+        let code = req.code();
+        let reply = match reply {
+            Reply::Error(e) => {
+                let r = DropReason::NoReply;
+                if let Some(suppressed) = self.limiter.allow(r) {
+                    tracing::warn!(client = req.client().name(), src = %req.source(), %code,
+                        id = req.identifier(), suppressed, "handler error, sending negative reply: {e}");
+                }
+                negative_reply(code, e.error_cause())
+            }
+            Reply::NoReply => None,
+            r if !reply_matches(code, r.code()) => {
+                tracing::error!(client = req.client().name(), %code, id = req.identifier(),
+                    "handler answered {code} with {:?}; sending the negative reply instead", r.code());
+                negative_reply(code, None)
+            }
+            r => Some(r),
+        };
+        let Some(reply) = reply else {
+            out.clear();
+            return Completion::NoReply(DropReason::NoReply);
+        };
+        match write_reply(req, &reply, out) {
+            Ok(c) => Completion::Send(c),
+            Err(e) => {
+                tracing::error!(client = req.client().name(), %code, id = req.identifier(),
+                    "cannot encode reply ({e}); sending the negative reply instead");
+                match negative_reply(code, None) {
+                    Some(neg) => match write_reply(req, &neg, out) {
+                        Ok(c) => Completion::Send(c),
+                        Err(_) => Completion::NoReply(DropReason::EncodeError),
+                    },
+                    None => Completion::NoReply(DropReason::EncodeError),
+                }
+            }
+        }
+    }
+
+    /// Record the outcome of `req` in the duplicate cache (`Some(octets)`
+    /// sent, or `None`: nothing sent, so a retransmission is handled afresh)
+    /// and count it.
+    pub fn finish(&self, req: &Request, sent: Option<(Code, &[u8])>, now: Instant) {
+        match sent {
+            Some((code, bytes)) => {
+                self.stats.replied(code);
+                if let Some(t) = req.ticket {
+                    self.cache().complete(t, bytes, now);
+                }
+            }
+            None => {
+                if let Some(t) = req.ticket {
+                    self.cache().abandon(t);
+                }
+            }
+        }
+    }
+
+    /// Drop a dispatched request without an answer (overload, timeout):
+    /// count it and forget it in the cache.
+    pub fn abandon(&self, req: &Request, r: DropReason) {
+        if let Some(t) = req.ticket {
+            self.cache().abandon(t);
+        }
+        self.drop_with(
+            r,
+            req.source(),
+            Some(req.client()),
+            &format_args!("{} id {}", req.code(), req.identifier()),
+        );
+    }
+
+    /// [`encode_reply`](Self::encode_reply) then [`finish`](Self::finish).
+    pub fn complete(
+        &self,
+        req: &Request,
+        reply: Reply,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Completion {
+        let c = self.encode_reply(req, reply, out);
+        match c {
+            Completion::Send(code) => self.finish(req, Some((code, out)), now),
+            Completion::NoReply(r) => {
+                self.finish(req, None, now);
+                self.stats.count_drop(r);
+            }
+        }
+        c
+    }
+
+    /// The ticket of a dispatched request (for tests).
+    pub fn ticket_of(req: &Request) -> Option<Ticket> {
+        req.ticket
+    }
+}
+
+fn reply_matches(req: Code, reply: Option<Code>) -> bool {
+    matches!(
+        (req, reply),
+        (
+            Code::ACCESS_REQUEST,
+            Some(Code::ACCESS_ACCEPT | Code::ACCESS_REJECT | Code::ACCESS_CHALLENGE)
+        ) | (Code::ACCOUNTING_REQUEST, Some(Code::ACCOUNTING_RESPONSE))
+            | (Code::COA_REQUEST, Some(Code::COA_ACK | Code::COA_NAK))
+            | (
+                Code::DISCONNECT_REQUEST,
+                Some(Code::DISCONNECT_ACK | Code::DISCONNECT_NAK)
+            )
+    )
+}
+
+/// The RFC's negative reply for a request code.
+fn negative_reply(code: Code, cause: Option<u32>) -> Option<Reply> {
+    use crate::reply::{rfc, AccessReject, CoaNak, DisconnectNak};
+    match code {
+        Code::ACCESS_REQUEST => Some(AccessReject::new().into()),
+        Code::COA_REQUEST => {
+            let mut r = CoaNak::new();
+            if let Some(c) = cause {
+                r.add(rfc::ErrorCause::new(c));
+            }
+            Some(r.into())
+        }
+        Code::DISCONNECT_REQUEST => {
+            let mut r = DisconnectNak::new();
+            if let Some(c) = cause {
+                r.add(rfc::ErrorCause::new(c));
+            }
+            Some(r.into())
+        }
+        // RFC 2866: no Accounting-Response unless the record is stored.
+        _ => None,
+    }
+}
+
+fn copy_proxy_state(
+    w: &mut PacketWriter<'_>,
+    packet: &Packet<'_>,
+) -> Result<(), radius_core::EncodeError> {
+    for a in packet.attributes() {
+        if a.typ == PROXY_STATE {
+            w.attr(PROXY_STATE, a.value)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_reply(
+    req: &Request,
+    reply: &Reply,
+    out: &mut Vec<u8>,
+) -> Result<Code, radius_core::EncodeError> {
+    let code = reply.code().expect("only sendable replies are written");
+    let attrs = reply.attrs().expect("only sendable replies are written");
+    let packet = req.packet();
+    let secret = req.client().secret();
+    let mut w = PacketWriter::reply(out, code, req.identifier(), req.authenticator());
+    if req.code() == Code::ACCESS_REQUEST || req.has_message_authenticator() {
+        w.message_authenticator()?;
+    }
+    let ctx = CryptoCtx {
+        secret,
+        authenticator: req.authenticator(),
+    };
+    // Encode the handler's attributes straight after the header.
+    let mut tmp = Vec::new();
+    if !attrs.is_empty() {
+        attrs.write(&mut tmp, &ctx)?;
+        // Never let a handler add its own Message-Authenticator or Proxy-State.
+        let foreign = |a: &radius_core::attr::RawAttr<'_>| {
+            a.typ == MESSAGE_AUTHENTICATOR || a.typ == PROXY_STATE
+        };
+        if radius_core::attr::Attributes::new(&tmp).any(|a| foreign(&a)) {
+            for a in radius_core::attr::Attributes::new(&tmp).filter(|a| !foreign(a)) {
+                w.attr(a.typ, a.value)?;
+            }
+        } else {
+            w.raw(&tmp)?;
+        }
+    }
+    copy_proxy_state(&mut w, &packet)?;
+    w.finish(secret)?;
+    Ok(code)
+}

@@ -1,0 +1,138 @@
+//! Extractors: what a handler parameter can be.
+//!
+//! | parameter type | gets | when it cannot |
+//! | --- | --- | --- |
+//! | [`Request`] | the untyped request | — |
+//! | [`AccessRequest`], [`AccountingRequest`], [`CoaRequest`], [`DisconnectRequest`] | the request, typed by code | negative reply |
+//! | `T` (a generated attribute type) | the first `T`, decoded (passwords in clear) | missing or malformed: negative reply (Error-Cause 402/407) |
+//! | `Option<T>` | the first `T` if present | malformed: negative reply |
+//! | `Vec<T>` | every `T`, in order | one malformed: negative reply |
+//! | [`Client`] | the host-table entry | — |
+//! | [`State<S>`] | a clone of the server's shared state | — |
+//! | [`Transport`] | peer address, listener, protocol | — |
+//!
+//! The negative reply is Access-Reject for Access-Request, no reply for
+//! Accounting-Request (RFC 2866), CoA-NAK / Disconnect-NAK with Error-Cause for
+//! RFC 5176 requests; a log line says which attribute and why.
+//!
+//! `Option<T>` and `Vec<T>` are recognised by `#[radius_handler]` by name and
+//! use [`extract_option`] / [`extract_vec`]; other types go through
+//! [`FromRequest`], which you can implement for your own extractors.
+
+use std::ops::{Deref, DerefMut};
+
+use radius_core::typed::Attribute;
+
+use crate::host::Client;
+use crate::reply::HandlerError;
+use crate::request::{
+    AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Protocol, Request, Transport,
+};
+
+/// A value a handler parameter can be built from: see the [module docs](self).
+/// `S` is the server's shared state type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a RADIUS extractor and cannot be a #[radius_handler] parameter",
+    label = "not an extractor",
+    note = "parameters must be extractors: Request, AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, an attribute type T, Option<T>, Vec<T>, Client, State<S> or Transport"
+)]
+pub trait FromRequest<S>: Sized {
+    /// Build from the request; an error becomes the negative reply.
+    fn from_request(req: &Request, state: &S) -> Result<Self, HandlerError>;
+}
+
+impl<S> FromRequest<S> for Request {
+    fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+        Ok(req.clone())
+    }
+}
+
+macro_rules! typed_extractors {
+    ($($name:ident),*) => {$(
+        impl<S> FromRequest<S> for $name {
+            fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+                $name::try_from_request(req.clone()).map_err(|r| {
+                    HandlerError::new(format_args!(
+                        "handler expects {} but got {}", $name::CODE, r.code()
+                    ))
+                    .with_error_cause(crate::reply::error_cause::INVALID_REQUEST)
+                })
+            }
+        }
+    )*};
+}
+typed_extractors!(
+    AccessRequest,
+    AccountingRequest,
+    CoaRequest,
+    DisconnectRequest
+);
+
+impl<S, A: Attribute> FromRequest<S> for A {
+    fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+        match req.get::<A>() {
+            Some(Ok(a)) => Ok(a),
+            Some(Err(e)) => Err(HandlerError::invalid_attribute(A::INFO.name, e)),
+            None => Err(HandlerError::missing_attribute(A::INFO.name)),
+        }
+    }
+}
+
+/// The `Option<T>` extractor: `None` when absent, an error when malformed.
+pub fn extract_option<A: Attribute>(req: &Request) -> Result<Option<A>, HandlerError> {
+    match req.get::<A>() {
+        Some(Ok(a)) => Ok(Some(a)),
+        Some(Err(e)) => Err(HandlerError::invalid_attribute(A::INFO.name, e)),
+        None => Ok(None),
+    }
+}
+
+/// The `Vec<T>` extractor: every `T`, an error if one is malformed.
+pub fn extract_vec<A: Attribute>(req: &Request) -> Result<Vec<A>, HandlerError> {
+    req.get_all::<A>()
+        .into_iter()
+        .map(|r| r.map_err(|e| HandlerError::invalid_attribute(A::INFO.name, e)))
+        .collect()
+}
+
+impl<S> FromRequest<S> for Client {
+    fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+        Ok(req.client().clone())
+    }
+}
+
+impl<S> FromRequest<S> for Transport {
+    fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+        Ok(Transport {
+            peer: req.source(),
+            port: req.port_kind(),
+            protocol: Protocol::Udp,
+        })
+    }
+}
+
+/// The server's shared state (set with [`Builder::state`](crate::Builder::state)),
+/// cloned for each request: wrap large state in an `Arc`.
+///
+/// A handler with a `State<S>` parameter serves a server whose state type is `S`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct State<S>(pub S);
+
+impl<S> Deref for State<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.0
+    }
+}
+
+impl<S> DerefMut for State<S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.0
+    }
+}
+
+impl<S: Clone> FromRequest<S> for State<S> {
+    fn from_request(_: &Request, state: &S) -> Result<Self, HandlerError> {
+        Ok(State(state.clone()))
+    }
+}

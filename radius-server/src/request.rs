@@ -1,0 +1,205 @@
+//! Requests as handlers see them: [`Request`] (owned packet octets, the
+//! client and how it arrived) and the typed wrappers [`AccessRequest`],
+//! [`AccountingRequest`], [`CoaRequest`] and [`DisconnectRequest`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
+use radius_core::{Code, Packet, ValueError};
+
+use crate::dedup::Ticket;
+use crate::engine::PortKind;
+use crate::host::Client;
+
+/// A validated, authenticated request. Cheap to clone (two reference counts).
+#[derive(Clone)]
+pub struct Request {
+    data: Arc<[u8]>,
+    client: Client,
+    src: SocketAddr,
+    port: PortKind,
+    has_ma: bool,
+    pub(crate) ticket: Option<Ticket>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        data: &[u8],
+        client: Client,
+        src: SocketAddr,
+        port: PortKind,
+        has_ma: bool,
+        ticket: Option<Ticket>,
+    ) -> Self {
+        Request {
+            data: Arc::from(data),
+            client,
+            src,
+            port,
+            has_ma,
+            ticket,
+        }
+    }
+
+    /// The packet code.
+    pub fn code(&self) -> Code {
+        Code(self.data[0])
+    }
+
+    /// The Identifier.
+    pub fn identifier(&self) -> u8 {
+        self.data[1]
+    }
+
+    /// The Request Authenticator.
+    pub fn authenticator(&self) -> &[u8; 16] {
+        self.data[4..20].try_into().expect("validated packet")
+    }
+
+    /// The packet octets (exactly Length long): the raw escape hatch.
+    pub fn raw(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The packet, for raw attribute iteration (`packet().attributes()`).
+    pub fn packet(&self) -> Packet<'_> {
+        Packet::decode(&self.data).expect("validated when received")
+    }
+
+    /// The host-table entry of the sender.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The sender's address and port.
+    pub fn source(&self) -> SocketAddr {
+        self.src
+    }
+
+    /// Which listener received it.
+    pub fn port_kind(&self) -> PortKind {
+        self.port
+    }
+
+    /// Whether it carried a (verified) Message-Authenticator.
+    pub fn has_message_authenticator(&self) -> bool {
+        self.has_ma
+    }
+
+    /// Secret and authenticator, for decoding obfuscated attributes.
+    pub fn crypto(&self) -> CryptoCtx<'_> {
+        CryptoCtx {
+            secret: self.client.secret(),
+            authenticator: self.authenticator(),
+        }
+    }
+
+    /// The first attribute `T`: `None` if absent, `Some(Err)` if malformed.
+    /// User-Password and other obfuscated attributes come back in clear.
+    pub fn get<T: Attribute>(&self) -> Option<Result<T, ValueError>> {
+        get_from::<T>(&self.data[20..], &self.crypto())
+    }
+
+    /// Every attribute `T`, in order.
+    pub fn get_all<T: Attribute>(&self) -> Vec<Result<T, ValueError>> {
+        get_all_from::<T>(&self.data[20..], &self.crypto())
+    }
+
+    /// Raw values of every top-level attribute of type `typ`.
+    pub fn raw_attrs(&self, typ: u8) -> impl Iterator<Item = &[u8]> + '_ {
+        radius_core::attr::Attributes::new(&self.data[20..])
+            .filter(move |a| a.typ == typ)
+            .map(|a| a.value)
+    }
+
+    /// Check CHAP-Password (RFC 2865 §5.3) against a cleartext password,
+    /// with CHAP-Challenge when present or else the Request Authenticator.
+    /// `None` when the request has no CHAP-Password.
+    pub fn verify_chap(&self, password: &[u8]) -> Option<bool> {
+        const CHAP_PASSWORD: u8 = 3;
+        const CHAP_CHALLENGE: u8 = 60;
+        let chap = self.raw_attrs(CHAP_PASSWORD).next()?;
+        let challenge = self
+            .raw_attrs(CHAP_CHALLENGE)
+            .next()
+            .unwrap_or(self.authenticator());
+        Some(radius_core::crypto::verify_chap_password(
+            chap, password, challenge,
+        ))
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("code", &self.code())
+            .field("id", &self.identifier())
+            .field("client", &self.client.name())
+            .field("src", &self.src)
+            .field("len", &self.data.len())
+            .finish()
+    }
+}
+
+macro_rules! typed_requests {
+    ($($(#[$m:meta])* $name:ident = $code:ident;)*) => {$(
+        $(#[$m])*
+        #[derive(Clone, Debug)]
+        pub struct $name(Request);
+
+        impl $name {
+            /// The code this type stands for.
+            pub const CODE: Code = Code::$code;
+
+            /// Wrap a request of the right code.
+            pub fn try_from_request(req: Request) -> Result<Self, Request> {
+                if req.code() == Code::$code { Ok($name(req)) } else { Err(req) }
+            }
+
+            /// The untyped request.
+            pub fn into_inner(self) -> Request {
+                self.0
+            }
+        }
+
+        impl Deref for $name {
+            type Target = Request;
+            fn deref(&self) -> &Request {
+                &self.0
+            }
+        }
+    )*};
+}
+
+typed_requests! {
+    /// An Access-Request (RFC 2865), from the auth listener.
+    AccessRequest = ACCESS_REQUEST;
+    /// An Accounting-Request (RFC 2866), from the accounting listener.
+    AccountingRequest = ACCOUNTING_REQUEST;
+    /// A CoA-Request (RFC 5176), from the CoA listener.
+    CoaRequest = COA_REQUEST;
+    /// A Disconnect-Request (RFC 5176), from the CoA listener.
+    DisconnectRequest = DISCONNECT_REQUEST;
+}
+
+/// How a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transport {
+    /// The sender's address and port.
+    pub peer: SocketAddr,
+    /// Which listener received it.
+    pub port: PortKind,
+    /// The transport protocol.
+    pub protocol: Protocol,
+}
+
+/// Transport protocol of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// RADIUS over UDP (RFC 2865).
+    Udp,
+}

@@ -1,0 +1,631 @@
+//! The tokio UDP server.
+//!
+//! ```no_run
+//! use radius_server::{radius_handler, AccessAccept, AccessRequest, ClientConfig, HostTable, Reply, Server};
+//!
+//! #[radius_handler]
+//! async fn auth(_req: AccessRequest) -> Reply {
+//!     AccessAccept::new().into()
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let clients = HostTable::new().with("127.0.0.0/8".parse::<radius_server::Cidr>().unwrap(),
+//!                                     ClientConfig::new("localhost", "testing123"));
+//! let server = Server::builder()
+//!     .clients(clients)
+//!     .auth(auth)
+//!     .bind_auth("127.0.0.1:1812".parse().unwrap())
+//!     .spawn()
+//!     .await?;
+//! println!("listening on {:?}", server.auth_addrs());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Design: each listener address gets one `SO_REUSEPORT` socket per worker
+//! (the kernel spreads clients over them by address hash, so one client's
+//! retransmissions reach the same worker and its duplicate cache). Each
+//! socket has one receive loop that drains the socket, runs the
+//! [`Engine`] inline, calls the handler and polls its future once: a handler
+//! that is ready answers without a task switch or allocation beyond the
+//! request itself; a pending one is spawned, bounded by the in-flight limits
+//! and the handler timeout. Receive and send buffers are reused.
+//! (Batching with recvmmsg/sendmmsg is a possible next step.)
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
+use crate::handler::{Handler, HandlerFuture};
+use crate::host::HostTable;
+use crate::reply::Reply;
+use crate::request::Request;
+use crate::stats::{DropReason, LogLimiter, Stats};
+
+/// Server limits and tuning.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Sockets (and receive loops) per listener address; default: CPU count.
+    pub workers: usize,
+    /// Spawned (not immediately ready) requests in flight, in total.
+    pub max_in_flight: usize,
+    /// Spawned requests in flight per client.
+    pub max_in_flight_per_client: u32,
+    /// A handler running longer is abandoned (no reply; the client retransmits).
+    pub handler_timeout: Duration,
+    /// Duplicate cache entries per worker.
+    pub dedup_capacity: usize,
+    /// How long replies stay cached.
+    pub dedup_ttl: Duration,
+    /// Drop log lines per reason per second.
+    pub log_lines_per_second: u32,
+    /// Kernel socket buffer size to request (each direction).
+    pub socket_buffer: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_in_flight: 65536,
+            max_in_flight_per_client: 4096,
+            handler_timeout: Duration::from_secs(10),
+            dedup_capacity: 65536,
+            dedup_ttl: Duration::from_secs(30),
+            log_lines_per_second: 10,
+            socket_buffer: 4 << 20,
+        }
+    }
+}
+
+type DynHandler<S> = Arc<dyn Handler<S>>;
+
+/// The server; start with [`Server::builder`] or [`Server::with_state`].
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A builder for a server without shared state.
+    pub fn builder() -> Builder<()> {
+        Builder::new(())
+    }
+
+    /// A builder for a server whose handlers can take [`State<S>`](crate::State).
+    pub fn with_state<S: Clone + Send + Sync + 'static>(state: S) -> Builder<S> {
+        Builder::new(state)
+    }
+}
+
+/// Configures and starts a [`Server`].
+pub struct Builder<S> {
+    hosts: HostTable,
+    state: S,
+    auth: Option<DynHandler<S>>,
+    acct: Option<DynHandler<S>>,
+    coa: Option<DynHandler<S>>,
+    disconnect: Option<DynHandler<S>>,
+    binds: Vec<(PortKind, SocketAddr)>,
+    config: ServerConfig,
+}
+
+impl<S: Clone + Send + Sync + 'static> Builder<S> {
+    fn new(state: S) -> Self {
+        Builder {
+            hosts: HostTable::new(),
+            state,
+            auth: None,
+            acct: None,
+            coa: None,
+            disconnect: None,
+            binds: Vec::new(),
+            config: ServerConfig::default(),
+        }
+    }
+
+    /// Replace the shared state (and its type). Handlers registered before
+    /// are kept only if the state type stays the same, so call this first.
+    pub fn state<T: Clone + Send + Sync + 'static>(self, state: T) -> Builder<T> {
+        Builder {
+            hosts: self.hosts,
+            state,
+            auth: None,
+            acct: None,
+            coa: None,
+            disconnect: None,
+            binds: self.binds,
+            config: self.config,
+        }
+    }
+
+    /// The host table (clients and secrets).
+    pub fn clients(mut self, hosts: HostTable) -> Self {
+        self.hosts = hosts;
+        self
+    }
+
+    /// Handler for Access-Request.
+    pub fn auth(mut self, h: impl Handler<S>) -> Self {
+        self.auth = Some(Arc::new(h));
+        self
+    }
+
+    /// Handler for Accounting-Request.
+    pub fn accounting(mut self, h: impl Handler<S>) -> Self {
+        self.acct = Some(Arc::new(h));
+        self
+    }
+
+    /// Handler for CoA-Request.
+    pub fn coa(mut self, h: impl Handler<S>) -> Self {
+        self.coa = Some(Arc::new(h));
+        self
+    }
+
+    /// Handler for Disconnect-Request.
+    pub fn disconnect(mut self, h: impl Handler<S>) -> Self {
+        self.disconnect = Some(Arc::new(h));
+        self
+    }
+
+    /// Listen for Access-Request and Status-Server here (may be repeated,
+    /// e.g. once for IPv4 and once for IPv6). Port 0 picks a free port.
+    pub fn bind_auth(mut self, addr: SocketAddr) -> Self {
+        self.binds.push((PortKind::Auth, addr));
+        self
+    }
+
+    /// Listen for Accounting-Request and Status-Server here.
+    pub fn bind_acct(mut self, addr: SocketAddr) -> Self {
+        self.binds.push((PortKind::Acct, addr));
+        self
+    }
+
+    /// Listen for CoA-Request and Disconnect-Request here.
+    pub fn bind_coa(mut self, addr: SocketAddr) -> Self {
+        self.binds.push((PortKind::Coa, addr));
+        self
+    }
+
+    /// Replace all limits and tuning at once.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sockets per listener address.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.config.workers = n.max(1);
+        self
+    }
+
+    /// In-flight limits (spawned handlers), in total and per client.
+    pub fn max_in_flight(mut self, total: usize, per_client: u32) -> Self {
+        self.config.max_in_flight = total;
+        self.config.max_in_flight_per_client = per_client;
+        self
+    }
+
+    /// Handler timeout.
+    pub fn handler_timeout(mut self, d: Duration) -> Self {
+        self.config.handler_timeout = d;
+        self
+    }
+
+    /// Duplicate cache size (per worker) and lifetime.
+    pub fn dedup(mut self, capacity: usize, ttl: Duration) -> Self {
+        self.config.dedup_capacity = capacity;
+        self.config.dedup_ttl = ttl;
+        self
+    }
+
+    /// Bind every listener and start serving on the current tokio runtime.
+    pub async fn spawn(self) -> io::Result<ServerHandle> {
+        if self.binds.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no listener address given",
+            ));
+        }
+        let served = Served {
+            access: self.auth.is_some(),
+            accounting: self.acct.is_some(),
+            coa: self.coa.is_some(),
+            disconnect: self.disconnect.is_some(),
+        };
+        let stats = Arc::new(Stats::new());
+        let limiter = Arc::new(LogLimiter::new(self.config.log_lines_per_second));
+        let hosts = Arc::new(self.hosts);
+        let shared = Arc::new(Shared {
+            state: self.state,
+            auth: self.auth,
+            acct: self.acct,
+            coa: self.coa,
+            disconnect: self.disconnect,
+            in_flight: AtomicUsize::new(0),
+            config: self.config.clone(),
+        });
+        let engine_config = EngineConfig {
+            dedup_capacity: self.config.dedup_capacity,
+            dedup_ttl: self.config.dedup_ttl,
+            served,
+        };
+        let (tx, rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut addrs = Vec::new();
+        for (kind, addr) in self.binds {
+            let workers = self.config.workers.max(1);
+            let first = bind_udp(addr, workers > 1, self.config.socket_buffer)?;
+            let local = first.local_addr()?;
+            addrs.push((kind, local));
+            let mut socks = vec![first];
+            for _ in 1..workers {
+                socks.push(bind_udp(local, true, self.config.socket_buffer)?);
+            }
+            for s in socks {
+                let sock = Arc::new(UdpSocket::from_std(s)?);
+                let engine = Arc::new(Engine::with_shared(
+                    hosts.clone(),
+                    engine_config.clone(),
+                    stats.clone(),
+                    limiter.clone(),
+                ));
+                tasks.push(tokio::spawn(recv_loop(
+                    sock,
+                    engine,
+                    shared.clone(),
+                    kind,
+                    rx.clone(),
+                )));
+            }
+            tracing::info!(listener = %kind, %local, workers, "RADIUS listener up");
+        }
+        Ok(ServerHandle {
+            addrs,
+            stats,
+            shutdown: tx,
+            tasks,
+            shared: shared.clone() as Arc<dyn InFlight>,
+        })
+    }
+
+    /// Start and serve until the process ends (or a listener fails).
+    pub async fn run(self) -> io::Result<()> {
+        let h = self.spawn().await?;
+        h.wait().await;
+        Ok(())
+    }
+}
+
+trait InFlight: Send + Sync {
+    fn in_flight(&self) -> usize;
+}
+
+struct Shared<S> {
+    state: S,
+    auth: Option<DynHandler<S>>,
+    acct: Option<DynHandler<S>>,
+    coa: Option<DynHandler<S>>,
+    disconnect: Option<DynHandler<S>>,
+    in_flight: AtomicUsize,
+    config: ServerConfig,
+}
+
+impl<S: Send + Sync> InFlight for Shared<S> {
+    fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+}
+
+impl<S> Shared<S> {
+    fn handler(&self, code: radius_core::Code) -> Option<&DynHandler<S>> {
+        use radius_core::Code;
+        match code {
+            Code::ACCESS_REQUEST => self.auth.as_ref(),
+            Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
+            Code::COA_REQUEST => self.coa.as_ref(),
+            Code::DISCONNECT_REQUEST => self.disconnect.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A running server: its addresses, counters and shutdown.
+pub struct ServerHandle {
+    addrs: Vec<(PortKind, SocketAddr)>,
+    stats: Arc<Stats>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    shared: Arc<dyn InFlight>,
+}
+
+impl ServerHandle {
+    /// Every bound listener with its kind.
+    pub fn local_addrs(&self) -> &[(PortKind, SocketAddr)] {
+        &self.addrs
+    }
+
+    fn of(&self, k: PortKind) -> Vec<SocketAddr> {
+        self.addrs
+            .iter()
+            .filter(|(x, _)| *x == k)
+            .map(|(_, a)| *a)
+            .collect()
+    }
+
+    /// Bound authentication listeners.
+    pub fn auth_addrs(&self) -> Vec<SocketAddr> {
+        self.of(PortKind::Auth)
+    }
+
+    /// Bound accounting listeners.
+    pub fn acct_addrs(&self) -> Vec<SocketAddr> {
+        self.of(PortKind::Acct)
+    }
+
+    /// Bound CoA/Disconnect listeners.
+    pub fn coa_addrs(&self) -> Vec<SocketAddr> {
+        self.of(PortKind::Coa)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Requests whose handler is still running.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight()
+    }
+
+    /// Stop receiving, let running handlers finish (up to 5 s), then return.
+    pub async fn shutdown(self) {
+        self.shutdown_within(Duration::from_secs(5)).await
+    }
+
+    /// Stop receiving and wait up to `grace` for running handlers.
+    pub async fn shutdown_within(self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let deadline = Instant::now() + grace;
+        while self.shared.in_flight() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Wait until every receive loop ends (they end only on shutdown or a
+    /// fatal socket error).
+    pub async fn wait(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("addrs", &self.addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bind_udp(addr: SocketAddr, reuse_port: bool, buffer: usize) -> io::Result<std::net::UdpSocket> {
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    if reuse_port {
+        s.set_reuse_port(true)?;
+    }
+    #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+    let _ = reuse_port;
+    let _ = s.set_recv_buffer_size(buffer);
+    let _ = s.set_send_buffer_size(buffer);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    Ok(s.into())
+}
+
+struct NoopWaker;
+impl Wake for NoopWaker {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Datagrams handled before yielding to other tasks.
+const BATCH: usize = 64;
+
+async fn recv_loop<S: Clone + Send + Sync + 'static>(
+    sock: Arc<UdpSocket>,
+    engine: Arc<Engine>,
+    shared: Arc<Shared<S>>,
+    kind: PortKind,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; radius_core::packet::MAX_PACKET_LEN];
+    let mut out = Vec::with_capacity(radius_core::packet::MAX_PACKET_LEN);
+    let waker = Waker::from(Arc::new(NoopWaker));
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
+            r = sock.readable() => {
+                if let Err(e) = r {
+                    tracing::error!(listener = %kind, "socket failed: {e}");
+                    break;
+                }
+            }
+        }
+        for _ in 0..BATCH {
+            let (n, src) = match sock.try_recv_from(&mut buf) {
+                Ok(v) => v,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // ICMP errors from earlier sends (ECONNREFUSED ...) surface here.
+                Err(e) => {
+                    tracing::debug!(listener = %kind, "recv error: {e}");
+                    continue;
+                }
+            };
+            let now = Instant::now();
+            match engine.handle(&buf[..n], src, kind, now, &mut out) {
+                Event::Drop(_) => {}
+                Event::Send { .. } => send(&sock, &out, src, &engine).await,
+                Event::Dispatch(req) => {
+                    dispatch(req, &sock, &engine, &shared, &waker, &mut out).await;
+                }
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn send(sock: &UdpSocket, out: &[u8], dst: SocketAddr, engine: &Engine) {
+    let r = match sock.try_send_to(out, dst) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => sock.send_to(out, dst).await,
+        r => r,
+    };
+    if let Err(e) = r {
+        engine.stats().count_drop(DropReason::SendError);
+        tracing::debug!(%dst, "send failed: {e}");
+    }
+}
+
+fn span_for(req: &Request) -> tracing::Span {
+    tracing::info_span!("radius", client = req.client().name(), code = %req.code(), id = req.identifier())
+}
+
+async fn dispatch<S: Clone + Send + Sync + 'static>(
+    req: Request,
+    sock: &Arc<UdpSocket>,
+    engine: &Arc<Engine>,
+    shared: &Arc<Shared<S>>,
+    waker: &Waker,
+    out: &mut Vec<u8>,
+) {
+    let Some(handler) = shared.handler(req.code()) else {
+        // The engine only dispatches codes that have a handler.
+        engine.abandon(&req, DropReason::NoHandler);
+        return;
+    };
+    let client = req.client().clone();
+    if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
+        || client.inner.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight_per_client
+    {
+        engine.abandon(&req, DropReason::Overloaded);
+        return;
+    }
+    let span = span_for(&req);
+    let fut = {
+        let _g = span.enter();
+        handler.handle(req.clone(), &shared.state)
+    };
+    let fut = match fut {
+        HandlerFuture::Ready(reply) => {
+            let send_it = span.in_scope(|| complete(&req, reply, engine, out));
+            if send_it {
+                send(sock, out, req.source(), engine).await;
+            }
+            return;
+        }
+        HandlerFuture::Future(mut f) => {
+            let polled = {
+                let mut cx = Context::from_waker(waker);
+                let _g = span.enter();
+                f.as_mut().poll(&mut cx)
+            };
+            match polled {
+                Poll::Ready(reply) => {
+                    let send_it = span.in_scope(|| complete(&req, reply, engine, out));
+                    if send_it {
+                        send(sock, out, req.source(), engine).await;
+                    }
+                    return;
+                }
+                Poll::Pending => f,
+            }
+        }
+        HandlerFuture::Blocking(f) => Box::pin(async move {
+            match tokio::task::spawn_blocking(f).await {
+                Ok(r) => r,
+                Err(e) => Reply::Error(crate::HandlerError::new(format_args!(
+                    "handler panicked: {e}"
+                ))),
+            }
+        }) as Pin<Box<dyn Future<Output = Reply> + Send>>,
+    };
+    // Slow path: run it as a task, bounded.
+    let guard = InFlightGuard::new(shared.clone(), client);
+    let sock = sock.clone();
+    let engine = engine.clone();
+    let timeout = shared.config.handler_timeout;
+    tokio::spawn(
+        async move {
+            let _guard = guard;
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(reply) => {
+                    let mut out = Vec::with_capacity(256);
+                    if complete(&req, reply, &engine, &mut out) {
+                        send(&sock, &out, req.source(), &engine).await;
+                    }
+                }
+                Err(_) => engine.abandon(&req, DropReason::HandlerTimeout),
+            }
+        }
+        .instrument(span),
+    );
+}
+
+/// Encode the reply, cache it, count it; whether there is something to send.
+fn complete(req: &Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> bool {
+    let now = Instant::now();
+    match engine.encode_reply(req, reply, out) {
+        Completion::Send(code) => {
+            // Cache before sending so a fast retransmission finds it.
+            engine.finish(req, Some((code, out)), now);
+            true
+        }
+        Completion::NoReply(r) => {
+            engine.finish(req, None, now);
+            engine.stats().count_drop(r);
+            false
+        }
+    }
+}
+
+struct InFlightGuard<S> {
+    shared: Arc<Shared<S>>,
+    client: crate::Client,
+}
+
+impl<S> InFlightGuard<S> {
+    fn new(shared: Arc<Shared<S>>, client: crate::Client) -> Self {
+        shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        client.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard { shared, client }
+    }
+}
+
+impl<S> Drop for InFlightGuard<S> {
+    fn drop(&mut self) {
+        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.client.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
