@@ -6,10 +6,10 @@
 //! handlers written as plain functions ([`radius_handler`]).
 //!
 //! ```
-//! use typed_radius::dict::prelude::*;
+//! use typed_radius::prelude::*;
 //! let name = UserName::new("bob");
 //! assert_eq!(&*name, "bob");
-//! let st = ServiceType::from(ServiceTypeValue::FramedUser);
+//! let st = ServiceType::new(ServiceTypeValue::FramedUser);
 //! assert_eq!(st.number(), 2);
 //! ```
 #![warn(missing_docs)]
@@ -32,5 +32,6 @@ pub mod dict {
 /// The usual imports: every generated attribute, plus the core types.
 pub mod prelude {
     pub use crate::dict::prelude::*;
+    pub use radius_core::typed::ValueEnum;
     pub use radius_core::{Attribute, Code, PacketExt, Secret};
 }

@@ -272,7 +272,12 @@ pub fn is_long_extended(typ: u8) -> bool {
 }
 
 /// Encode an extended attribute (RFC 6929 §2.1) into `out`.
-pub fn encode_extended(out: &mut Vec<u8>, typ: u8, ext_type: u8, value: &[u8]) -> Result<(), AttrError> {
+pub fn encode_extended(
+    out: &mut Vec<u8>,
+    typ: u8,
+    ext_type: u8,
+    value: &[u8],
+) -> Result<(), AttrError> {
     if value.len() > MAX_ATTR_VALUE_LEN - 1 {
         return Err(AttrError::TooLong {
             what: "extended",
@@ -379,10 +384,14 @@ impl AttrKey {
             for pv in parent.find_all(attrs) {
                 match pv {
                     Cow::Borrowed(b) => pending.extend(
-                        Attributes::new(b).filter(|m| m.typ == typ).map(|m| Cow::Borrowed(m.value)),
+                        Attributes::new(b)
+                            .filter(|m| m.typ == typ)
+                            .map(|m| Cow::Borrowed(m.value)),
                     ),
                     Cow::Owned(o) => pending.extend(
-                        Attributes::new(&o).filter(|m| m.typ == typ).map(|m| Cow::Owned(m.value.to_vec())),
+                        Attributes::new(&o)
+                            .filter(|m| m.typ == typ)
+                            .map(|m| Cow::Owned(m.value.to_vec())),
                     ),
                 }
             }
@@ -401,11 +410,17 @@ impl AttrKey {
                         return Some(Cow::Borrowed(a.value));
                     }
                 }
-                AttrKey::Vendor { vendor, format, typ } => {
+                AttrKey::Vendor {
+                    vendor,
+                    format,
+                    typ,
+                } => {
                     if a.typ != VENDOR_SPECIFIC {
                         continue;
                     }
-                    let Ok((v, data)) = split_vsa(a.value) else { continue };
+                    let Ok((v, data)) = split_vsa(a.value) else {
+                        continue;
+                    };
                     if v != vendor {
                         continue;
                     }
@@ -417,7 +432,9 @@ impl AttrKey {
                             continue;
                         }
                         if s.more {
-                            partial.get_or_insert_with(Vec::new).extend_from_slice(s.value);
+                            partial
+                                .get_or_insert_with(Vec::new)
+                                .extend_from_slice(s.value);
                         } else if let Some(mut p) = partial.take() {
                             p.extend_from_slice(s.value);
                             found.push(Cow::Owned(p));
@@ -427,8 +444,12 @@ impl AttrKey {
                     }
                     // A continuation spans into the following VSAs.
                     while let Some(mut p) = partial.take() {
-                        let Some(next) = it.peek().copied() else { break };
-                        let Ok((nv, nd)) = split_vsa(next.value) else { break };
+                        let Some(next) = it.peek().copied() else {
+                            break;
+                        };
+                        let Ok((nv, nd)) = split_vsa(next.value) else {
+                            break;
+                        };
                         if next.typ != VENDOR_SPECIFIC || nv != vendor {
                             break;
                         }
@@ -537,14 +558,39 @@ mod tests {
     fn vsa_formats_roundtrip() {
         for (fmt, vendor) in [
             (VendorFormat::DEFAULT, 9u32),
-            (VendorFormat { type_width: 4, length_width: 0, continuation: false }, 429),
-            (VendorFormat { type_width: 2, length_width: 2, continuation: false }, 4846),
-            (VendorFormat { type_width: 2, length_width: 1, continuation: false }, 1),
+            (
+                VendorFormat {
+                    type_width: 4,
+                    length_width: 0,
+                    continuation: false,
+                },
+                429,
+            ),
+            (
+                VendorFormat {
+                    type_width: 2,
+                    length_width: 2,
+                    continuation: false,
+                },
+                4846,
+            ),
+            (
+                VendorFormat {
+                    type_width: 2,
+                    length_width: 1,
+                    continuation: false,
+                },
+                1,
+            ),
             (VendorFormat::WIMAX, 24757),
         ] {
             let mut out = vec![];
             encode_vsa(&mut out, vendor, fmt, 7, b"hello").unwrap();
-            let key = AttrKey::Vendor { vendor, format: fmt, typ: 7 };
+            let key = AttrKey::Vendor {
+                vendor,
+                format: fmt,
+                typ: 7,
+            };
             let got: Vec<_> = key.find_all(&out).collect();
             assert_eq!(got, vec![Cow::Borrowed(&b"hello"[..])], "{fmt:?}");
         }
@@ -556,7 +602,11 @@ mod tests {
         let mut out = vec![];
         encode_vsa(&mut out, 24757, VendorFormat::WIMAX, 3, &long).unwrap();
         assert!(Attributes::new(&out).count() >= 3);
-        let key = AttrKey::Vendor { vendor: 24757, format: VendorFormat::WIMAX, typ: 3 };
+        let key = AttrKey::Vendor {
+            vendor: 24757,
+            format: VendorFormat::WIMAX,
+            typ: 3,
+        };
         let got: Vec<_> = key.find_all(&out).collect();
         assert_eq!(got.len(), 1);
         assert_eq!(&*got[0], &long[..]);
@@ -580,18 +630,34 @@ mod tests {
     fn evs_lookup() {
         let mut out = vec![];
         encode_extended(&mut out, 241, 26, &evs_value(11344, 1, b"abc")).unwrap();
-        let key = AttrKey::ExtendedVendor { base: 241, vendor: 11344, typ: 1 };
+        let key = AttrKey::ExtendedVendor {
+            base: 241,
+            vendor: 11344,
+            typ: 1,
+        };
         assert_eq!(key.find_all(&out).next().as_deref(), Some(&b"abc"[..]));
     }
 
     #[test]
     fn tlv_members() {
-        static PARENT: AttrKey = AttrKey::Vendor { vendor: 24757, format: VendorFormat::WIMAX, typ: 1 };
+        static PARENT: AttrKey = AttrKey::Vendor {
+            vendor: 24757,
+            format: VendorFormat::WIMAX,
+            typ: 1,
+        };
         let inner = [1u8, 3, 9, 2, 4, 0, 7, 1, 3, 8];
         let mut out = vec![];
         encode_vsa(&mut out, 24757, VendorFormat::WIMAX, 1, &inner).unwrap();
-        let got: Vec<_> = AttrKey::Tlv { parent: &PARENT, typ: 1 }.find_all(&out).collect();
-        assert_eq!(got, vec![Cow::Borrowed(&[9u8][..]), Cow::Borrowed(&[8u8][..])]);
+        let got: Vec<_> = AttrKey::Tlv {
+            parent: &PARENT,
+            typ: 1,
+        }
+        .find_all(&out)
+        .collect();
+        assert_eq!(
+            got,
+            vec![Cow::Borrowed(&[9u8][..]), Cow::Borrowed(&[8u8][..])]
+        );
     }
 
     #[test]

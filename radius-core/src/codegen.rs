@@ -34,7 +34,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::dict::naming::{resolve_collisions, rust_type_name, rust_variant_name};
-use crate::dict::{AttrId, DataType, Dictionary, DictError, Encrypt};
+use crate::dict::{AttrId, DataType, DictError, Dictionary, Encrypt};
 
 /// Generates typed attribute modules from dictionary files (for `build.rs`).
 #[derive(Debug, Clone)]
@@ -177,9 +177,16 @@ struct Generator<'d> {
 
 /// The module name for a dictionary file: `dictionary.rfc2865` → `rfc2865`.
 fn module_for_file(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name.strip_prefix("dictionary.").unwrap_or(&name);
-    let stem = if stem.is_empty() || stem == "dictionary" { "base" } else { stem };
+    let stem = if stem.is_empty() || stem == "dictionary" {
+        "base"
+    } else {
+        stem
+    };
     snake(stem)
 }
 
@@ -194,19 +201,31 @@ pub fn snake(s: &str) -> String {
         }
     }
     let out = out.trim_matches('_').to_owned();
-    let out = if out.is_empty() { "unnamed".to_owned() } else { out };
-    let out = if out.starts_with(|c: char| c.is_ascii_digit()) { format!("v{out}") } else { out };
+    let out = if out.is_empty() {
+        "unnamed".to_owned()
+    } else {
+        out
+    };
+    let out = if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("v{out}")
+    } else {
+        out
+    };
     match out.as_str() {
-        "self" | "super" | "crate" | "mod" | "type" | "fn" | "use" | "impl" | "trait" | "struct"
-        | "enum" | "match" | "loop" | "move" | "ref" | "static" | "const" | "where" | "as" | "in"
-        | "core" | "std" | "prelude" => format!("{out}_"),
+        "self" | "super" | "crate" | "mod" | "type" | "fn" | "use" | "impl" | "trait"
+        | "struct" | "enum" | "match" | "loop" | "move" | "ref" | "static" | "const" | "where"
+        | "as" | "in" | "core" | "std" | "prelude" => format!("{out}_"),
         _ => out,
     }
 }
 
 impl<'d> Generator<'d> {
     fn new(dict: &'d Dictionary, krate: &'d str, filter: Option<&'d VendorFilter>) -> Self {
-        Generator { dict, krate, filter }
+        Generator {
+            dict,
+            krate,
+            filter,
+        }
     }
 
     /// The vendor an attribute belongs to, for module grouping.
@@ -242,7 +261,11 @@ impl<'d> Generator<'d> {
 
     fn run(&self) -> String {
         let d = self.dict;
-        let ids: Vec<AttrId> = d.iter().map(|(id, _)| id).filter(|&id| self.wanted(id)).collect();
+        let ids: Vec<AttrId> = d
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|&id| self.wanted(id))
+            .collect();
         // Global, collision-free type names: attributes and their enums.
         let mut names: Vec<String> = Vec::new();
         for &id in &ids {
@@ -267,11 +290,18 @@ impl<'d> Generator<'d> {
                 id,
                 module,
                 ty_name: idents[i].clone(),
-                enum_name: if enum_of[i] { enum_idents.next().cloned() } else { None },
+                enum_name: if enum_of[i] {
+                    enum_idents.next().cloned()
+                } else {
+                    None
+                },
             });
         }
-        let by_id: BTreeMap<u32, usize> =
-            items.iter().enumerate().map(|(i, it)| (it.id.index() as u32, i)).collect();
+        let by_id: BTreeMap<u32, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.index() as u32, i))
+            .collect();
         let mut modules: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, it) in items.iter().enumerate() {
             modules.entry(it.module.clone()).or_default().push(i);
@@ -292,7 +322,7 @@ impl<'d> Generator<'d> {
             }
             out.push_str("}\n");
         }
-        out.push_str("\n/// Every generated attribute and enumeration, flat.\npub mod prelude {\n");
+        out.push_str("\n/// Every generated attribute and enumeration, flat.\n#[allow(unused_imports)]\npub mod prelude {\n");
         for m in modules.keys() {
             let _ = writeln!(out, "    pub use super::{m}::*;");
         }
@@ -302,8 +332,10 @@ impl<'d> Generator<'d> {
 
     fn has_enum(&self, id: AttrId) -> bool {
         let a = self.dict.attr(id);
-        matches!(a.data_type, DataType::Integer | DataType::Byte | DataType::Short | DataType::Integer64)
-            && !a.flags.array
+        matches!(
+            a.data_type,
+            DataType::Integer | DataType::Byte | DataType::Short | DataType::Integer64
+        ) && !a.flags.array
             && !self.dict.values_of(id).is_empty()
             && a.flags.encrypt == Encrypt::None
     }
@@ -366,13 +398,16 @@ impl<'d> Generator<'d> {
             Some(p) => {
                 let pa = d.attr(p);
                 match pa.data_type {
-                    DataType::Extended | DataType::LongExtended if pa.parent.is_none() && pa.vendor.is_none() => {
+                    DataType::Extended | DataType::LongExtended
+                        if pa.parent.is_none() && pa.vendor.is_none() =>
+                    {
                         (a.number <= 255).then(|| format!("Extended({}, {})", pa.number, a.number))
                     }
                     DataType::Evs => {
                         let base = pa.parent.map(|g| d.attr(g).number)?;
                         let v = a.vendor?;
-                        (a.number <= 255).then(|| format!("ExtendedVendor({base}, {v}, {})", a.number))
+                        (a.number <= 255)
+                            .then(|| format!("ExtendedVendor({base}, {v}, {})", a.number))
                     }
                     DataType::Tlv => {
                         let pi = *by_id.get(&(p.index() as u32))?;
@@ -396,11 +431,20 @@ impl<'d> Generator<'d> {
         let k = self.krate;
         let loc = format!(
             "{}:{}",
-            a.location.file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+            a.location
+                .file
+                .file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default(),
             a.location.line
         );
         let Some(key) = self.key(it, items, by_id) else {
-            let _ = writeln!(out, "    // {} ({}) at {loc}: number not representable on the wire; skipped.", a.name, d.oid(it.id));
+            let _ = writeln!(
+                out,
+                "    // {} ({}) at {loc}: number not representable on the wire; skipped.",
+                a.name,
+                d.oid(it.id)
+            );
             return;
         };
         if let Some(e) = &it.enum_name {
@@ -415,7 +459,11 @@ impl<'d> Generator<'d> {
                 _ => u64::MAX,
             };
             let mut seen = HashSet::new();
-            let _ = writeln!(out, "    {k}::values! {{\n        /// Values of `{}`.\n        {e}: {int} {{", a.name);
+            let _ = writeln!(
+                out,
+                "    {k}::values! {{\n        /// Values of `{}`.\n        {e}: {int} {{",
+                a.name
+            );
             for (v, vi) in vals.iter().zip(vidents.iter()) {
                 if v.value > max || !seen.insert(v.value) {
                     // Out of range for the type, or a second name for a number
@@ -437,15 +485,22 @@ impl<'d> Generator<'d> {
         if a.flags.concat {
             flags.push_str(", concat");
         }
-        let tagged = a.flags.has_tag && matches!(a.data_type, DataType::String | DataType::Integer | DataType::Octets);
-        let mac = if tagged { "tagged_attribute" } else { "attribute" };
+        let tagged = a.flags.has_tag
+            && matches!(
+                a.data_type,
+                DataType::String | DataType::Integer | DataType::Octets
+            );
+        if tagged {
+            flags.insert_str(0, ", tagged");
+        }
         let _ = writeln!(
             out,
-            "    {k}::{mac}! {{\n        /// `{}` ({}, {}{}), {loc}.\n        {} = {:?}, {key}, {ty}{flags}\n    }}",
+            "    {k}::attribute! {{\n        /// `{}` ({}, {}{}), {loc}.\n        {}({}_) = {:?}, {key}, {ty}{flags}\n    }}",
             a.name,
             d.oid(it.id),
             a.data_type.name(),
             if tagged { ", tagged" } else { "" },
+            it.ty_name,
             it.ty_name,
             a.name,
         );

@@ -106,7 +106,12 @@ pub fn random_authenticator() -> [u8; 16] {
 /// Message-Authenticator (RFC 3579 §3.2): HMAC-MD5 over the packet with the
 /// authenticator field replaced by `auth` and the MA value (at `ma_offset`)
 /// taken as sixteen zero octets.
-pub fn message_authenticator(secret: &Secret, packet: &[u8], auth: &[u8; 16], ma_offset: usize) -> [u8; 16] {
+pub fn message_authenticator(
+    secret: &Secret,
+    packet: &[u8],
+    auth: &[u8; 16],
+    ma_offset: usize,
+) -> [u8; 16] {
     let mut h = secret.hmac();
     h.update(&packet[..4]);
     h.update(auth);
@@ -275,7 +280,12 @@ pub fn decrypt_tunnel_password(
 /// Ascend-Send-Secret style obfuscation (FreeRADIUS `encrypt=3`):
 /// MD5(authenticator + secret) XOR the value, always 16 octets out (longer
 /// values are truncated to 16, as FreeRADIUS does).
-pub fn encrypt_ascend_secret(value: &[u8], secret: &Secret, authenticator: &[u8; 16], out: &mut Vec<u8>) {
+pub fn encrypt_ascend_secret(
+    value: &[u8],
+    secret: &Secret,
+    authenticator: &[u8; 16],
+    out: &mut Vec<u8>,
+) {
     let mut h = Md5::new();
     h.update(authenticator);
     h.update(secret.as_bytes());
@@ -333,12 +343,18 @@ mod tests {
         let s = Secret::new(b"Jefe");
         let mut h = s.hmac();
         h.update(b"what do ya want for nothing?");
-        assert_eq!(hex::encode(h.finalize()), "750c783e6ab0b503eaa86e310a5db738");
+        assert_eq!(
+            hex::encode(h.finalize()),
+            "750c783e6ab0b503eaa86e310a5db738"
+        );
         // RFC 2202 test case 6: key longer than the block.
         let s = Secret::new([0xaa; 80]);
         let mut h = s.hmac();
         h.update(b"Test Using Larger Than Block-Size Key - Hash Key First");
-        assert_eq!(hex::encode(h.finalize()), "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
+        assert_eq!(
+            hex::encode(h.finalize()),
+            "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"
+        );
     }
 
     #[test]

@@ -8,7 +8,6 @@
 #![deny(unsafe_code)]
 
 pub mod attr;
-#[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod crypto;
 

@@ -134,7 +134,10 @@ pub enum AuthenticatorKind {
 impl Code {
     /// Whether this code is a request (as opposed to a reply).
     pub fn is_request(self) -> bool {
-        matches!(self.0, 1 | 4 | 7 | 10 | 12 | 13 | 21 | 23 | 25 | 26 | 33 | 40 | 43 | 50 | 51)
+        matches!(
+            self.0,
+            1 | 4 | 7 | 10 | 12 | 13 | 21 | 23 | 25 | 26 | 33 | 40 | 43 | 50 | 51
+        )
     }
 
     /// How this code's authenticator is formed.
@@ -410,7 +413,11 @@ impl<'a> Packet<'a> {
     /// Verify a reply against the request it answers: Response Authenticator
     /// (RFC 2865 §3) and Message-Authenticator when present. Returns whether a
     /// valid Message-Authenticator was present.
-    pub fn verify_reply(&self, secret: &Secret, request_auth: &[u8; 16]) -> Result<bool, AuthError> {
+    pub fn verify_reply(
+        &self,
+        secret: &Secret,
+        request_auth: &[u8; 16],
+    ) -> Result<bool, AuthError> {
         let want = crypto::response_authenticator(secret, self.buf, request_auth);
         if !crypto::ct_eq(&want, self.authenticator()) {
             return Err(AuthError::ResponseAuthenticator);
@@ -425,7 +432,10 @@ impl fmt::Debug for Packet<'_> {
             .field("code", &self.code())
             .field("id", &self.identifier())
             .field("len", &self.len())
-            .field("attributes", &self.attributes().collect::<Vec<RawAttr<'_>>>())
+            .field(
+                "attributes",
+                &self.attributes().collect::<Vec<RawAttr<'_>>>(),
+            )
             .finish()
     }
 }
@@ -496,7 +506,12 @@ impl<'b> PacketWriter<'b> {
     }
 
     /// Start a reply with `code` to `request` (same Identifier).
-    pub fn reply(buf: &'b mut Vec<u8>, code: Code, identifier: u8, request_auth: &[u8; 16]) -> Self {
+    pub fn reply(
+        buf: &'b mut Vec<u8>,
+        code: Code,
+        identifier: u8,
+        request_auth: &[u8; 16],
+    ) -> Self {
         buf.clear();
         buf.extend_from_slice(&[code.0, identifier, 0, 20]);
         // Placeholder: the Response Authenticator is computed at finish.

@@ -93,7 +93,11 @@ pub fn decode_value_parts<V: AttrValue>(
     } else if matches!(info.data_type, "integer") {
         // Tagged integer: the tag replaces the high octet (RFC 2868 §3.1).
         if raw.len() != 4 {
-            return Err(ValueError::Length { ty: "integer", want: "4", got: raw.len() });
+            return Err(ValueError::Length {
+                ty: "integer",
+                want: "4",
+                got: raw.len(),
+            });
         }
         (raw[0], Cow::Owned(vec![0, raw[1], raw[2], raw[3]]))
     } else {
@@ -133,7 +137,10 @@ pub fn encode_value_parts<V: AttrValue>(
         return Err(ValueError::BadTag(tag));
     }
     let start = out.len();
-    if info.has_tag && (tag != 0 || info.encrypt == Encrypt::TunnelPassword) && info.data_type != "integer" {
+    if info.has_tag
+        && (tag != 0 || info.encrypt == Encrypt::TunnelPassword)
+        && info.data_type != "integer"
+    {
         out.push(tag);
     }
     let vstart = out.len();
@@ -146,9 +153,13 @@ pub fn encode_value_parts<V: AttrValue>(
                 Encrypt::UserPassword => {
                     crypto::encrypt_user_password(&plain, ctx.secret, ctx.authenticator, out)?
                 }
-                Encrypt::TunnelPassword => {
-                    crypto::encrypt_tunnel_password(&plain, ctx.secret, ctx.authenticator, None, out)?
-                }
+                Encrypt::TunnelPassword => crypto::encrypt_tunnel_password(
+                    &plain,
+                    ctx.secret,
+                    ctx.authenticator,
+                    None,
+                    out,
+                )?,
                 Encrypt::AscendSecret => {
                     crypto::encrypt_ascend_secret(&plain, ctx.secret, ctx.authenticator, out)
                 }
@@ -172,14 +183,21 @@ pub fn place(info: &AttrInfo, value: &[u8], out: &mut Vec<u8>) -> Result<(), Enc
                 attr::encode_concat(out, t, value);
             } else {
                 if value.len() > crate::packet::MAX_ATTR_VALUE_LEN {
-                    return Err(EncodeError::ValueTooLong { typ: t, len: value.len() });
+                    return Err(EncodeError::ValueTooLong {
+                        typ: t,
+                        len: value.len(),
+                    });
                 }
                 out.push(t);
                 out.push(2 + value.len() as u8);
                 out.extend_from_slice(value);
             }
         }
-        AttrKey::Vendor { vendor, format, typ } => {
+        AttrKey::Vendor {
+            vendor,
+            format,
+            typ,
+        } => {
             attr::encode_vsa(out, vendor, format, typ, value).map_err(|_| too_long(value.len()))?
         }
         AttrKey::Extended { base, typ } => {
@@ -198,7 +216,11 @@ pub fn place(info: &AttrInfo, value: &[u8], out: &mut Vec<u8>) -> Result<(), Enc
             inner.push(typ);
             inner.push(2 + value.len() as u8);
             inner.extend_from_slice(value);
-            let pinfo = AttrInfo { key: *parent, concat: false, ..*info };
+            let pinfo = AttrInfo {
+                key: *parent,
+                concat: false,
+                ..*info
+            };
             place(&pinfo, &inner, out)?;
         }
         AttrKey::ExtendedVendor { base, vendor, typ } => {
@@ -236,7 +258,11 @@ pub fn get_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Option<Resul
     if let (true, AttrKey::Std(t)) = (A::INFO.concat, A::INFO.key) {
         return attr::concat(attrs, t).map(|v| A::decode(&v, ctx));
     }
-    A::INFO.key.find_all(attrs).next().map(|v| A::decode(&v, ctx))
+    A::INFO
+        .key
+        .find_all(attrs)
+        .next()
+        .map(|v| A::decode(&v, ctx))
 }
 
 /// [`PacketExt::get_all`] over a raw attribute area.
@@ -244,7 +270,11 @@ pub fn get_all_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Vec<Resu
     if let (true, AttrKey::Std(_)) = (A::INFO.concat, A::INFO.key) {
         return get_from::<A>(attrs, ctx).into_iter().collect();
     }
-    A::INFO.key.find_all(attrs).map(|v| A::decode(&v, ctx)).collect()
+    A::INFO
+        .key
+        .find_all(attrs)
+        .map(|v| A::decode(&v, ctx))
+        .collect()
 }
 
 impl PacketWriter<'_> {
@@ -252,10 +282,173 @@ impl PacketWriter<'_> {
     /// (or, for replies, the request's) authenticator.
     pub fn add<A: Attribute>(&mut self, attr: &A, secret: &Secret) -> Result<(), EncodeError> {
         let auth = self.crypto_authenticator();
-        let ctx = CryptoCtx { secret, authenticator: &auth };
+        let ctx = CryptoCtx {
+            secret,
+            authenticator: &auth,
+        };
         let mut tmp = Vec::with_capacity(64);
         attr.encode(&mut tmp, &ctx)?;
         self.raw(&tmp)
+    }
+}
+
+/// The static definition of a generated attribute: a zero-sized marker
+/// type carrying the value type and the dictionary facts. [`Attr`] and
+/// [`Tagged`] turn it into a value-carrying attribute.
+pub trait AttrDef: 'static {
+    /// Rust type of the value.
+    type Value: AttrValue + Clone + PartialEq + std::fmt::Debug;
+    /// Dictionary facts.
+    const INFO: AttrInfo;
+}
+
+/// An (untagged) attribute with its value. Generated attribute types are
+/// aliases of this: `pub type UserName = Attr<UserName_>;`.
+pub struct Attr<D: AttrDef>(pub D::Value);
+
+/// A tagged attribute (RFC 2868): value plus a tag 0..=31 (0 = none).
+pub struct Tagged<D: AttrDef> {
+    /// The value.
+    pub value: D::Value,
+    /// The tag grouping tunnel attributes (0 = none).
+    pub tag: u8,
+}
+
+impl<D: AttrDef> Attr<D> {
+    /// Build from anything convertible into the value type.
+    #[inline]
+    pub fn new(v: impl Into<D::Value>) -> Self {
+        Attr(v.into())
+    }
+    /// The dictionary name, e.g. `"User-Name"`.
+    pub const NAME: &'static str = D::INFO.name;
+    /// Take the value out.
+    #[inline]
+    pub fn into_value(self) -> D::Value {
+        self.0
+    }
+}
+
+impl<D: AttrDef> Tagged<D> {
+    /// Build from anything convertible into the value type (tag 0).
+    #[inline]
+    pub fn new(v: impl Into<D::Value>) -> Self {
+        Tagged {
+            value: v.into(),
+            tag: 0,
+        }
+    }
+    /// Set the tag (1..=31).
+    #[inline]
+    pub fn with_tag(mut self, tag: u8) -> Self {
+        self.tag = tag;
+        self
+    }
+    /// The dictionary name, e.g. `"Tunnel-Type"`.
+    pub const NAME: &'static str = D::INFO.name;
+    /// Take the value out.
+    #[inline]
+    pub fn into_value(self) -> D::Value {
+        self.value
+    }
+}
+
+impl<D: AttrDef> Attribute for Attr<D> {
+    type Value = D::Value;
+    const INFO: AttrInfo = D::INFO;
+    #[inline]
+    fn from_parts(value: D::Value, _tag: u8) -> Self {
+        Attr(value)
+    }
+    #[inline]
+    fn value(&self) -> &D::Value {
+        &self.0
+    }
+}
+
+impl<D: AttrDef> Attribute for Tagged<D> {
+    type Value = D::Value;
+    const INFO: AttrInfo = D::INFO;
+    #[inline]
+    fn from_parts(value: D::Value, tag: u8) -> Self {
+        Tagged { value, tag }
+    }
+    #[inline]
+    fn value(&self) -> &D::Value {
+        &self.value
+    }
+    #[inline]
+    fn tag(&self) -> u8 {
+        self.tag
+    }
+}
+
+macro_rules! common_impls {
+    ($t:ident, $($field:tt)*) => {
+        impl<D: AttrDef> Clone for $t<D> {
+            fn clone(&self) -> Self {
+                Attribute::from_parts(self.value().clone(), self.tag())
+            }
+        }
+        impl<D: AttrDef> PartialEq for $t<D> {
+            fn eq(&self, o: &Self) -> bool {
+                self.value() == o.value() && self.tag() == o.tag()
+            }
+        }
+        impl<D: AttrDef> std::fmt::Debug for $t<D> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                if D::INFO.has_tag {
+                    write!(f, "{}:{}({:?})", D::INFO.name, self.tag(), self.value())
+                } else {
+                    write!(f, "{}({:?})", D::INFO.name, self.value())
+                }
+            }
+        }
+        impl<D: AttrDef> std::ops::Deref for $t<D> {
+            type Target = D::Value;
+            #[inline]
+            fn deref(&self) -> &D::Value {
+                &self.$($field)*
+            }
+        }
+    };
+}
+common_impls!(Attr, 0);
+common_impls!(Tagged, value);
+
+/// An enumeration of an integer attribute's VALUEs (see [`values!`](crate::values)).
+pub trait ValueEnum: Copy + Eq + std::fmt::Debug + 'static {
+    /// The integer type on the wire.
+    type Int: AttrValue + Copy + Into<u64>;
+    /// Every named value: (variant, dictionary name).
+    const TABLE: &'static [(Self, &'static str)];
+    /// The number on the wire.
+    fn number(self) -> Self::Int;
+    /// From a number (unnamed numbers give the `Other(n)` case).
+    fn from_number(n: Self::Int) -> Self;
+    /// The dictionary name of this value, if it has one.
+    fn name(self) -> Option<&'static str> {
+        Self::TABLE
+            .iter()
+            .find(|(v, _)| *v == self)
+            .map(|(_, n)| *n)
+    }
+    /// Look a value up by its dictionary name (case-insensitive).
+    fn from_name(s: &str) -> Option<Self> {
+        Self::TABLE
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(s))
+            .map(|(v, _)| *v)
+    }
+}
+
+impl<T: ValueEnum> AttrValue for T {
+    const DATA_TYPE: &'static str = <T::Int as AttrValue>::DATA_TYPE;
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        T::Int::decode_value(b).map(T::from_number)
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        self.number().encode_value(out)
     }
 }
 
@@ -265,122 +458,88 @@ impl PacketWriter<'_> {
 /// ```
 /// radius_core::attribute! {
 ///     /// User-Name (RFC 2865 §5.1).
-///     UserName = "User-Name", Std(1), String
+///     UserName(UserName_) = "User-Name", Std(1), String
 /// }
-/// radius_core::tagged_attribute! {
+/// radius_core::attribute! {
 ///     /// Tunnel-Password.
-///     TunnelPassword = "Tunnel-Password", Std(69), String, encrypt = TunnelPassword
+///     TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword
 /// }
 /// let n = UserName::new("bob");
 /// assert_eq!(&*n, "bob");
+/// let t = TunnelPassword::new("secret").with_tag(1);
+/// assert_eq!(t.tag, 1);
 /// ```
 ///
-/// The key is `Std(n)`, `Vendor(vendor, type_width, length_width, continuation, n)`,
-/// `Extended(base, n)` or `ExtendedVendor(base, vendor, n)`. Flags:
-/// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`. Tagged
-/// attributes use [`tagged_attribute!`](crate::tagged_attribute) instead.
+/// `UserName(UserName_)` names the attribute type and its marker: the
+/// macro defines the zero-sized marker `UserName_` implementing [`AttrDef`]
+/// and `pub type UserName = Attr<UserName_>` ([`Tagged`] with the `tagged`
+/// flag), so all behaviour comes from the generic types in this module.
+/// The key is `Std(n)`, `Vendor(vendor, type_width, length_width,
+/// continuation, n)`, `Extended(base, n)`, `ExtendedVendor(base, vendor, n)`
+/// or `Tlv(ParentType, n)`. Flags: `tagged`,
+/// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`.
 #[macro_export]
 macro_rules! attribute {
-    // Untagged: a newtype over the value.
-    ($(#[$m:meta])* $name:ident = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct $name(pub $ty);
-
-        impl $crate::typed::Attribute for $name {
+    ($(#[$m:meta])* $name:ident($marker:ident) = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        pub enum $marker {}
+        impl $crate::typed::AttrDef for $marker {
             type Value = $ty;
             const INFO: $crate::typed::AttrInfo = $crate::typed::AttrInfo {
                 name: $text,
                 key: $crate::__attr_key!($kind($($k)*)),
                 data_type: <$ty as $crate::value::AttrValue>::DATA_TYPE,
-                has_tag: false,
+                has_tag: $crate::__has_flag!(tagged; $($flag $(= $fv)?,)*),
                 encrypt: $crate::__encrypt!($($flag $(= $fv)?,)*),
                 concat: $crate::__has_flag!(concat; $($flag $(= $fv)?,)*),
             };
-            fn from_parts(value: $ty, _tag: u8) -> Self { $name(value) }
-            fn value(&self) -> &$ty { &self.0 }
         }
-        $crate::__attr_common!($name, $ty);
-    };
-}
-
-/// Define a tagged attribute type (RFC 2868): a value plus a tag 0..=31.
-#[macro_export]
-macro_rules! tagged_attribute {
-    ($(#[$m:meta])* $name:ident = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct $name {
-            /// The value.
-            pub value: $ty,
-            /// The tag grouping tunnel attributes (0 = none).
-            pub tag: u8,
-        }
-
-        impl $name {
-            /// Set the tag (1..=31).
-            pub fn with_tag(mut self, tag: u8) -> Self { self.tag = tag; self }
-        }
-
-        impl $crate::typed::Attribute for $name {
-            type Value = $ty;
-            const INFO: $crate::typed::AttrInfo = $crate::typed::AttrInfo {
-                name: $text,
-                key: $crate::__attr_key!($kind($($k)*)),
-                data_type: <$ty as $crate::value::AttrValue>::DATA_TYPE,
-                has_tag: true,
-                encrypt: $crate::__encrypt!($($flag $(= $fv)?,)*),
-                concat: false,
-            };
-            fn from_parts(value: $ty, tag: u8) -> Self { $name { value, tag } }
-            fn value(&self) -> &$ty { &self.value }
-            fn tag(&self) -> u8 { self.tag }
-        }
-        $crate::__attr_common!($name, $ty);
+        pub type $name = $crate::__wrapper!($marker; $($flag,)*);
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __attr_common {
-    ($name:ident, $ty:ty) => {
-        impl $name {
-            /// Build from anything convertible into the value type (tag 0).
-            pub fn new(v: impl Into<$ty>) -> Self {
-                <$name as $crate::typed::Attribute>::from_parts(v.into(), 0)
-            }
-        }
-        impl From<$ty> for $name {
-            fn from(v: $ty) -> Self {
-                <$name as $crate::typed::Attribute>::from_parts(v, 0)
-            }
-        }
-        impl ::std::ops::Deref for $name {
-            type Target = $ty;
-            fn deref(&self) -> &$ty {
-                <$name as $crate::typed::Attribute>::value(self)
-            }
-        }
-    };
+macro_rules! __wrapper {
+    ($m:ident; ) => { $crate::typed::Attr<$m> };
+    ($m:ident; tagged, $($rest:ident,)*) => { $crate::typed::Tagged<$m> };
+    ($m:ident; $f:ident, $($rest:ident,)*) => { $crate::__wrapper!($m; $($rest,)*) };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __attr_key {
-    (Std($n:expr)) => { $crate::attr::AttrKey::Std($n) };
+    (Std($n:expr)) => {
+        $crate::attr::AttrKey::Std($n)
+    };
     (Vendor($v:expr, $tw:expr, $lw:expr, $c:expr, $n:expr)) => {
         $crate::attr::AttrKey::Vendor {
             vendor: $v,
-            format: $crate::attr::VendorFormat { type_width: $tw, length_width: $lw, continuation: $c },
+            format: $crate::attr::VendorFormat {
+                type_width: $tw,
+                length_width: $lw,
+                continuation: $c,
+            },
             typ: $n,
         }
     };
-    (Extended($b:expr, $n:expr)) => { $crate::attr::AttrKey::Extended { base: $b, typ: $n } };
+    (Extended($b:expr, $n:expr)) => {
+        $crate::attr::AttrKey::Extended { base: $b, typ: $n }
+    };
     (ExtendedVendor($b:expr, $v:expr, $n:expr)) => {
-        $crate::attr::AttrKey::ExtendedVendor { base: $b, vendor: $v, typ: $n }
+        $crate::attr::AttrKey::ExtendedVendor {
+            base: $b,
+            vendor: $v,
+            typ: $n,
+        }
     };
     (Tlv($parent:path, $n:expr)) => {
-        $crate::attr::AttrKey::Tlv { parent: &<$parent as $crate::typed::Attribute>::INFO.key, typ: $n }
+        $crate::attr::AttrKey::Tlv {
+            parent: &<$parent as $crate::typed::Attribute>::INFO.key,
+            typ: $n,
+        }
     };
 }
 
@@ -397,6 +556,7 @@ macro_rules! __encrypt {
 macro_rules! __has_flag {
     ($f:ident; ) => { false };
     (concat; concat, $($rest:tt)*) => { true };
+    (tagged; tagged, $($rest:tt)*) => { true };
     ($f:ident; $other:ident $(= $v:ident)?, $($rest:tt)*) => { $crate::__has_flag!($f; $($rest)*) };
 }
 
@@ -404,12 +564,14 @@ macro_rules! __has_flag {
 /// `Other(n)` case for numbers the dictionary does not name.
 ///
 /// ```
+/// use radius_core::typed::ValueEnum;
 /// radius_core::values! {
 ///     /// Service-Type values.
 ///     ServiceTypeValue: u32 { LoginUser = 1 => "Login-User", FramedUser = 2 => "Framed-User" }
 /// }
-/// assert_eq!(ServiceTypeValue::from(2u32), ServiceTypeValue::FramedUser);
+/// assert_eq!(ServiceTypeValue::from_number(2), ServiceTypeValue::FramedUser);
 /// assert_eq!(ServiceTypeValue::Other(99).name(), None);
+/// assert_eq!(ServiceTypeValue::FramedUser.to_string(), "Framed-User");
 /// ```
 #[macro_export]
 macro_rules! values {
@@ -422,49 +584,36 @@ macro_rules! values {
             Other($int),
         }
 
-        impl $name {
-            /// The number on the wire.
-            pub const fn number(self) -> $int {
+        impl $crate::typed::ValueEnum for $name {
+            type Int = $int;
+            const TABLE: &'static [(Self, &'static str)] = &[$(($name::$variant, $text),)*];
+            #[inline]
+            fn number(self) -> $int {
                 match self { $($name::$variant => $n,)* $name::Other(n) => n }
             }
-            /// The dictionary name of this value, if it has one.
-            pub fn name(self) -> Option<&'static str> {
-                match self { $($name::$variant => Some($text),)* $name::Other(_) => None }
-            }
-            /// Look a value up by its dictionary name (case-insensitive).
-            pub fn from_name(s: &str) -> Option<Self> {
-                $(if s.eq_ignore_ascii_case($text) { return Some($name::$variant); })*
-                None
-            }
-        }
-
-        impl From<$int> for $name {
-            #[allow(unreachable_patterns)]
-            fn from(n: $int) -> Self {
+            #[inline]
+            fn from_number(n: $int) -> Self {
                 match n { $($n => $name::$variant,)* n => $name::Other(n) }
-            }
-        }
-
-        impl From<$name> for $int {
-            fn from(v: $name) -> $int { v.number() }
-        }
-
-        impl $crate::value::AttrValue for $name {
-            const DATA_TYPE: &'static str = <$int as $crate::value::AttrValue>::DATA_TYPE;
-            fn decode_value(b: &[u8]) -> Result<Self, $crate::value::ValueError> {
-                <$int as $crate::value::AttrValue>::decode_value(b).map(Self::from)
-            }
-            fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), $crate::value::ValueError> {
-                <$int as $crate::value::AttrValue>::encode_value(&self.number(), out)
             }
         }
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self.name() { Some(n) => f.write_str(n), None => write!(f, "{}", self.number()) }
+                $crate::typed::fmt_value_enum(*self, f)
             }
         }
     };
+}
+
+/// `Display` for value enums: the dictionary name, or the number.
+pub fn fmt_value_enum<T: ValueEnum>(v: T, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result
+where
+    T::Int: std::fmt::Display,
+{
+    match v.name() {
+        Some(n) => f.write_str(n),
+        None => write!(f, "{}", v.number()),
+    }
 }
 
 #[cfg(test)]
@@ -472,15 +621,15 @@ mod tests {
     use super::*;
     use crate::packet::Code;
 
-    crate::attribute! { UserName = "User-Name", Std(1), String }
-    crate::attribute! { UserPassword = "User-Password", Std(2), String, encrypt = UserPassword }
-    crate::attribute! { EapMessage = "EAP-Message", Std(79), Vec<u8>, concat }
+    crate::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+    crate::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+    crate::attribute! { EapMessage(EapMessage_) = "EAP-Message", Std(79), Vec<u8>, concat }
     crate::values! { TunnelTypeValue: u32 { Pptp = 1 => "PPTP", L2tp = 3 => "L2TP" } }
-    crate::tagged_attribute! { TunnelType = "Tunnel-Type", Std(64), TunnelTypeValue }
-    crate::tagged_attribute! { TunnelPassword = "Tunnel-Password", Std(69), String, encrypt = TunnelPassword }
-    crate::tagged_attribute! { TunnelPrivateGroupId = "Tunnel-Private-Group-Id", Std(81), String }
-    crate::attribute! { CiscoAvPair = "Cisco-AVPair", Vendor(9, 1, 1, false, 1), String }
-    crate::attribute! { FragStatus = "Frag-Status", Extended(241, 1), u32 }
+    crate::attribute! { TunnelType(TunnelType_) = "Tunnel-Type", Std(64), TunnelTypeValue, tagged }
+    crate::attribute! { TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword }
+    crate::attribute! { TunnelPrivateGroupId(TunnelPrivateGroupId_) = "Tunnel-Private-Group-Id", Std(81), String, tagged }
+    crate::attribute! { CiscoAvPair(CiscoAvPair_) = "Cisco-AVPair", Vendor(9, 1, 1, false, 1), String }
+    crate::attribute! { FragStatus(FragStatus_) = "Frag-Status", Extended(241, 1), u32 }
 
     #[test]
     fn typed_roundtrip_through_packet() {
@@ -489,16 +638,23 @@ mod tests {
         let mut w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, 1);
         w.add(&UserName::new("bob"), &secret).unwrap();
         w.add(&UserPassword::new("hello"), &secret).unwrap();
-        w.add(&EapMessage(vec![7; 600]), &secret).unwrap();
-        w.add(&TunnelType::from(TunnelTypeValue::L2tp).with_tag(1), &secret).unwrap();
-        w.add(&TunnelPassword::new("pw").with_tag(2), &secret).unwrap();
-        w.add(&TunnelPrivateGroupId::new("vlan10"), &secret).unwrap();
-        w.add(&CiscoAvPair::new("shell:priv-lvl=15"), &secret).unwrap();
-        w.add(&FragStatus(2), &secret).unwrap();
+        w.add(&EapMessage::new(vec![7; 600]), &secret).unwrap();
+        w.add(&TunnelType::new(TunnelTypeValue::L2tp).with_tag(1), &secret)
+            .unwrap();
+        w.add(&TunnelPassword::new("pw").with_tag(2), &secret)
+            .unwrap();
+        w.add(&TunnelPrivateGroupId::new("vlan10"), &secret)
+            .unwrap();
+        w.add(&CiscoAvPair::new("shell:priv-lvl=15"), &secret)
+            .unwrap();
+        w.add(&FragStatus::new(2u32), &secret).unwrap();
         w.finish(&secret).unwrap();
         let p = Packet::decode(&buf).unwrap();
         let auth = *p.authenticator();
-        let ctx = CryptoCtx { secret: &secret, authenticator: &auth };
+        let ctx = CryptoCtx {
+            secret: &secret,
+            authenticator: &auth,
+        };
         assert_eq!(p.get::<UserName>(&ctx).unwrap().unwrap().0, "bob");
         assert_eq!(p.get::<UserPassword>(&ctx).unwrap().unwrap().0, "hello");
         assert_ne!(p.find(2).unwrap(), b"hello\0\0\0\0\0\0\0\0\0\0\0");
@@ -510,10 +666,13 @@ mod tests {
         assert_eq!((tp.value.as_str(), tp.tag), ("pw", 2));
         let g = p.get::<TunnelPrivateGroupId>(&ctx).unwrap().unwrap();
         assert_eq!((g.value.as_str(), g.tag), ("vlan10", 0));
-        assert_eq!(p.get::<CiscoAvPair>(&ctx).unwrap().unwrap().0, "shell:priv-lvl=15");
+        assert_eq!(
+            p.get::<CiscoAvPair>(&ctx).unwrap().unwrap().0,
+            "shell:priv-lvl=15"
+        );
         assert_eq!(p.get::<FragStatus>(&ctx).unwrap().unwrap().0, 2);
         assert!(p.get::<crate::typed::tests::Missing>(&ctx).is_none());
     }
 
-    crate::attribute! { Missing = "Missing", Std(200), u32 }
+    crate::attribute! { Missing(Missing_) = "Missing", Std(200), u32 }
 }

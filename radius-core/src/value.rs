@@ -54,14 +54,24 @@ pub trait AttrValue: Sized {
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError>;
 }
 
-fn fixed<const N: usize>(ty: &'static str, want: &'static str, b: &[u8]) -> Result<[u8; N], ValueError> {
-    b.try_into().map_err(|_| ValueError::Length { ty, want, got: b.len() })
+fn fixed<const N: usize>(
+    ty: &'static str,
+    want: &'static str,
+    b: &[u8],
+) -> Result<[u8; N], ValueError> {
+    b.try_into().map_err(|_| ValueError::Length {
+        ty,
+        want,
+        got: b.len(),
+    })
 }
 
 impl AttrValue for String {
     const DATA_TYPE: &'static str = "string";
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
-        std::str::from_utf8(b).map(str::to_owned).map_err(|_| ValueError::Utf8)
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| ValueError::Utf8)
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.extend_from_slice(self.as_bytes());
@@ -128,7 +138,11 @@ impl AttrValue for IpAddr {
         match b.len() {
             4 => Ok(IpAddr::V4(Ipv4Addr::decode_value(b)?)),
             16 => Ok(IpAddr::V6(Ipv6Addr::decode_value(b)?)),
-            n => Err(ValueError::Length { ty: "combo-ip", want: "4 or 16", got: n }),
+            n => Err(ValueError::Length {
+                ty: "combo-ip",
+                want: "4 or 16",
+                got: n,
+            }),
         }
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
@@ -153,7 +167,11 @@ impl AttrValue for Ipv6Prefix {
     const DATA_TYPE: &'static str = "ipv6prefix";
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         if b.len() < 2 || b.len() > 18 {
-            return Err(ValueError::Length { ty: "ipv6prefix", want: "2..=18", got: b.len() });
+            return Err(ValueError::Length {
+                ty: "ipv6prefix",
+                want: "2..=18",
+                got: b.len(),
+            });
         }
         let len = b[1];
         if len > 128 {
@@ -161,7 +179,10 @@ impl AttrValue for Ipv6Prefix {
         }
         let mut a = [0u8; 16];
         a[..b.len() - 2].copy_from_slice(&b[2..]);
-        Ok(Ipv6Prefix { addr: a.into(), len })
+        Ok(Ipv6Prefix {
+            addr: a.into(),
+            len,
+        })
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         if self.len > 128 {
@@ -191,7 +212,10 @@ impl AttrValue for Ipv4Prefix {
         if b[1] > 32 {
             return Err(ValueError::Prefix("IPv4 prefix length above 32"));
         }
-        Ok(Ipv4Prefix { addr: Ipv4Addr::new(b[2], b[3], b[4], b[5]), len: b[1] })
+        Ok(Ipv4Prefix {
+            addr: Ipv4Addr::new(b[2], b[3], b[4], b[5]),
+            len: b[1],
+        })
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         if self.len > 32 {
@@ -214,7 +238,10 @@ impl Date {
     }
     /// From a `SystemTime` (saturating at the 32-bit range).
     pub fn from_system_time(t: SystemTime) -> Self {
-        let s = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let s = t
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         Date(s.min(u32::MAX as u64) as u32)
     }
     /// The current time.
@@ -267,7 +294,11 @@ impl AttrValue for MacAddr {
 impl std::fmt::Display for MacAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let m = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
     }
 }
 
@@ -293,8 +324,14 @@ mod tests {
         rt(Ipv4Addr::new(10, 0, 0, 1));
         rt(Ipv6Addr::LOCALHOST);
         rt(IpAddr::V6(Ipv6Addr::LOCALHOST));
-        rt(Ipv6Prefix { addr: "2001:db8::".parse().unwrap(), len: 32 });
-        rt(Ipv4Prefix { addr: Ipv4Addr::new(10, 0, 0, 0), len: 8 });
+        rt(Ipv6Prefix {
+            addr: "2001:db8::".parse().unwrap(),
+            len: 32,
+        });
+        rt(Ipv4Prefix {
+            addr: Ipv4Addr::new(10, 0, 0, 0),
+            len: 8,
+        });
         rt(Date(1_700_000_000));
         rt(Ifid([1, 2, 3, 4, 5, 6, 7, 8]));
         rt(MacAddr([0, 1, 2, 3, 4, 5]));
@@ -302,7 +339,12 @@ mod tests {
         assert!(String::decode_value(&[0xff]).is_err());
         assert!(Ipv6Prefix::decode_value(&[0, 129]).is_err());
         let mut b = vec![];
-        Ipv6Prefix { addr: "2001:db8::".parse().unwrap(), len: 32 }.encode_value(&mut b).unwrap();
+        Ipv6Prefix {
+            addr: "2001:db8::".parse().unwrap(),
+            len: 32,
+        }
+        .encode_value(&mut b)
+        .unwrap();
         assert_eq!(b, [0, 32, 0x20, 0x01, 0x0d, 0xb8]);
     }
 }

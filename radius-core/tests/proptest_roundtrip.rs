@@ -12,10 +12,26 @@ fn formats() -> impl Strategy<Value = VendorFormat> {
     prop_oneof![
         Just(VendorFormat::DEFAULT),
         Just(VendorFormat::WIMAX),
-        Just(VendorFormat { type_width: 2, length_width: 2, continuation: false }),
-        Just(VendorFormat { type_width: 4, length_width: 0, continuation: false }),
-        Just(VendorFormat { type_width: 2, length_width: 1, continuation: false }),
-        Just(VendorFormat { type_width: 4, length_width: 1, continuation: false }),
+        Just(VendorFormat {
+            type_width: 2,
+            length_width: 2,
+            continuation: false
+        }),
+        Just(VendorFormat {
+            type_width: 4,
+            length_width: 0,
+            continuation: false
+        }),
+        Just(VendorFormat {
+            type_width: 2,
+            length_width: 1,
+            continuation: false
+        }),
+        Just(VendorFormat {
+            type_width: 4,
+            length_width: 1,
+            continuation: false
+        }),
     ]
 }
 

@@ -44,13 +44,18 @@ fn rfc2865_7_1_pap_request_decodes_and_password_decrypts() {
     assert_eq!(p.find(4), Some(&[192, 168, 1, 16][..]));
     assert_eq!(p.find(5), Some(&[0, 0, 0, 3][..]));
     let mut pw = Vec::new();
-    crypto::decrypt_user_password(p.find(2).unwrap(), &secret(), p.authenticator(), &mut pw).unwrap();
+    crypto::decrypt_user_password(p.find(2).unwrap(), &secret(), p.authenticator(), &mut pw)
+        .unwrap();
     assert_eq!(pw, b"arctangent");
     // And the other direction reproduces the RFC's ciphertext exactly.
     let mut c = Vec::new();
     crypto::encrypt_user_password(b"arctangent", &secret(), p.authenticator(), &mut c).unwrap();
     assert_eq!(c, p.find(2).unwrap());
-    assert_eq!(p.verify_request(&secret()), Ok(false), "no Message-Authenticator in 1997");
+    assert_eq!(
+        p.verify_request(&secret()),
+        Ok(false),
+        "no Message-Authenticator in 1997"
+    );
 }
 
 #[test]
@@ -91,13 +96,20 @@ fn rfc5997_status_server_message_authenticator() {
         let mut t = bytes.clone();
         t[i] ^= 1;
         if let Ok(q) = Packet::decode(&t) {
-            assert!(q.verify_request(&secret()).is_err(), "bit flip at {i} not caught");
+            assert!(
+                q.verify_request(&secret()).is_err(),
+                "bit flip at {i} not caught"
+            );
         }
     }
     // Re-encoding with the same authenticator gives the same bytes.
     let mut buf = Vec::new();
-    let mut w =
-        PacketWriter::request_with_authenticator(&mut buf, Code::STATUS_SERVER, 0xda, *p.authenticator());
+    let mut w = PacketWriter::request_with_authenticator(
+        &mut buf,
+        Code::STATUS_SERVER,
+        0xda,
+        *p.authenticator(),
+    );
     w.message_authenticator().unwrap();
     w.finish(&secret()).unwrap();
     assert_eq!(buf, bytes);
@@ -112,27 +124,46 @@ fn chap_password_verification() {
     v.extend_from_slice(&resp);
     assert!(crypto::verify_chap_password(&v, b"hello", &challenge));
     assert!(!crypto::verify_chap_password(&v, b"hellp", &challenge));
-    assert!(!crypto::verify_chap_password(&v[..16], b"hello", &challenge));
+    assert!(!crypto::verify_chap_password(
+        &v[..16],
+        b"hello",
+        &challenge
+    ));
 }
 
 #[test]
 fn header_validation_errors() {
-    assert_eq!(Packet::decode(&[1; 19]).unwrap_err(), DecodeError::TooShort(19));
+    assert_eq!(
+        Packet::decode(&[1; 19]).unwrap_err(),
+        DecodeError::TooShort(19)
+    );
     let mut p = hex(RFC2865_7_1_REQUEST);
     // Octets past Length are padding and ignored.
     p.extend_from_slice(&[0xee; 10]);
     assert_eq!(Packet::decode(&p).unwrap().len(), 0x38);
     // Fewer octets than Length: error.
-    assert!(matches!(Packet::decode(&p[..0x37]), Err(DecodeError::Truncated { .. })));
+    assert!(matches!(
+        Packet::decode(&p[..0x37]),
+        Err(DecodeError::Truncated { .. })
+    ));
     let mut bad = p.clone();
     bad[2] = 0x10; // 4096+ (0x1038)
-    assert!(matches!(Packet::decode(&bad), Err(DecodeError::BadLength(_))));
+    assert!(matches!(
+        Packet::decode(&bad),
+        Err(DecodeError::BadLength(_))
+    ));
     let mut bad = p.clone();
     bad[21] = 1; // User-Name length 1
-    assert!(matches!(Packet::decode(&bad), Err(DecodeError::AttrTooShort { offset: 20, len: 1 })));
+    assert!(matches!(
+        Packet::decode(&bad),
+        Err(DecodeError::AttrTooShort { offset: 20, len: 1 })
+    ));
     let mut bad = p.clone();
     bad[21] = 0x30; // runs past the end
-    assert!(matches!(Packet::decode(&bad), Err(DecodeError::AttrOverflow { .. })));
+    assert!(matches!(
+        Packet::decode(&bad),
+        Err(DecodeError::AttrOverflow { .. })
+    ));
 }
 
 #[test]
@@ -145,7 +176,10 @@ fn accounting_request_authenticator_roundtrip() {
     w.finish(&s).unwrap();
     let p = Packet::decode(&buf).unwrap();
     assert_eq!(p.verify_request(&s), Ok(true));
-    assert_eq!(p.verify_request(&Secret::new("x")), Err(AuthError::RequestAuthenticator));
+    assert_eq!(
+        p.verify_request(&Secret::new("x")),
+        Err(AuthError::RequestAuthenticator)
+    );
     // CoA and Disconnect use the same scheme (RFC 5176 §2.3).
     for code in [Code::COA_REQUEST, Code::DISCONNECT_REQUEST] {
         let mut w = PacketWriter::request(&mut buf, code, 1);

@@ -1,0 +1,72 @@
+//! The whole dictionary tree Debian's FreeRADIUS installs must generate and
+//! type-check. Generates into a scratch crate and runs `cargo check` on it.
+//! Skips (with a reason) when the tree is absent, unless
+//! RADIUS_REQUIRE_DEBIAN_DICT=1, as in CI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const DEBIAN_ROOT: &str = "/usr/share/freeradius/dictionary";
+
+#[test]
+fn debian_tree_generates_and_type_checks() {
+    if !Path::new(DEBIAN_ROOT).exists() {
+        assert!(
+            std::env::var("RADIUS_REQUIRE_DEBIAN_DICT").as_deref() != Ok("1"),
+            "{DEBIAN_ROOT} missing (apt-get install freeradius-common)"
+        );
+        eprintln!("skipped: {DEBIAN_ROOT} not installed");
+        return;
+    }
+    let core = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = core.join("../target/debian-tree-check");
+    std::fs::create_dir_all(scratch.join("src")).unwrap();
+    std::fs::write(
+        scratch.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"debian-tree-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+             [dependencies]\nradius-core = {{ path = {:?} }}\n[workspace]\n",
+            core.display().to_string()
+        ),
+    )
+    .unwrap();
+    let path = radius_core::codegen::Builder::new()
+        .dictionary(DEBIAN_ROOT)
+        .crate_path("::radius_core")
+        .out_dir(scratch.join("src"))
+        .file_name("generated.rs")
+        .emit_rerun_if_changed(false)
+        .compile()
+        .expect("Debian tree generates");
+    let code = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        code.contains("CiscoAvPair(CiscoAvPair_) = \"Cisco-AVPair\", Vendor(9, 1, 1, false, 1)")
+    );
+    assert!(
+        code.matches("::attribute! {").count() > 6000,
+        "most of the tree is generated"
+    );
+    std::fs::write(
+        scratch.join("src/lib.rs"),
+        "#![deny(warnings)]\ninclude!(\"generated.rs\");\n\
+         pub fn _uses() -> impl Sized { (prelude::CiscoAvPair::new(\"x\"), prelude::TunnelPassword::new(\"p\").with_tag(1)) }\n",
+    )
+    .unwrap();
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--offline", "--jobs", "2"])
+        .current_dir(&scratch)
+        .env("CARGO_TARGET_DIR", scratch.join("target"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "generated code for the Debian tree does not type-check:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "Debian tree: cargo check of generated code took {:?}",
+        t.elapsed()
+    );
+}
