@@ -2,12 +2,15 @@
 //!
 //! - [`macro@radius_handler`]: turn a plain `async fn` or `fn` into a RADIUS
 //!   request handler whose parameters are extractors (see `radius_server::extract`).
+//! - [`radius_dictionary!`]: compile a FreeRADIUS dictionary into typed
+//!   attribute modules inline (the same generator a `build.rs` uses).
 //!
 //! Each macro lives in its own module; this file only dispatches.
 #![warn(missing_docs)]
 
 use proc_macro::TokenStream;
 
+mod dictionary;
 mod handler;
 
 /// Turn a plain `async fn` (or `fn`, run on the blocking pool) into a
@@ -36,6 +39,28 @@ mod handler;
 #[proc_macro_attribute]
 pub fn radius_handler(attr: TokenStream, item: TokenStream) -> TokenStream {
     handler::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Compile a FreeRADIUS-format dictionary (path relative to the calling
+/// package's `Cargo.toml`) into typed attribute modules, in place: one
+/// module per dictionary file and vendor, plus `prelude`.
+///
+/// ```ignore
+/// mod acme {
+///     typed_radius::radius_dictionary!("dictionaries/acme");
+/// }
+/// use acme::prelude::AcmeRole;
+/// ```
+///
+/// Errors in the dictionary are compile errors naming file:line. Generated
+/// code reaches radius-core as `::typed_radius::radius_core`, or as
+/// `::radius_core` when the package depends on `radius-core` but not on
+/// `typed-radius`; override with `radius_dictionary!("path", crate = "...")`.
+#[proc_macro]
+pub fn radius_dictionary(input: TokenStream) -> TokenStream {
+    dictionary::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -96,9 +96,10 @@ impl ReplyAttrs {
         self.bytes.extend_from_slice(value);
     }
 
-    /// Whether no attribute was added.
+    /// Whether no attribute was added (a failed addition counts as added:
+    /// its error surfaces when the reply is written).
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty() && self.deferred.is_empty()
+        self.bytes.is_empty() && self.deferred.is_empty() && self.error.is_none()
     }
 
     /// Write every attribute, in the order added, with the reply's crypto context.
