@@ -572,3 +572,24 @@ fn files_on_disk() {
     )));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn text_target_follows_freeradius_is_dup() {
+    let d = parse(
+        "ATTRIBUTE Multi-Link-Flag 126 integer\n\
+         ATTRIBUTE X-Temporary-Rtes 126 integer\n\
+         ATTRIBUTE Operator-Name 126 string\n\
+         ATTRIBUTE Lonely 7 integer\n",
+    );
+    let op = id(&d, "Operator-Name");
+    assert_eq!(
+        d.text_target(id(&d, "Multi-Link-Flag")),
+        op,
+        "same-type successor"
+    );
+    let rtes = id(&d, "X-Temporary-Rtes");
+    assert_eq!(d.text_target(rtes), rtes, "successor of another type");
+    assert_eq!(d.canonical(rtes), op);
+    assert_eq!(d.text_target(op), op);
+    assert_eq!(d.text_target(id(&d, "Lonely")), id(&d, "Lonely"));
+}

@@ -48,7 +48,10 @@
 //!   All names resolve by name; the **last** one defined is the one
 //!   [`Dictionary::attr_by_number`] returns, i.e. the one used for printing
 //!   ([`Dictionary::canonical`]). Aliases share their `VALUE`s, because
-//!   FreeRADIUS keys values by number, not by name.
+//!   FreeRADIUS keys values by number, not by name. When an alias appears in
+//!   text, FreeRADIUS sometimes reads it as the printed name, with that
+//!   name's type: [`Dictionary::text_target`] says when (checked against
+//!   radclient over Debian's whole tree).
 //! - **Vendors**: same rules (same name with another number or format is an
 //!   error; several names for one number: the last wins for printing).
 //!   `VENDOR` without `format=` gets FreeRADIUS's built-in format for USR
@@ -119,6 +122,8 @@ pub struct Dictionary {
     vendor_attrs: HashMap<u32, Vec<AttrId>>,
     attr_by_name: HashMap<String, AttrId>,
     attr_by_key: HashMap<Key, AttrId>,
+    /// Per attribute: a later definition of its number had the same type.
+    superseded: Vec<bool>,
     values: HashMap<Key, ValueSet>,
     num_values: usize,
     files: Vec<PathBuf>,
@@ -204,6 +209,25 @@ impl Dictionary {
         let a = self.attr(id);
         self.attr_by_number(a.parent, a.vendor, a.number)
             .unwrap_or(id)
+    }
+
+    /// The attribute FreeRADIUS uses when `id`'s name appears in text
+    /// (radclient input, users files): the [canonical](Self::canonical) one
+    /// if, when the number was next defined, that definition had the same
+    /// data type as `id` (FreeRADIUS then marks `id` as a duplicate and
+    /// re-resolves it by number); otherwise `id` itself, with its own type.
+    ///
+    /// In Debian's tree, `Multi-Link-Flag` (126, integer) is followed by
+    /// `X-Ascend-Temporary-Rtes` (126, integer), so radclient sends
+    /// `Multi-Link-Flag = True` as `Operator-Name = "True"` (126, string,
+    /// defined last), while `X-Ascend-Temporary-Rtes = 1` keeps its integer
+    /// type. `tests/dict_debian.rs` checks this against radclient.
+    pub fn text_target(&self, id: AttrId) -> AttrId {
+        if self.superseded[id.index()] {
+            self.canonical(id)
+        } else {
+            id
+        }
     }
 
     /// `true` if another name is printed for this attribute's number.

@@ -11,7 +11,9 @@
 //! 2. A chunk is split into words before an uppercase letter that follows a
 //!    lowercase letter (`AvPair` → `Av`, `Pair`) and before the last
 //!    uppercase letter of an uppercase run followed by a lowercase letter
-//!    (`AVPair` → `AV`, `Pair`). Digits never start a word: they stay with
+//!    (`AVPair` → `AV`, `Pair`), except before `v` and a digit, so `IPv6`
+//!    stays one word (`NAS-IPv6-Address` → `NasIpv6Address`, like std's
+//!    `Ipv6Addr`). Digits never start a word: they stay with
 //!    what precedes them (`Octets64`, `3GPP`).
 //! 3. Each word is written with its first character upper-cased and the
 //!    rest lower-cased, and the words are concatenated:
@@ -75,7 +77,11 @@ fn camel_case(name: &str) -> String {
         for (i, &c) in chars.iter().enumerate() {
             if i > 0 && c.is_ascii_uppercase() {
                 let prev = chars[i - 1];
-                let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+                // `IPv6`/`IPv4` stay one word, as in std's `Ipv6Addr`.
+                let ip_version = chars.get(i + 1) == Some(&'v')
+                    && chars.get(i + 2).is_some_and(|n| n.is_ascii_digit());
+                let next_lower =
+                    !ip_version && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
                 if prev.is_ascii_lowercase() || (prev.is_ascii_uppercase() && next_lower) {
                     word_start = true;
                 }

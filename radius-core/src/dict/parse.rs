@@ -1308,7 +1308,16 @@ impl Dictionary {
             (None, Some(v)) => self.vendor_attrs.entry(v).or_default().push(id),
             (None, None) => self.top_level.push(id),
         }
+        // FreeRADIUS marks the previous holder of the number as a duplicate
+        // when the new definition has the same type (`flags.is_dup`); such
+        // names are re-resolved to the newest definition when read as text.
+        if let Some(&old) = self.attr_by_key.get(&key) {
+            if self.attrs[old.index()].data_type == attr.data_type {
+                self.superseded[old.index()] = true;
+            }
+        }
         self.attrs.push(attr);
+        self.superseded.push(false);
         self.children.push(Vec::new());
         self.attr_by_name.insert(lower, id);
         // Last definition of a number wins for printing (FreeRADIUS replaces
