@@ -8,7 +8,7 @@ fn camel_case() {
         ("User-Name", "UserName"),
         ("Cisco-AVPair", "CiscoAvPair"),
         ("NAS-IP-Address", "NasIpAddress"),
-        ("NAS-IPv6-Address", "NasIPv6Address"),
+        ("NAS-IPv6-Address", "NasIpv6Address"),
         ("Acct-Input-Octets-64", "AcctInputOctets64"),
         ("Acct-Input-Octets64", "AcctInputOctets64"),
         ("Ruckus-Acct-Ctrs_TC-Name", "RuckusAcctCtrsTcName"),
