@@ -17,7 +17,7 @@
 pub use radius_core;
 pub use radius_core::{attr, crypto, packet, typed, value};
 pub use radius_core::{Attribute, Code, Packet, PacketWriter, Secret};
-// pub use radius_derive::radius_handler; (lands with the server)
+pub use radius_derive::{radius_dictionary, radius_handler};
 pub use radius_server;
 pub use radius_server as server;
 

@@ -27,7 +27,10 @@ impl Parse for Args {
             match key.to_string().as_str() {
                 "crate" => krate = Some(v),
                 other => {
-                    return Err(syn::Error::new(key.span(), format!("unknown option `{other}` (expected `crate`)")))
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{other}` (expected `crate`)"),
+                    ))
                 }
             }
         }
@@ -40,7 +43,8 @@ fn default_crate_path() -> String {
     // A package that depends on radius-core directly names it so; users of
     // the facade reach it through `typed_radius::radius_core`.
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let toml = std::fs::read_to_string(std::path::Path::new(&manifest).join("Cargo.toml")).unwrap_or_default();
+    let toml = std::fs::read_to_string(std::path::Path::new(&manifest).join("Cargo.toml"))
+        .unwrap_or_default();
     if toml.contains("radius-core") && !toml.contains("typed-radius") {
         "::radius_core".into()
     } else {
@@ -53,15 +57,22 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let rel = args.path.value();
     let base = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let path = std::path::Path::new(&base).join(&rel);
-    let krate = args.krate.map(|k| k.value()).unwrap_or_else(default_crate_path);
-    let builder = radius_core::codegen::Builder::new().dictionary(&path).crate_path(krate);
+    let krate = args
+        .krate
+        .map(|k| k.value())
+        .unwrap_or_else(default_crate_path);
+    let builder = radius_core::codegen::Builder::new()
+        .dictionary(&path)
+        .crate_path(krate);
     let dict = builder
         .load()
-        .map_err(|e| syn::Error::new(args.path.span(), format!("dictionary {}: {e}", path.display())))?;
-    let code: TokenStream = builder
-        .generate(&dict)
-        .parse()
-        .map_err(|e| syn::Error::new(args.path.span(), format!("generated code does not parse: {e}")))?;
+        .map_err(|e| syn::Error::new(args.path.span(), e.to_string()))?;
+    let code: TokenStream = builder.generate(&dict).parse().map_err(|e| {
+        syn::Error::new(
+            args.path.span(),
+            format!("generated code does not parse: {e}"),
+        )
+    })?;
     // include_bytes! makes rustc rebuild when any dictionary file changes.
     let deps = dict.files().iter().map(|f| {
         let f = f.display().to_string();

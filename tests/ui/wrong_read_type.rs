@@ -1,0 +1,9 @@
+// Reading an attribute as the wrong Rust type does not compile.
+use typed_radius::dict::prelude::*;
+
+fn main() {
+    let port = NasPort::new(5u32);
+    let _s: &str = &port;
+    let st = ServiceType::new(ServiceTypeValue::FramedUser);
+    let _n: u32 = st.0;
+}
