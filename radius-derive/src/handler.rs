@@ -1,6 +1,6 @@
 //! `#[radius_handler]`: see the crate docs.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{parse_quote, FnArg, GenericArgument, ItemFn, Path, PathArguments, ReturnType, Type};
@@ -11,15 +11,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let f: ItemFn = syn::parse2(item)?;
     check_signature(&f)?;
 
-    let name = &f.sig.ident;
-    let vis = &f.vis;
-    let docs: Vec<_> = f
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
-
-    // Classify the parameters.
+    // Parameter types, and the state type if a `State<S>` parameter names one.
     let mut state_ty: Option<Type> = None;
     let mut params = Vec::new();
     for arg in &f.sig.inputs {
@@ -52,89 +44,63 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
         params.push(ty.clone());
     }
+    let s_ty: Type = state_ty.unwrap_or_else(|| parse_quote!(()));
 
-    let s_ty: Type = match &state_ty {
-        Some(t) => t.clone(),
-        None => parse_quote!(__S),
+    // Compile-time checks whose errors point at the parameter / return type.
+    let param_checks = params
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #krate::__private::assert_extractor::<#ty, #s_ty>();));
+    let ret_check = match &f.sig.output {
+        ReturnType::Type(_, t) if contains_impl_trait(t) => quote!(),
+        ReturnType::Type(_, t) => {
+            quote_spanned!(t.span()=> #krate::__private::assert_reply::<#t>();)
+        }
+        ReturnType::Default => {
+            quote_spanned!(f.sig.ident.span()=> #krate::__private::assert_reply::<()>();)
+        }
     };
-    let impl_generics = match &state_ty {
-        Some(_) => quote!(),
-        None => quote!(<__S: ::core::marker::Send + ::core::marker::Sync + 'static>),
+    let checks = quote! {
+        #[allow(dead_code, non_snake_case, clippy::all)]
+        const _: () = {
+            fn __radius_handler_checks() {
+                #(#param_checks)*
+                #ret_check
+            }
+        };
     };
 
+    if f.sig.asyncness.is_some() {
+        // An async fn is a handler as it stands (Handler is implemented for
+        // every Fn returning a future); only add the checks.
+        return Ok(quote! { #f #checks });
+    }
+
+    // A sync fn: an async fn of the same name runs the body on the blocking pool.
     let args: Vec<_> = (0..params.len())
         .map(|i| format_ident!("__arg{}", i))
         .collect();
-    let extracts = params.iter().zip(&args).map(|(ty, a)| {
-        let span = ty.span();
-        let call = if let Some(inner) = single_generic(ty, "Option") {
-            quote_spanned!(span=> #krate::__private::extract_option::<#inner>(&__req))
-        } else if let Some(inner) = single_generic(ty, "Vec") {
-            quote_spanned!(span=> #krate::__private::extract_vec::<#inner>(&__req))
-        } else {
-            quote_spanned!(span=> <#ty as #krate::__private::FromRequest<#s_ty>>::from_request(&__req, __state))
-        };
-        quote! {
-            let #a = match #call {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(e) => {
-                    return #krate::__private::HandlerFuture::Ready(#krate::__private::Reply::Error(e));
-                }
-            };
-        }
-    });
-
-    let (ret_span, ret_desc) = match &f.sig.output {
-        ReturnType::Type(_, t) => (t.span(), quote!(#t)),
-        ReturnType::Default => (f.sig.ident.span(), quote!(())),
-    };
-    let _ = ret_desc;
-    let into_reply = quote_spanned!(ret_span=> #krate::__private::into_reply(__r));
-    let body = if f.sig.asyncness.is_some() {
-        quote! {
-            #krate::__private::HandlerFuture::from_future(async move {
-                let __r = #name::call(#(#args),*).await;
-                #into_reply
-            })
-        }
-    } else {
-        quote! {
-            #krate::__private::HandlerFuture::blocking(move || {
-                let __r = #name::call(#(#args),*);
-                #into_reply
-            })
-        }
-    };
-
+    let attrs = &f.attrs;
+    let vis = &f.vis;
+    let name = &f.sig.ident;
     let mut inner = f.clone();
-    inner.sig.ident = syn::Ident::new("call", f.sig.ident.span());
-    inner.vis = parse_quote!(pub);
-    inner.attrs.retain(|a| !a.path().is_ident("doc"));
-
+    inner.attrs.clear();
+    inner.vis = syn::Visibility::Inherited;
+    inner.sig.ident = format_ident!("__radius_handler_body");
     Ok(quote! {
-        #(#docs)*
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #name;
-
-        impl #name {
-            /// The handler function as written.
+        #(#attrs)*
+        #vis async fn #name(#(#args: #params),*) -> #krate::__private::Reply {
             #[allow(clippy::too_many_arguments)]
             #inner
+            #krate::__private::run_blocking(move || __radius_handler_body(#(#args),*)).await
         }
-
-        impl #impl_generics #krate::__private::Handler<#s_ty> for #name {
-            fn handle(
-                &self,
-                __req: #krate::__private::Request,
-                __state: &#s_ty,
-            ) -> #krate::__private::HandlerFuture {
-                let _ = &__state;
-                #(#extracts)*
-                #body
-            }
-        }
+        #checks
     })
+}
+
+fn contains_impl_trait(t: &Type) -> bool {
+    quote!(#t)
+        .into_iter()
+        .any(|tt| matches!(&tt, proc_macro2::TokenTree::Ident(i) if i == "impl"))
 }
 
 fn parse_args(attr: TokenStream) -> syn::Result<Path> {
@@ -210,12 +176,6 @@ fn check_signature(f: &ItemFn) -> syn::Result<()> {
         return Err(syn::Error::new(
             a.span(),
             "#[radius_handler] functions cannot have an ABI",
-        ));
-    }
-    if sig.ident == "call" {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            "name the handler something other than `call`",
         ));
     }
     Ok(())

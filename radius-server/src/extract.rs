@@ -15,13 +15,12 @@
 //! Accounting-Request (RFC 2866), CoA-NAK / Disconnect-NAK with Error-Cause for
 //! RFC 5176 requests; a log line says which attribute and why.
 //!
-//! `Option<T>` and `Vec<T>` are recognised by `#[radius_handler]` by name and
-//! use [`extract_option`] / [`extract_vec`]; other types go through
-//! [`FromRequest`], which you can implement for your own extractors.
+//! Attribute types are the generated `Attr<D>` / `Tagged<D>` aliases of
+//! radius-core. Implement [`FromRequest`] for your own extractors.
 
 use std::ops::{Deref, DerefMut};
 
-use radius_core::typed::Attribute;
+use radius_core::typed::{Attr, AttrDef, Attribute, Tagged};
 
 use crate::host::Client;
 use crate::reply::HandlerError;
@@ -68,15 +67,32 @@ typed_extractors!(
     DisconnectRequest
 );
 
-impl<S, A: Attribute> FromRequest<S> for A {
-    fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
-        match req.get::<A>() {
-            Some(Ok(a)) => Ok(a),
-            Some(Err(e)) => Err(HandlerError::invalid_attribute(A::INFO.name, e)),
-            None => Err(HandlerError::missing_attribute(A::INFO.name)),
+macro_rules! attribute_extractors {
+    ($($w:ident),*) => {$(
+        impl<S, D: AttrDef> FromRequest<S> for $w<D> {
+            fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+                match req.get::<$w<D>>() {
+                    Some(Ok(a)) => Ok(a),
+                    Some(Err(e)) => Err(HandlerError::invalid_attribute(D::INFO.name, e)),
+                    None => Err(HandlerError::missing_attribute(D::INFO.name)),
+                }
+            }
         }
-    }
+
+        impl<S, D: AttrDef> FromRequest<S> for Option<$w<D>> {
+            fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+                extract_option(req)
+            }
+        }
+
+        impl<S, D: AttrDef> FromRequest<S> for Vec<$w<D>> {
+            fn from_request(req: &Request, _: &S) -> Result<Self, HandlerError> {
+                extract_vec(req)
+            }
+        }
+    )*};
 }
+attribute_extractors!(Attr, Tagged);
 
 /// The `Option<T>` extractor: `None` when absent, an error when malformed.
 pub fn extract_option<A: Attribute>(req: &Request) -> Result<Option<A>, HandlerError> {

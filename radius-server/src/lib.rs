@@ -42,7 +42,7 @@ pub mod stats;
 
 pub use engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 pub use extract::{FromRequest, State};
-pub use handler::{handler_fn, Handler, HandlerFuture};
+pub use handler::{run_blocking, Handler, HandlerFuture};
 pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
 pub use radius_derive::radius_handler;
 pub use reply::{
@@ -58,14 +58,13 @@ pub use stats::{DropReason, Stats, StatsSnapshot};
 /// Items the `#[radius_handler]` expansion uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::{extract_option, extract_vec, FromRequest};
-    pub use crate::handler::{Handler, HandlerFuture};
+    pub use crate::extract::FromRequest;
+    pub use crate::handler::run_blocking;
     pub use crate::reply::{IntoReply, Reply};
     pub use crate::request::Request;
 
-    /// Type-checks a handler's return type with a readable error.
-    #[inline(always)]
-    pub fn into_reply<R: IntoReply>(r: R) -> Reply {
-        r.into_reply()
-    }
+    /// Compile-time check that `T` is an extractor (spanned at the parameter).
+    pub fn assert_extractor<T: FromRequest<S>, S>() {}
+    /// Compile-time check that `T` is a reply (spanned at the return type).
+    pub fn assert_reply<T: IntoReply>() {}
 }

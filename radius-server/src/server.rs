@@ -32,10 +32,8 @@
 //! and the handler timeout. Receive and send buffers are reused.
 //! (Batching with recvmmsg/sendmmsg is a possible next step.)
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -48,7 +46,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
-use crate::handler::{Handler, HandlerFuture};
+use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
 use crate::host::HostTable;
 use crate::reply::Reply;
 use crate::request::Request;
@@ -90,7 +88,7 @@ impl Default for ServerConfig {
     }
 }
 
-type DynHandler<S> = Arc<dyn Handler<S>>;
+type DynHandler<S> = Arc<dyn ErasedHandler<S>>;
 
 /// The server; start with [`Server::builder`] or [`Server::with_state`].
 #[derive(Debug)]
@@ -156,26 +154,26 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
     }
 
     /// Handler for Access-Request.
-    pub fn auth(mut self, h: impl Handler<S>) -> Self {
-        self.auth = Some(Arc::new(h));
+    pub fn auth<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.auth = Some(Arc::new(Erased(h, std::marker::PhantomData)));
         self
     }
 
     /// Handler for Accounting-Request.
-    pub fn accounting(mut self, h: impl Handler<S>) -> Self {
-        self.acct = Some(Arc::new(h));
+    pub fn accounting<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.acct = Some(Arc::new(Erased(h, std::marker::PhantomData)));
         self
     }
 
     /// Handler for CoA-Request.
-    pub fn coa(mut self, h: impl Handler<S>) -> Self {
-        self.coa = Some(Arc::new(h));
+    pub fn coa<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.coa = Some(Arc::new(Erased(h, std::marker::PhantomData)));
         self
     }
 
     /// Handler for Disconnect-Request.
-    pub fn disconnect(mut self, h: impl Handler<S>) -> Self {
-        self.disconnect = Some(Arc::new(h));
+    pub fn disconnect<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.disconnect = Some(Arc::new(Erased(h, std::marker::PhantomData)));
         self
     }
 
@@ -535,7 +533,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     let span = span_for(&req);
     let fut = {
         let _g = span.enter();
-        handler.handle(req.clone(), &shared.state)
+        handler.call(req.clone(), &shared.state)
     };
     let fut = match fut {
         HandlerFuture::Ready(reply) => {
@@ -562,14 +560,6 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
                 Poll::Pending => f,
             }
         }
-        HandlerFuture::Blocking(f) => Box::pin(async move {
-            match tokio::task::spawn_blocking(f).await {
-                Ok(r) => r,
-                Err(e) => Reply::Error(crate::HandlerError::new(format_args!(
-                    "handler panicked: {e}"
-                ))),
-            }
-        }) as Pin<Box<dyn Future<Output = Reply> + Send>>,
     };
     // Slow path: run it as a task, bounded.
     let guard = InFlightGuard::new(shared.clone(), client);

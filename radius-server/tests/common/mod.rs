@@ -97,3 +97,101 @@ pub async fn exchange(
         _ => None,
     }
 }
+
+// ---- A test server -------------------------------------------------------
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use radius_server::{
+    radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
+    AccountingResponse, CoaAck, CoaNak, CoaRequest, DisconnectAck, DisconnectNak,
+    DisconnectRequest, HostTable, Reply, Server, ServerHandle, State,
+};
+
+/// Shared state: how often the auth handler ran.
+#[derive(Clone, Default)]
+pub struct Calls(pub Arc<AtomicU64>);
+
+/// PAP or CHAP for bob/hello; "slow" answers after 50 ms; "hang" never in time.
+#[radius_handler]
+pub async fn auth(
+    req: AccessRequest,
+    name: UserName,
+    pass: Option<UserPassword>,
+    calls: State<Calls>,
+) -> Reply {
+    calls.0 .0.fetch_add(1, Ordering::Relaxed);
+    match name.as_str() {
+        "slow" => tokio::time::sleep(Duration::from_millis(50)).await,
+        "hang" => tokio::time::sleep(Duration::from_secs(30)).await,
+        _ => {}
+    }
+    let ok = match &pass {
+        Some(p) => p.as_str() == "hello",
+        None => req.verify_chap(b"hello") == Some(true),
+    };
+    if ok && name.as_str() != "alice" {
+        AccessAccept::new()
+            .with(ReplyMessage::new(format!("welcome {}", name.as_str())))
+            .into()
+    } else {
+        AccessReject::new().into()
+    }
+}
+
+#[radius_handler]
+pub async fn acct(
+    _req: AccountingRequest,
+    _status: AcctStatusType,
+    _session: Option<AcctSessionId>,
+) -> AccountingResponse {
+    AccountingResponse::new()
+}
+
+#[radius_handler]
+pub async fn coa(_req: CoaRequest, name: Option<UserName>) -> Reply {
+    match name.as_deref().map(String::as_str) {
+        Some("bob") => CoaAck::new().into(),
+        _ => CoaNak::new().error_cause(503).into(),
+    }
+}
+
+/// Sync: runs on the blocking pool.
+#[radius_handler]
+pub fn disconnect(_req: DisconnectRequest, name: UserName) -> Reply {
+    if name.as_str() == "bob" {
+        DisconnectAck::new().into()
+    } else {
+        DisconnectNak::new().error_cause(503).into()
+    }
+}
+
+/// Start the test server on 127.0.0.1 (random ports), client 127.0.0.1 only.
+pub async fn start_server(calls: Calls) -> ServerHandle {
+    start_server_on(
+        calls,
+        "127.0.0.1:0".parse().unwrap(),
+        HostTable::new()
+            .add("127.0.0.1", "localhost", SECRET)
+            .unwrap(),
+    )
+    .await
+}
+
+pub async fn start_server_on(calls: Calls, addr: SocketAddr, hosts: HostTable) -> ServerHandle {
+    Server::with_state(calls)
+        .clients(hosts)
+        .auth(auth)
+        .accounting(acct)
+        .coa(coa)
+        .disconnect(disconnect)
+        .bind_auth(addr)
+        .bind_acct(addr)
+        .bind_coa(addr)
+        .workers(2)
+        .handler_timeout(Duration::from_millis(300))
+        .spawn()
+        .await
+        .expect("server starts")
+}
