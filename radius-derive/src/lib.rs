@@ -28,9 +28,11 @@ mod handler;
 /// implementing `FromRequest`); the return type must implement `IntoReply`.
 /// Mistakes are compile errors pointing at the parameter or return type.
 ///
-/// The function name becomes a unit struct implementing `Handler`; the
-/// original function stays callable as `name::call(...)`. A `State<S>`
-/// parameter ties the handler to servers whose state type is `S`.
+/// An `async fn` stays exactly as written (it is a handler by itself: the
+/// `Handler` trait is implemented for such functions) and gains compile-time
+/// checks. A sync `fn` becomes an `async fn` of the same signature that runs
+/// the body on tokio's blocking pool. A `State<S>` parameter ties the handler
+/// to servers whose state type is `S`.
 ///
 /// Generated code refers to the server crate as `::radius_server`, or as
 /// `::typed_radius::server` when the calling package depends on the
