@@ -19,7 +19,9 @@ const VENDORS: &[(&str, &str)] = &[
 fn main() {
     println!("cargo:rerun-if-env-changed=TYPED_RADIUS_DICTIONARY");
     let custom = std::env::var("TYPED_RADIUS_DICTIONARY").ok();
-    let root = custom.clone().unwrap_or_else(|| "dictionaries/dictionary".to_owned());
+    let root = custom
+        .clone()
+        .unwrap_or_else(|| "dictionaries/dictionary".to_owned());
     let mut b = Builder::new().dictionary(&root).crate_path("::radius_core");
     if custom.is_none() {
         // Vendors defined by RFCs (ADSL-Forum, RFC 4679) are always on.

@@ -22,7 +22,10 @@ fn request() -> Vec<u8> {
     let mut w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, 42);
     let auth = w.authenticator();
     w.attr(1, b"bob").unwrap();
-    w.attr_with(2, |o| Ok(crypto::encrypt_user_password(b"hello", &s, &auth, o)?)).unwrap();
+    w.attr_with(2, |o| {
+        Ok(crypto::encrypt_user_password(b"hello", &s, &auth, o)?)
+    })
+    .unwrap();
     w.attr(4, &[10, 0, 0, 1]).unwrap();
     w.attr(5, &12345u32.to_be_bytes()).unwrap();
     w.attr(61, &15u32.to_be_bytes()).unwrap();
@@ -52,7 +55,11 @@ fn ours(req: &[u8], s: &Secret, out: &mut Vec<u8>, pw: &mut Vec<u8>) -> usize {
     }
     crypto::decrypt_user_password(cipher, s, p.authenticator(), pw).unwrap();
     let ok = user == b"bob" && pw.as_slice() == b"hello";
-    let code = if ok { Code::ACCESS_ACCEPT } else { Code::ACCESS_REJECT };
+    let code = if ok {
+        Code::ACCESS_ACCEPT
+    } else {
+        Code::ACCESS_REJECT
+    };
     let mut w = PacketWriter::reply(out, code, p.identifier(), p.authenticator());
     w.message_authenticator().unwrap();
     w.attr(27, &3600u32.to_be_bytes()).unwrap();
@@ -89,7 +96,11 @@ fn radius_rs(req: &[u8]) -> Vec<u8> {
     let user = rfc2865::lookup_user_name(&p).unwrap().unwrap();
     let pass = rfc2865::lookup_user_password(&p).unwrap().unwrap();
     let ok = user == "bob" && pass == b"hello";
-    let mut r = p.make_response_packet(if ok { RCode::AccessAccept } else { RCode::AccessReject });
+    let mut r = p.make_response_packet(if ok {
+        RCode::AccessAccept
+    } else {
+        RCode::AccessReject
+    });
     rfc2865::add_session_timeout(&mut r, 3600);
     rfc2865::add_reply_message(&mut r, "Welcome, bob");
     r.encode().unwrap()
@@ -102,7 +113,12 @@ fn bench(c: &mut Criterion) {
     assert_eq!(ours(&req, &s, &mut out, &mut pw), out.len());
     assert_eq!(out[0], 2, "Access-Accept");
     assert_eq!(out[20], 80, "Message-Authenticator first");
-    assert_eq!(Packet::decode(&out).unwrap().verify_reply(&s, Packet::decode(&req).unwrap().authenticator()), Ok(true));
+    assert_eq!(
+        Packet::decode(&out)
+            .unwrap()
+            .verify_reply(&s, Packet::decode(&req).unwrap().authenticator()),
+        Ok(true)
+    );
     assert_eq!(radius_rs(&req)[0], 2);
     let _ = Ipv4Addr::LOCALHOST;
 
@@ -114,7 +130,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("pieces");
-    g.bench_function("decode+validate", |b| b.iter(|| Packet::decode(black_box(&req)).unwrap().len()));
+    g.bench_function("decode+validate", |b| {
+        b.iter(|| Packet::decode(black_box(&req)).unwrap().len())
+    });
     g.bench_function("verify_request_ma", |b| {
         let p = Packet::decode(&req).unwrap();
         b.iter(|| black_box(p).verify_request(&s).unwrap())

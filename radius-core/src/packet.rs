@@ -596,14 +596,12 @@ impl<'b> PacketWriter<'b> {
         self.buf.push(0);
         let r = f(self.buf);
         let len = self.buf.len() - start - 2;
-        let r = r.and_then(|_| {
-            if len > MAX_ATTR_VALUE_LEN {
-                Err(EncodeError::ValueTooLong { typ, len })
-            } else if self.buf.len() > MAX_PACKET_LEN {
-                Err(EncodeError::PacketTooLong(self.buf.len()))
-            } else {
-                Ok(())
-            }
+        let r = r.and(if len > MAX_ATTR_VALUE_LEN {
+            Err(EncodeError::ValueTooLong { typ, len })
+        } else if self.buf.len() > MAX_PACKET_LEN {
+            Err(EncodeError::PacketTooLong(self.buf.len()))
+        } else {
+            Ok(())
         });
         match r {
             Ok(()) => {
