@@ -258,6 +258,35 @@ impl Engine {
                 &format_args!("{src} is not in the host table"),
             );
         };
+        self.handle_inner(data, client, src, port, now, out)
+    }
+
+    /// Process one packet from a client identified by the caller rather than
+    /// by the host table (RadSec: by the connection's certificate and
+    /// address). Every other rule is the same as [`handle`](Self::handle).
+    pub fn handle_from(
+        &self,
+        data: &[u8],
+        client: &Client,
+        src: SocketAddr,
+        port: PortKind,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Event {
+        self.stats.received();
+        out.clear();
+        self.handle_inner(data, client, src, port, now, out)
+    }
+
+    fn handle_inner(
+        &self,
+        data: &[u8],
+        client: &Client,
+        src: SocketAddr,
+        port: PortKind,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Event {
         let packet = match Packet::decode(data) {
             Ok(p) => p,
             Err(e) => {

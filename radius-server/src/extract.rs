@@ -25,7 +25,7 @@ use radius_core::typed::{Attr, AttrDef, Attribute, Tagged};
 use crate::host::Client;
 use crate::reply::HandlerError;
 use crate::request::{
-    AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Protocol, Request, Transport,
+    AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Request, Transport,
 };
 
 /// A value a handler parameter can be built from: see the [module docs](self).
@@ -122,7 +122,7 @@ impl<S> FromRequest<S> for Transport {
         Ok(Transport {
             peer: req.source(),
             port: req.port_kind(),
-            protocol: Protocol::Udp,
+            protocol: req.protocol(),
         })
     }
 }

@@ -22,6 +22,7 @@ pub struct Request {
     src: SocketAddr,
     port: PortKind,
     has_ma: bool,
+    protocol: Protocol,
     pub(crate) ticket: Option<Ticket>,
 }
 
@@ -40,8 +41,19 @@ impl Request {
             src,
             port,
             has_ma,
+            protocol: Protocol::Udp,
             ticket,
         }
+    }
+
+    /// Mark the transport it arrived over (the RadSec server sets [`Protocol::Tls`]).
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    /// The transport protocol it arrived over.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
     /// The packet code.
@@ -202,4 +214,6 @@ pub struct Transport {
 pub enum Protocol {
     /// RADIUS over UDP (RFC 2865).
     Udp,
+    /// RADIUS over TLS over TCP (RadSec, RFC 6614).
+    Tls,
 }
