@@ -10,6 +10,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let krate = parse_args(attr)?;
     let f: ItemFn = syn::parse2(item)?;
     check_signature(&f)?;
+    if let ReturnType::Default = f.sig.output {
+        return Err(syn::Error::new(
+            f.sig.ident.span(),
+            "a #[radius_handler] must return a reply: add e.g. `-> Reply` or `-> AccessAccept`",
+        ));
+    }
 
     // Parameter types, and the state type if a `State<S>` parameter names one.
     let mut state_ty: Option<Type> = None;
@@ -55,9 +61,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ReturnType::Type(_, t) => {
             quote_spanned!(t.span()=> #krate::__private::assert_reply::<#t>();)
         }
-        ReturnType::Default => {
-            quote_spanned!(f.sig.ident.span()=> #krate::__private::assert_reply::<()>();)
-        }
+        ReturnType::Default => quote!(),
     };
     let checks = quote! {
         #[allow(dead_code, non_snake_case, clippy::all)]

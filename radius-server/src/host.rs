@@ -350,7 +350,7 @@ impl HostTable {
         } else {
             self.nets.retain(|(n, _)| *n != net);
             self.nets.push((net, client));
-            self.nets.sort_by(|a, b| b.0.prefix.cmp(&a.0.prefix));
+            self.nets.sort_by_key(|n| std::cmp::Reverse(n.0.prefix));
         }
         self
     }
