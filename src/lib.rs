@@ -35,3 +35,6 @@ pub mod prelude {
     pub use radius_core::typed::ValueEnum;
     pub use radius_core::{Attribute, Code, PacketExt, Secret};
 }
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
