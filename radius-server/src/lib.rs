@@ -35,6 +35,7 @@ pub mod engine;
 pub mod extract;
 pub mod handler;
 pub mod host;
+pub mod radsec;
 pub mod reply;
 pub mod request;
 pub mod server;
@@ -49,6 +50,7 @@ pub use reply::{
     AccessAccept, AccessChallenge, AccessReject, AccountingResponse, CoaAck, CoaNak, DisconnectAck,
     DisconnectNak, HandlerError, IntoReply, Reply,
 };
+pub use radsec::{RadSecClient, RadSecClientConfig, RadSecServer, TlsClient, TlsClientTable, TlsConfig};
 pub use request::{
     AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Protocol, Request, Transport,
 };

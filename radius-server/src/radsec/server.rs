@@ -1,0 +1,661 @@
+//! The RadSec (RADIUS over TLS, RFC 6614) server.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use radius_core::Code;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tracing::Instrument;
+
+use super::frame::FrameBuf;
+use super::ident::{PeerIdentity, TlsClientTable};
+use super::tls::{describe_tls_error, TlsConfig, TlsConfigError};
+use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
+use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
+use crate::host::{Client, HostTable};
+use crate::reply::Reply;
+use crate::request::{Protocol, Request};
+use crate::stats::{DropReason, LogLimiter, Stats};
+
+/// The default RadSec port (RFC 6614 §2.1).
+pub const RADSEC_PORT: u16 = 2083;
+
+/// RadSec server limits.
+#[derive(Debug, Clone)]
+pub struct RadSecConfig {
+    /// A TLS handshake taking longer is abandoned (default 10 s).
+    pub handshake_timeout: Duration,
+    /// A connection with no packet and nothing in flight for this long is
+    /// closed (default 120 s; RFC 6613 §2.6.3 suggests no less than 30 s
+    /// beyond the client's Status-Server interval).
+    pub idle_timeout: Duration,
+    /// Open connections (handshaking or established); more are closed at
+    /// once (default 1024).
+    pub max_connections: usize,
+    /// Requests being handled per connection; at the limit the connection
+    /// is not read until one finishes (TCP back-pressure, no drops;
+    /// default 256).
+    pub max_in_flight_per_connection: usize,
+    /// A handler running longer is abandoned (no reply) (default 10 s).
+    pub handler_timeout: Duration,
+    /// Per-connection duplicate cache lifetime (default 30 s).
+    pub dedup_ttl: Duration,
+    /// Drop log lines per reason per second (default 10).
+    pub log_lines_per_second: u32,
+}
+
+impl Default for RadSecConfig {
+    fn default() -> Self {
+        RadSecConfig {
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: 1024,
+            max_in_flight_per_connection: 256,
+            handler_timeout: Duration::from_secs(10),
+            dedup_ttl: Duration::from_secs(30),
+            log_lines_per_second: 10,
+        }
+    }
+}
+
+type DynHandler<S> = Arc<dyn ErasedHandler<S>>;
+
+/// Entry point: `RadSecServer::builder(tls)` or `RadSecServer::with_state(tls, state)`.
+///
+/// ```no_run
+/// use radius_server::radsec::{RadSecServer, TlsClient, TlsClientTable, TlsConfig};
+/// use radius_server::{radius_handler, AccessAccept, AccessRequest, Reply};
+///
+/// #[radius_handler]
+/// async fn auth(_req: AccessRequest) -> Reply {
+///     AccessAccept::new().into()
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let tls = TlsConfig::from_pem_files("server.pem", "server.key", "ca.pem")?;
+/// let server = RadSecServer::builder(tls)
+///     .clients(TlsClientTable::new().with(TlsClient::new("nas1").cert_name("nas1.example.org")))
+///     .auth(auth)
+///     .bind("0.0.0.0:2083".parse()?)
+///     .spawn()
+///     .await?;
+/// println!("RadSec on {}", server.local_addr());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct RadSecServer;
+
+impl RadSecServer {
+    /// A builder without shared state.
+    pub fn builder(tls: TlsConfig) -> RadSecBuilder<()> {
+        RadSecBuilder::new(tls, ())
+    }
+
+    /// A builder whose handlers can take [`State<S>`](crate::State).
+    pub fn with_state<S: Clone + Send + Sync + 'static>(
+        tls: TlsConfig,
+        state: S,
+    ) -> RadSecBuilder<S> {
+        RadSecBuilder::new(tls, state)
+    }
+}
+
+/// Configures and starts a RadSec server (see [`RadSecServer`]). Handlers
+/// are the same as for the UDP [`Server`](crate::Server); they see
+/// [`Protocol::Tls`] in the [`Transport`](crate::Transport) extractor.
+pub struct RadSecBuilder<S> {
+    tls: TlsConfig,
+    clients: TlsClientTable,
+    state: S,
+    auth: Option<DynHandler<S>>,
+    acct: Option<DynHandler<S>>,
+    addr: SocketAddr,
+    config: RadSecConfig,
+}
+
+/// Why a RadSec server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RadSecError {
+    /// The TLS material is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
+    /// The listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
+    fn new(tls: TlsConfig, state: S) -> Self {
+        RadSecBuilder {
+            tls,
+            clients: TlsClientTable::new(),
+            state,
+            auth: None,
+            acct: None,
+            addr: SocketAddr::from(([0, 0, 0, 0], RADSEC_PORT)),
+            config: RadSecConfig::default(),
+        }
+    }
+
+    /// The RadSec clients (by certificate name and/or address).
+    pub fn clients(mut self, clients: TlsClientTable) -> Self {
+        self.clients = clients;
+        self
+    }
+
+    /// Handler for Access-Request.
+    pub fn auth<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.auth = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self
+    }
+
+    /// Handler for Accounting-Request.
+    pub fn accounting<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.acct = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self
+    }
+
+    /// Listen here (default `0.0.0.0:2083`; port 0 picks a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Replace the limits.
+    pub fn config(mut self, config: RadSecConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Bind and start serving on the current tokio runtime.
+    pub async fn spawn(self) -> Result<RadSecHandle, RadSecError> {
+        let tls = Arc::new(self.tls.server_config()?);
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| RadSecError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| RadSecError::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let served = Served {
+            access: self.auth.is_some(),
+            accounting: self.acct.is_some(),
+            coa: false,
+            disconnect: false,
+        };
+        let stats = Arc::new(Stats::new());
+        let shared = Arc::new(Shared {
+            state: self.state,
+            auth: self.auth,
+            acct: self.acct,
+            clients: self.clients,
+            engine_config: EngineConfig {
+                dedup_capacity: (self.config.max_in_flight_per_connection * 4).max(64),
+                dedup_ttl: self.config.dedup_ttl,
+                served,
+            },
+            stats: stats.clone(),
+            limiter: Arc::new(LogLimiter::new(self.config.log_lines_per_second)),
+            hosts: Arc::new(HostTable::new()),
+            conns: Arc::new(Semaphore::new(self.config.max_connections)),
+            open: AtomicUsize::new(0),
+            handshake_failures: AtomicU64::new(0),
+            stream_errors: AtomicU64::new(0),
+            config: self.config,
+        });
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(
+            listener,
+            TlsAcceptor::from(tls),
+            shared.clone(),
+            rx,
+        ));
+        tracing::info!(%local, "RadSec listener up");
+        Ok(RadSecHandle {
+            addr: local,
+            stats,
+            shutdown: tx,
+            task,
+            shared: shared as Arc<dyn Counters>,
+        })
+    }
+}
+
+trait Counters: Send + Sync {
+    fn open(&self) -> usize;
+    fn handshake_failures(&self) -> u64;
+    fn stream_errors(&self) -> u64;
+}
+
+struct Shared<S> {
+    state: S,
+    auth: Option<DynHandler<S>>,
+    acct: Option<DynHandler<S>>,
+    clients: TlsClientTable,
+    engine_config: EngineConfig,
+    stats: Arc<Stats>,
+    limiter: Arc<LogLimiter>,
+    hosts: Arc<HostTable>,
+    conns: Arc<Semaphore>,
+    open: AtomicUsize,
+    handshake_failures: AtomicU64,
+    stream_errors: AtomicU64,
+    config: RadSecConfig,
+}
+
+impl<S: Send + Sync> Counters for Shared<S> {
+    fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+    fn handshake_failures(&self) -> u64 {
+        self.handshake_failures.load(Ordering::Relaxed)
+    }
+    fn stream_errors(&self) -> u64 {
+        self.stream_errors.load(Ordering::Relaxed)
+    }
+}
+
+impl<S> Shared<S> {
+    fn handler(&self, code: Code) -> Option<&DynHandler<S>> {
+        match code {
+            Code::ACCESS_REQUEST => self.auth.as_ref(),
+            Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A running RadSec server.
+pub struct RadSecHandle {
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    shared: Arc<dyn Counters>,
+}
+
+impl std::fmt::Debug for RadSecHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RadSecHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RadSecHandle {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The counters (shared by all connections).
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Connections open now (handshaking or established).
+    pub fn connections(&self) -> usize {
+        self.shared.open()
+    }
+
+    /// TLS handshakes that failed (bad certificate, timeout ...).
+    pub fn handshake_failures(&self) -> u64 {
+        self.shared.handshake_failures()
+    }
+
+    /// Connections closed for a malformed stream or an unknown client.
+    pub fn stream_errors(&self) -> u64 {
+        self.shared.stream_errors()
+    }
+
+    /// Stop accepting and close every connection (running handlers finish
+    /// on their own but their replies are not sent).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Serve until the listener fails.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop<S: Clone + Send + Sync + 'static>(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared<S>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            r = listener.accept() => match r {
+                Ok(v) => v,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tracing::warn!("RadSec accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = shared.conns.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, limit = shared.config.max_connections,
+                "RadSec connection refused: too many connections");
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let acceptor = acceptor.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shared.open.fetch_add(1, Ordering::Relaxed);
+            connection(tcp, peer, acceptor, &shared, shutdown).await;
+            shared.open.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+struct NoopWaker;
+impl Wake for NoopWaker {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Which engine rules a RadSec packet goes through: one connection carries
+/// authentication and accounting alike.
+fn port_for(code: Code) -> PortKind {
+    match code {
+        Code::ACCOUNTING_REQUEST => PortKind::Acct,
+        _ => PortKind::Auth,
+    }
+}
+
+async fn connection<S: Clone + Send + Sync + 'static>(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    shared: &Arc<Shared<S>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let tls =
+        match tokio::time::timeout(shared.config.handshake_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%peer, "RadSec TLS handshake failed: {}", describe_tls_error(&e));
+                return;
+            }
+            Err(_) => {
+                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%peer, timeout = ?shared.config.handshake_timeout,
+                "RadSec TLS handshake timed out");
+                return;
+            }
+        };
+    let (identity, alpn, version) = {
+        let c = tls.get_ref().1;
+        let id = c
+            .peer_certificates()
+            .and_then(|v| v.first())
+            .map(|c| PeerIdentity::from_der(c.as_ref()))
+            .unwrap_or_default();
+        let alpn = c
+            .alpn_protocol()
+            .map(|a| String::from_utf8_lossy(a).into_owned());
+        (id, alpn, c.protocol_version())
+    };
+    let Some(client) = shared.clients.lookup(peer.ip(), &identity).cloned() else {
+        shared.stream_errors.fetch_add(1, Ordering::Relaxed);
+        shared.stats.count_drop(DropReason::UnknownClient);
+        tracing::warn!(%peer, certificate = %identity,
+            "RadSec connection closed: no client entry matches this certificate and address");
+        return;
+    };
+    tracing::info!(%peer, client = client.name(), certificate = %identity, ?alpn, ?version,
+        "RadSec connection established");
+
+    // Per-connection engine: same rules, duplicate cache scoped to this
+    // connection (RFC 6613 §2.6.1), shared counters and log limiter.
+    let engine = Arc::new(Engine::with_shared(
+        shared.hosts.clone(),
+        shared.engine_config.clone(),
+        shared.stats.clone(),
+        shared.limiter.clone(),
+    ));
+    let (mut rd, wr) = tokio::io::split(tls);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(shared.config.max_in_flight_per_connection.max(1) * 2);
+    let writer = tokio::spawn(write_loop(wr, rx, peer));
+    let in_flight = Arc::new(Semaphore::new(
+        shared.config.max_in_flight_per_connection.max(1),
+    ));
+    let mut frames = FrameBuf::new();
+    let waker = Waker::from(Arc::new(NoopWaker));
+    let mut out = Vec::with_capacity(radius_core::packet::MAX_PACKET_LEN);
+    let idle = shared.config.idle_timeout;
+    let max_permits = shared.config.max_in_flight_per_connection.max(1);
+    'conn: loop {
+        // Dispatch every buffered packet.
+        loop {
+            let pkt = match frames.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    shared.stream_errors.fetch_add(1, Ordering::Relaxed);
+                    shared.stats.count_drop(DropReason::BadLength);
+                    tracing::warn!(%peer, client = client.name(),
+                        "RadSec connection closed: malformed stream: {e}");
+                    break 'conn;
+                }
+            };
+            let permit = match in_flight.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => {
+                    // At the limit: stop reading until a handler finishes.
+                    let pkt = pkt.to_vec();
+                    let p = tokio::select! {
+                        p = in_flight.clone().acquire_owned() => p.expect("never closed"),
+                        _ = shutdown.changed() => break 'conn,
+                    };
+                    handle_packet(
+                        &pkt, &client, peer, &engine, shared, &tx, &waker, &mut out, p,
+                    )
+                    .await;
+                    continue;
+                }
+            };
+            handle_packet(
+                pkt, &client, peer, &engine, shared, &tx, &waker, &mut out, permit,
+            )
+            .await;
+        }
+        let spare = 16 * 1024;
+        let buf = frames.spare(spare);
+        let n = tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
+            r = tokio::time::timeout(idle, rd.read(buf)) => match r {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => {
+                    frames.filled(spare, 0);
+                    tracing::info!(%peer, client = client.name(), "RadSec connection read error: {}", describe_tls_error(&e));
+                    break;
+                }
+                Err(_) => {
+                    frames.filled(spare, 0);
+                    if in_flight.available_permits() < max_permits {
+                        continue;
+                    }
+                    tracing::info!(%peer, client = client.name(), ?idle, "RadSec connection idle: closing");
+                    break;
+                }
+            },
+        };
+        frames.filled(spare, n);
+        if n == 0 {
+            if frames.pending() > 0 {
+                tracing::warn!(%peer, client = client.name(), pending = frames.pending(),
+                    "RadSec peer closed the connection in the middle of a packet");
+            } else {
+                tracing::debug!(%peer, client = client.name(), "RadSec peer closed the connection");
+            }
+            // Let running handlers answer (the peer may have half-closed).
+            let deadline = shared.config.handler_timeout + Duration::from_millis(100);
+            let _ =
+                tokio::time::timeout(deadline, in_flight.acquire_many(max_permits as u32)).await;
+            break;
+        }
+    }
+    drop(tx);
+    // The writer ends once every handler task has dropped its sender.
+    let mut writer = writer;
+    tokio::select! {
+        _ = &mut writer => {}
+        _ = tokio::time::sleep(shared.config.handler_timeout + Duration::from_secs(1)) => writer.abort(),
+        _ = shutdown.changed() => writer.abort(),
+    }
+}
+
+async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
+    mut wr: W,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    peer: SocketAddr,
+) {
+    let mut batch = Vec::with_capacity(16 * 1024);
+    while let Some(first) = rx.recv().await {
+        batch.clear();
+        batch.extend_from_slice(&first);
+        while batch.len() < 64 * 1024 {
+            match rx.try_recv() {
+                Ok(more) => batch.extend_from_slice(&more),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = wr.write_all(&batch).await {
+            tracing::debug!(%peer, "RadSec write failed: {e}");
+            return;
+        }
+        if let Err(e) = wr.flush().await {
+            tracing::debug!(%peer, "RadSec flush failed: {e}");
+            return;
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle_packet<S: Clone + Send + Sync + 'static>(
+    pkt: &[u8],
+    client: &Client,
+    peer: SocketAddr,
+    engine: &Arc<Engine>,
+    shared: &Arc<Shared<S>>,
+    tx: &mpsc::Sender<Vec<u8>>,
+    waker: &Waker,
+    out: &mut Vec<u8>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let code = Code(pkt.first().copied().unwrap_or(0));
+    match engine.handle_from(pkt, client, peer, port_for(code), Instant::now(), out) {
+        Event::Drop(_) => {}
+        Event::Send { .. } => {
+            let _ = tx.send(out.clone()).await;
+        }
+        Event::Dispatch(mut req) => {
+            req.set_protocol(Protocol::Tls);
+            dispatch(req, engine, shared, tx, waker, out, permit).await;
+        }
+    }
+}
+
+async fn dispatch<S: Clone + Send + Sync + 'static>(
+    req: Request,
+    engine: &Arc<Engine>,
+    shared: &Arc<Shared<S>>,
+    tx: &mpsc::Sender<Vec<u8>>,
+    waker: &Waker,
+    out: &mut Vec<u8>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let Some(handler) = shared.handler(req.code()) else {
+        engine.abandon(&req, DropReason::NoHandler);
+        return;
+    };
+    let span = tracing::info_span!("radsec", client = req.client().name(),
+        code = %req.code(), id = req.identifier());
+    let fut = {
+        let _g = span.enter();
+        handler.call(req.clone(), &shared.state)
+    };
+    let mut fut = match fut {
+        HandlerFuture::Ready(reply) => {
+            if span.in_scope(|| complete(&req, reply, engine, out)) {
+                let _ = tx.send(out.clone()).await;
+            }
+            return;
+        }
+        HandlerFuture::Future(f) => f,
+    };
+    let polled = {
+        let mut cx = Context::from_waker(waker);
+        let _g = span.enter();
+        fut.as_mut().poll(&mut cx)
+    };
+    if let Poll::Ready(reply) = polled {
+        if span.in_scope(|| complete(&req, reply, engine, out)) {
+            let _ = tx.send(out.clone()).await;
+        }
+        return;
+    }
+    let engine = engine.clone();
+    let tx = tx.clone();
+    let timeout = shared.config.handler_timeout;
+    tokio::spawn(
+        async move {
+            let _permit = permit;
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(reply) => {
+                    let mut out = Vec::with_capacity(256);
+                    if complete(&req, reply, &engine, &mut out) {
+                        let _ = tx.send(out).await;
+                    }
+                }
+                Err(_) => engine.abandon(&req, DropReason::HandlerTimeout),
+            }
+        }
+        .instrument(span),
+    );
+}
+
+fn complete(req: &Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> bool {
+    let now = Instant::now();
+    match engine.encode_reply(req, reply, out) {
+        Completion::Send(code) => {
+            engine.finish(req, Some((code, out)), now);
+            true
+        }
+        Completion::NoReply(r) => {
+            engine.finish(req, None, now);
+            engine.stats().count_drop(r);
+            false
+        }
+    }
+}
