@@ -12,6 +12,7 @@ pub mod codegen;
 pub mod crypto;
 
 pub mod packet;
+pub mod text;
 pub mod typed;
 pub mod value;
 
