@@ -30,6 +30,7 @@
 // Lets `#[radius_handler]` expansions (which name `::radius_server`) work inside this crate.
 extern crate self as radius_server;
 
+pub mod client;
 pub mod dedup;
 pub mod engine;
 pub mod extract;
@@ -41,6 +42,10 @@ pub mod request;
 pub mod server;
 pub mod stats;
 
+pub use client::{
+    ClientError, ClientRequest, ClientStats, RequestBuilder, RequireMessageAuthenticator, Response,
+    RetryPolicy, UdpClient, UdpClientBuilder,
+};
 pub use engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 pub use extract::{FromRequest, State};
 pub use handler::{run_blocking, Handler, HandlerFuture};
