@@ -104,9 +104,10 @@ pub enum ClientError {
     /// No reply in time.
     #[error("no reply within {0:?}")]
     Timeout(Duration),
-    /// The connection closed before the reply came.
-    #[error("connection lost before the reply")]
-    ConnectionLost,
+    /// The connection closed before the reply came; why, as far as known
+    /// (a TLS alert from the server names the certificate check that failed).
+    #[error("connection lost before the reply: {0}")]
+    ConnectionLost(String),
 }
 
 /// A verified reply.
@@ -162,6 +163,7 @@ struct Conn {
     slots: Mutex<Slots>,
     ids: Arc<Semaphore>,
     alive: AtomicBool,
+    reason: Mutex<Option<String>>,
     last_rx: Mutex<Instant>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -172,7 +174,24 @@ struct Slots {
 }
 
 impl Conn {
-    fn close(&self) {
+    fn lost(&self) -> ClientError {
+        let r = self
+            .reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        ClientError::ConnectionLost(r.unwrap_or_else(|| "connection closed".into()))
+    }
+
+    fn set_reason(&self, reason: &str) {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| reason.to_owned());
+    }
+
+    fn close(&self, reason: &str) {
+        self.set_reason(reason);
         self.alive.store(false, Ordering::Relaxed);
         // Dropping the senders wakes every waiter with ConnectionLost.
         let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -225,14 +244,16 @@ struct Inner {
 /// ```no_run
 /// use radius_server::radsec::{RadSecClient, RadSecClientConfig, TlsConfig};
 /// use radius_core::Code;
+/// radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+/// radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let tls = TlsConfig::from_pem_files("client.pem", "client.key", "ca.pem")?;
-/// let client = RadSecClient::new(RadSecClientConfig::new("192.0.2.1:2083".parse()?, "radius.example.org"), tls)?;
+/// let server = "192.0.2.1:2083".parse()?;
+/// let client = RadSecClient::new(RadSecClientConfig::new(server, "radius.example.org"), tls)?;
 /// let reply = client
 ///     .request(Code::ACCESS_REQUEST, |w, secret| {
-///         w.attr(1, b"bob")?;
-///         let auth = w.crypto_authenticator();
-///         w.attr(2, &radius_core::crypto::encrypt_user_password(b"hello", secret, &auth)?)
+///         w.add(&UserName::new("bob"), secret)?;
+///         w.add(&UserPassword::new("hello"), secret)
 ///     })
 ///     .await?;
 /// assert_eq!(reply.code(), Code::ACCESS_ACCEPT);
@@ -296,7 +317,7 @@ impl RadSecClient {
     /// Close the connection (the next request reconnects).
     pub async fn disconnect(&self) {
         if let Some(c) = self.inner.conn.lock().await.take() {
-            c.close();
+            c.close("closed by disconnect()");
         }
     }
 
@@ -372,6 +393,7 @@ impl RadSecClient {
             }),
             ids: Arc::new(Semaphore::new(256)),
             alive: AtomicBool::new(true),
+            reason: Mutex::new(None),
             last_rx: Mutex::new(Instant::now()),
             tasks: Mutex::new(Vec::new()),
         });
@@ -441,7 +463,7 @@ async fn exchange(
     let permit: OwnedSemaphorePermit =
         match tokio::time::timeout_at(deadline, conn.ids.clone().acquire_owned()).await {
             Ok(Ok(p)) => p,
-            Ok(Err(_)) => return Err(ClientError::ConnectionLost),
+            Ok(Err(_)) => return Err(conn.lost()),
             Err(_) => return Err(ClientError::Timeout(timeout)),
         };
     let (tx, rx) = oneshot::channel();
@@ -466,7 +488,7 @@ async fn exchange(
     {
         let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
         if !conn.alive.load(Ordering::Relaxed) {
-            return Err(ClientError::ConnectionLost);
+            return Err(conn.lost());
         }
         s.waiting[id as usize] = Some(Waiting {
             tx,
@@ -479,7 +501,7 @@ async fn exchange(
     };
     if conn.tx.send(buf).await.is_err() {
         free(conn);
-        return Err(ClientError::ConnectionLost);
+        return Err(conn.lost());
     }
     let r = tokio::time::timeout_at(deadline, rx).await;
     drop(permit);
@@ -489,7 +511,7 @@ async fn exchange(
             request_authenticator: authenticator,
             secret: secret.clone(),
         }),
-        Ok(Err(_)) => Err(ClientError::ConnectionLost),
+        Ok(Err(_)) => Err(conn.lost()),
         Err(_) => {
             free(conn);
             Err(ClientError::Timeout(timeout))
@@ -518,9 +540,10 @@ async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
         }
         .await;
         if let Err(e) = r {
-            tracing::info!("RadSec client write failed: {e}");
+            let reason = format!("write failed: {}", describe_tls_error(&e));
+            tracing::info!("RadSec client {reason}");
             if let Some(c) = conn.upgrade() {
-                c.close();
+                c.close(&reason);
             }
             return;
         }
@@ -564,7 +587,7 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
     };
     tracing::info!(%server, "RadSec client connection closed: {reason}");
     if let Some(c) = conn.upgrade() {
-        c.close();
+        c.close(&reason);
     }
 }
 
@@ -636,6 +659,7 @@ async fn watchdog(
                 tracing::warn!(server = %inner.config.server,
                     "RadSec watchdog: Status-Server failed ({e}); closing the connection");
                 // Do not abort ourselves before the others.
+                c.set_reason(&format!("watchdog Status-Server failed: {e}"));
                 c.alive.store(false, Ordering::Relaxed);
                 let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
                 for w in s.waiting.iter_mut() {

@@ -217,6 +217,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             open: AtomicUsize::new(0),
             handshake_failures: AtomicU64::new(0),
             stream_errors: AtomicU64::new(0),
+            recent: Default::default(),
             config: self.config,
         });
         let (tx, rx) = watch::channel(false);
@@ -241,6 +242,7 @@ trait Counters: Send + Sync {
     fn open(&self) -> usize;
     fn handshake_failures(&self) -> u64;
     fn stream_errors(&self) -> u64;
+    fn recent_errors(&self) -> Vec<String>;
 }
 
 struct Shared<S> {
@@ -256,6 +258,7 @@ struct Shared<S> {
     open: AtomicUsize,
     handshake_failures: AtomicU64,
     stream_errors: AtomicU64,
+    recent: std::sync::Mutex<std::collections::VecDeque<String>>,
     config: RadSecConfig,
 }
 
@@ -268,6 +271,22 @@ impl<S: Send + Sync> Counters for Shared<S> {
     }
     fn stream_errors(&self) -> u64 {
         self.stream_errors.load(Ordering::Relaxed)
+    }
+    fn recent_errors(&self) -> Vec<String> {
+        let g = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        g.iter().cloned().collect()
+    }
+}
+
+impl<S> Shared<S> {
+    fn handshake_failed(&self, peer: SocketAddr, why: String) {
+        self.handshake_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(%peer, "RadSec TLS handshake failed: {why}");
+        let mut g = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if g.len() == 16 {
+            g.pop_front();
+        }
+        g.push_back(format!("{peer}: {why}"));
     }
 }
 
@@ -322,6 +341,12 @@ impl RadSecHandle {
     /// Connections closed for a malformed stream or an unknown client.
     pub fn stream_errors(&self) -> u64 {
         self.shared.stream_errors()
+    }
+
+    /// The last (up to 16) TLS handshake failures: peer and which check
+    /// failed, e.g. `127.0.0.1:40000: certificate rejected: expired`.
+    pub fn recent_handshake_errors(&self) -> Vec<String> {
+        self.shared.recent_errors()
     }
 
     /// Stop accepting and close every connection (running handlers finish
@@ -400,14 +425,14 @@ async fn connection<S: Clone + Send + Sync + 'static>(
         match tokio::time::timeout(shared.config.handshake_timeout, acceptor.accept(tcp)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%peer, "RadSec TLS handshake failed: {}", describe_tls_error(&e));
+                shared.handshake_failed(peer, describe_tls_error(&e));
                 return;
             }
             Err(_) => {
-                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%peer, timeout = ?shared.config.handshake_timeout,
-                "RadSec TLS handshake timed out");
+                shared.handshake_failed(
+                    peer,
+                    format!("timed out after {:?}", shared.config.handshake_timeout),
+                );
                 return;
             }
         };

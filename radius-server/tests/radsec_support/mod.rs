@@ -1,0 +1,281 @@
+//! Shared helpers of the RadSec tests: certificates made at test time with
+//! rcgen (nothing private is committed), a typed test server, packets.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use radius_core::{Code, PacketWriter, Secret};
+use radius_server::radsec::{
+    RadSecClient, RadSecClientConfig, RadSecConfig, RadSecHandle, RadSecServer, TlsClient,
+    TlsClientTable, TlsConfig,
+};
+use radius_server::{
+    radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, State, Transport,
+};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+
+radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
+
+/// A test CA.
+pub struct Ca {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+    pub pem: String,
+}
+
+/// A leaf certificate and its key, PEM.
+#[derive(Clone)]
+pub struct Leaf {
+    pub cert: String,
+    pub key: String,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Ca {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate().unwrap();
+        let cert = p.self_signed(&key).unwrap();
+        Ca {
+            pem: cert.pem(),
+            cert,
+            key,
+        }
+    }
+
+    /// A leaf with subject CN `cn`, SANs (DNS names or IP addresses), EKUs,
+    /// and optionally a validity window given as years.
+    pub fn leaf(&self, cn: &str, sans: &[&str], eku: &[Eku], years: Option<(i32, i32)>) -> Leaf {
+        let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
+        let mut p = CertificateParams::new(sans).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.extended_key_usages = eku.to_vec();
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if let Some((from, to)) = years {
+            p.not_before = rcgen::date_time_ymd(from, 1, 1);
+            p.not_after = rcgen::date_time_ymd(to, 1, 1);
+        }
+        let key = KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
+        Leaf {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+
+    /// Sign arbitrary parameters with a fresh key.
+    pub fn sign(&self, p: CertificateParams) -> Leaf {
+        let key = KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
+        Leaf {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+
+    /// A CRL (PEM) revoking these serial numbers.
+    pub fn crl(&self, serials: &[Vec<u8>]) -> String {
+        let p = rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2020, 1, 1),
+            next_update: rcgen::date_time_ymd(2200, 1, 1),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from(s.clone()),
+                    revocation_time: rcgen::date_time_ymd(2020, 1, 2),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        p.signed_by(&self.cert, &self.key).unwrap().pem().unwrap()
+    }
+
+    pub fn server(&self) -> Leaf {
+        self.leaf(
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            &[Eku::ServerAuth],
+            None,
+        )
+    }
+
+    pub fn client(&self, cn: &str) -> Leaf {
+        self.leaf(cn, &[cn], &[Eku::ClientAuth], None)
+    }
+
+    pub fn tls(&self, leaf: &Leaf) -> TlsConfig {
+        TlsConfig::from_pem(
+            leaf.cert.as_bytes(),
+            leaf.key.as_bytes(),
+            self.pem.as_bytes(),
+        )
+        .unwrap()
+    }
+
+    /// Write ca.pem, NAME.pem and NAME.key into `dir`.
+    pub fn write(&self, dir: &Path, name: &str, leaf: &Leaf) -> (PathBuf, PathBuf, PathBuf) {
+        let ca = dir.join("ca.pem");
+        let cert = dir.join(format!("{name}.pem"));
+        let key = dir.join(format!("{name}.key"));
+        std::fs::write(&ca, &self.pem).unwrap();
+        std::fs::write(&cert, &leaf.cert).unwrap();
+        std::fs::write(&key, &leaf.key).unwrap();
+        (ca, cert, key)
+    }
+}
+
+/// How often the auth handler ran.
+#[derive(Clone, Default)]
+pub struct Calls(pub Arc<AtomicU64>);
+
+impl Calls {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// bob/hello accepted; "slow" (any password) answered after 30 ms with
+/// Access-Accept; others rejected. Reply-Message names the transport.
+#[radius_handler]
+pub async fn auth(
+    _req: AccessRequest,
+    name: UserName,
+    pass: Option<UserPassword>,
+    t: Transport,
+    calls: State<Calls>,
+) -> Reply {
+    calls.0 .0.fetch_add(1, Ordering::Relaxed);
+    let msg = ReplyMessage::new(format!("{:?} {}", t.protocol, &*name));
+    if &*name == "slow" {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        return AccessAccept::new().with(msg).into();
+    }
+    match pass {
+        Some(p) if &*name == "bob" && &*p == "hello" => AccessAccept::new().with(msg).into(),
+        _ => AccessReject::new().with(msg).into(),
+    }
+}
+
+pub fn localhost() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// A RadSec server with `auth`, clients: any verified certificate from 127/8.
+pub async fn start_server(tls: TlsConfig, calls: Calls, config: RadSecConfig) -> RadSecHandle {
+    RadSecServer::with_state(tls, calls)
+        .clients(TlsClientTable::new().with(
+            TlsClient::new("loopback").addr("127.0.0.0/8".parse::<radius_server::Cidr>().unwrap()),
+        ))
+        .auth(auth)
+        .bind(localhost())
+        .config(config)
+        .spawn()
+        .await
+        .expect("RadSec server starts")
+}
+
+pub fn client(addr: SocketAddr, tls: TlsConfig) -> RadSecClient {
+    let mut cfg = RadSecClientConfig::new(addr, "localhost");
+    cfg.request_timeout = Duration::from_secs(5);
+    cfg.connect_timeout = Duration::from_secs(5);
+    RadSecClient::new(cfg, tls).unwrap()
+}
+
+/// PAP for user/pass through a RadSec client.
+pub async fn pap(
+    c: &RadSecClient,
+    user: &str,
+    pass: &str,
+) -> Result<radius_server::radsec::Response, radius_server::radsec::ClientError> {
+    let (u, p) = (user.to_owned(), pass.to_owned());
+    c.request(Code::ACCESS_REQUEST, move |w, secret| {
+        w.add(&UserName::new(u), secret)?;
+        w.add(&UserPassword::new(p), secret)
+    })
+    .await
+}
+
+/// A raw Access-Request (with Message-Authenticator) for the "radsec" secret.
+pub fn raw_pap(id: u8, user: &str, pass: &str) -> Vec<u8> {
+    let s = Secret::new("radsec");
+    let mut buf = Vec::new();
+    let mut w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, id);
+    w.message_authenticator().unwrap();
+    w.add(&UserName::new(user), &s).unwrap();
+    w.add(&UserPassword::new(pass), &s).unwrap();
+    w.finish(&s).unwrap();
+    buf
+}
+
+/// Whether a peer tool is usable; otherwise print why and say whether to
+/// skip (RADIUS_REQUIRE_PEERS=1 makes a missing tool a failure).
+pub fn have_tool(path: &str) -> bool {
+    if Path::new(path).exists() {
+        return true;
+    }
+    if std::env::var("RADIUS_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!("{path} is missing and RADIUS_REQUIRE_PEERS=1 (apt-get install radsecproxy freeradius-utils)");
+    }
+    eprintln!("SKIP: {path} not installed (set RADIUS_REQUIRE_PEERS=1 to make this a failure)");
+    false
+}
+
+/// A free loopback TCP or UDP port (bound then released).
+pub fn free_port_tcp() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn free_port_udp() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A temp dir removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!(
+            "radsec-{tag}-{}-{}",
+            std::process::id(),
+            radius_core::crypto::random_authenticator()[0..4]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
