@@ -274,7 +274,7 @@ impl TlsConfig {
 
     /// The rustls client configuration: TLS 1.2 and 1.3, the server's
     /// certificate verified against the CAs (and its name), our certificate
-    /// presented, ALPN `radius/1.0` offered.
+    /// presented, ALPN `radius/1.0` offered, no session resumption.
     pub fn client_config(&self) -> Result<rustls::ClientConfig, TlsConfigError> {
         let builder = rustls::ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -294,6 +294,10 @@ impl TlsConfig {
             builder.with_webpki_verifier(v)
         };
         let mut cfg = builder.with_client_cert_resolver(Arc::new(ClientCert(self.key.clone())));
+        // No session resumption: every connection shows (and gets verified)
+        // its certificate, and radsecproxy (OpenSSL without a session id
+        // context) fails resumed handshakes.
+        cfg.resumption = rustls::client::Resumption::disabled();
         cfg.alpn_protocols = vec![ALPN_RADIUS_1_0.to_vec()];
         Ok(cfg)
     }
