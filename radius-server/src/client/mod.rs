@@ -60,15 +60,18 @@ pub use proto::{ClientRequest, IdPool, Jitter, ReplyError, RetryPolicy};
 /// The CoA/Disconnect port of a NAS (RFC 5176 §3).
 pub const COA_PORT: u16 = 3799;
 
-/// Whether replies must carry a Message-Authenticator.
+/// Whether replies to Access-Request must carry a Message-Authenticator
+/// (the BlastRADIUS protection, CVE-2024-3596). A Message-Authenticator in
+/// any reply is always verified when present; this only decides whether its
+/// absence from an Access-Accept/Reject/Challenge is acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RequireMessageAuthenticator {
-    /// Verify it when present, never require it.
+    /// Never require it (e.g. FreeRADIUS before 3.2.5 sends none).
     No,
-    /// Every reply must carry a valid one.
+    /// Every reply to an Access-Request must carry a valid one.
     Yes,
-    /// Once the server has sent one, require it from then on (the
-    /// BlastRADIUS "auto" rule). The default.
+    /// Once the server has signed a reply to an Access-Request, require it
+    /// from then on (the BlastRADIUS "auto" rule). The default.
     #[default]
     Auto,
 }
@@ -363,11 +366,13 @@ impl UdpClient {
         };
         let mut buf = Vec::with_capacity(64 + req.attribute_bytes().len());
         let auth = req.encode(id, &inner.shared.secret, &mut buf)?;
-        let require_ma = match inner.require_ma {
-            RequireMessageAuthenticator::No => false,
-            RequireMessageAuthenticator::Yes => true,
-            RequireMessageAuthenticator::Auto => inner.seen_ma.load(Ordering::Relaxed),
-        };
+        let is_access = req.code() == Code::ACCESS_REQUEST;
+        let require_ma = is_access
+            && match inner.require_ma {
+                RequireMessageAuthenticator::No => false,
+                RequireMessageAuthenticator::Yes => true,
+                RequireMessageAuthenticator::Auto => inner.seen_ma.load(Ordering::Relaxed),
+            };
         let (tx, mut rx) = oneshot::channel();
         slot.sock.state.lock().expect("lock").pending[id as usize] = Some(Pending {
             code: req.code(),
@@ -387,7 +392,7 @@ impl UdpClient {
             tokio::select! {
                 r = &mut rx => {
                     let (data, has_ma) = r.map_err(|_| ClientError::Closed)?;
-                    if has_ma {
+                    if has_ma && is_access {
                         inner.seen_ma.store(true, Ordering::Relaxed);
                     }
                     return Ok(Response {

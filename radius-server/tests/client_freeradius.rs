@@ -1,0 +1,240 @@
+//! The UDP client against a real FreeRADIUS 3.2 (the anchors' minimal
+//! files+pap site: bob/hello, secret testing123). Skipped with a printed
+//! reason when FreeRADIUS is not installed, unless RADIUS_REQUIRE_PEERS=1.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use radius_core::Code;
+use radius_server::client::RetryPolicy;
+use radius_server::UdpClient;
+use tokio::net::UdpSocket;
+
+radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
+radius_core::attribute! { AcctSessionId(AcctSessionId_) = "Acct-Session-Id", Std(44), String }
+
+const SCRIPT: &str = "/work/shared/anchors/freeradius-minimal.sh";
+
+/// A FreeRADIUS we started; killed on drop.
+struct FreeRadius {
+    pid: u32,
+    auth: SocketAddr,
+    acct: SocketAddr,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for FreeRadius {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn peers_required() -> bool {
+    std::env::var("RADIUS_REQUIRE_PEERS").is_ok_and(|v| v == "1")
+}
+
+/// Two consecutive free UDP ports on loopback (auth, acct).
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port pair");
+}
+
+async fn start() -> Option<FreeRadius> {
+    if !Path::new("/usr/sbin/freeradius").exists() || !Path::new(SCRIPT).exists() {
+        if peers_required() {
+            panic!("RADIUS_REQUIRE_PEERS=1 but /usr/sbin/freeradius or {SCRIPT} is missing");
+        }
+        eprintln!("SKIPPED: /usr/sbin/freeradius or {SCRIPT} not found (set RADIUS_REQUIRE_PEERS=1 to fail instead)");
+        return None;
+    }
+    let port = free_port_pair();
+    let dir = std::env::temp_dir().join(format!("typed-radius-fr-{}-{port}", std::process::id()));
+    let out = Command::new("bash")
+        .arg(SCRIPT)
+        .env("PORT", port.to_string())
+        .env("D", &dir)
+        .output()
+        .expect("run the FreeRADIUS anchor script");
+    assert!(
+        out.status.success(),
+        "anchor script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("script prints a PID");
+    let fr = FreeRadius {
+        pid,
+        auth: ([127, 0, 0, 1], port).into(),
+        acct: ([127, 0, 0, 1], port + 1).into(),
+        dir,
+    };
+    // Wait until it answers.
+    let c = UdpClient::builder(fr.auth, "testing123")
+        .retry(RetryPolicy::once(Duration::from_millis(200)))
+        .build();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(20) {
+        if c.status_server().send().await.is_ok() {
+            return Some(fr);
+        }
+    }
+    panic!(
+        "FreeRADIUS did not answer within 20 s; log:\n{}",
+        std::fs::read_to_string(fr.dir.join("log")).unwrap_or_default()
+    );
+}
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        initial: Duration::from_millis(300),
+        max_interval: Duration::from_millis(600),
+        max_attempts: 3,
+        total: Duration::from_secs(3),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_freeradius() {
+    let Some(fr) = start().await else { return };
+    let c = UdpClient::builder(fr.auth, "testing123")
+        .retry(policy())
+        .build();
+
+    let r = c
+        .access_request()
+        .with(UserName::new("bob"))
+        .with(UserPassword::new("hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCESS_ACCEPT);
+    let r = c
+        .access_request()
+        .with(UserName::new("bob"))
+        .with(UserPassword::new("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCESS_REJECT);
+    assert_eq!(
+        c.status_server().send().await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+
+    // Accounting on the next port.
+    let a = UdpClient::builder(fr.acct, "testing123")
+        .retry(policy())
+        .build();
+    for status in [1u32, 2] {
+        let r = a
+            .accounting_request()
+            .with(AcctStatusType::new(status))
+            .with(AcctSessionId::new("fr-1"))
+            .with(UserName::new("bob"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.code(), Code::ACCOUNTING_RESPONSE);
+    }
+
+    // Wrong secret: FreeRADIUS drops it (bad Message-Authenticator).
+    let w = UdpClient::builder(fr.auth, "not-it")
+        .retry(policy())
+        .build();
+    let e = w
+        .access_request()
+        .with(UserName::new("bob"))
+        .with(UserPassword::new("hello"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+
+    // 600 in flight at once: more than one socket's Identifiers.
+    let many = UdpClient::builder(fr.auth, "testing123")
+        .retry(RetryPolicy::fixed(Duration::from_secs(2), 3))
+        .build();
+    let mut tasks = Vec::new();
+    for _ in 0..600 {
+        let many = many.clone();
+        tasks.push(tokio::spawn(async move {
+            many.access_request()
+                .with(UserName::new("bob"))
+                .with(UserPassword::new("hello"))
+                .send()
+                .await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().code(), Code::ACCESS_ACCEPT);
+    }
+    assert_eq!(many.stats().replies, 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeradius_retransmission_after_lost_datagram() {
+    let Some(fr) = start().await else { return };
+    // A proxy that drops the client's first datagram.
+    let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    back.connect(fr.auth).await.unwrap();
+    let proxy = front.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let client = Arc::new(Mutex::new(None::<SocketAddr>));
+    {
+        let (front, back, seen, client) =
+            (front.clone(), back.clone(), seen.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            loop {
+                let (n, from) = front.recv_from(&mut buf).await.unwrap();
+                *client.lock().unwrap() = Some(from);
+                let first = {
+                    let mut s = seen.lock().unwrap();
+                    s.push(buf[..n].to_vec());
+                    s.len() == 1
+                };
+                if !first {
+                    let _ = back.send(&buf[..n]).await;
+                }
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = back.recv(&mut buf).await {
+            let to = client.lock().unwrap().unwrap();
+            let _ = front.send_to(&buf[..n], to).await;
+        }
+    });
+    let c = UdpClient::builder(proxy, "testing123")
+        .retry(policy())
+        .build();
+    let r = c
+        .access_request()
+        .with(UserName::new("bob"))
+        .with(UserPassword::new("hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCESS_ACCEPT);
+    assert_eq!(r.attempts(), 2);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], seen[1], "retransmission is the same datagram");
+    drop(fr);
+}
