@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod acct;
 mod attr;
 mod dict;
 mod embedded;
+mod serve;
 
 /// RADIUS toolkit: encode and decode attributes, check dictionaries.
 #[derive(Debug, Parser)]
@@ -26,6 +28,12 @@ enum Commands {
     Attr(attr::AttrArgs),
     /// Check a dictionary tree or show one attribute's definition.
     Dict(dict::DictArgs),
+    /// Run the standalone server (embedded default config without --config).
+    Serve(serve::ServeArgs),
+    /// Read the accounting records `radius serve` stored.
+    Acct(acct::AcctArgs),
+    /// Read a password on stdin, print an argon2id hash for a config file.
+    HashPassword,
 }
 
 fn main() -> ExitCode {
@@ -33,6 +41,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Commands::Attr(a) => attr::run(a),
         Commands::Dict(a) => dict::run(a),
+        Commands::Serve(a) => run_serve(a),
+        Commands::Acct(a) => acct::run(a),
+        Commands::HashPassword => acct::hash_password(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,4 +52,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_serve(args: serve::ServeArgs) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let dict = std::sync::Arc::new(embedded::load(args.dict.as_deref())?);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve::run(args, dict))
 }

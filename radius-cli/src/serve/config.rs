@@ -1,0 +1,400 @@
+//! The standalone server's configuration: a TOML file, or the embedded
+//! default. Every semantic error names file:line, like a parse error.
+//!
+//! ```toml
+//! [server]
+//! auth = ["127.0.0.1:1812"]
+//! acct = ["127.0.0.1:1813"]
+//! coa = ["127.0.0.1:3799"]
+//! accounting_db = "radius-accounting.db"
+//!
+//! [[client]]
+//! name = "localhost"
+//! address = "127.0.0.0/8"
+//! secret = "testing123"
+//! require_message_authenticator = "auto"   # yes | no | auto
+//! limit_proxy_state = "auto"
+//!
+//! [[user]]
+//! name = "bob"
+//! password = "hello"                       # cleartext: PAP and CHAP
+//! # password_hash = "$argon2id$v=19$..."   # PAP only
+//! reply = ['Reply-Message = "Welcome, bob"', "Session-Timeout = 3600"]
+//! ```
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The embedded default configuration `radius serve` runs without a file.
+pub const DEFAULT_CONFIG: &str = r#"# Embedded default: loopback only, one demo user.
+[server]
+auth = ["127.0.0.1:1812"]
+acct = ["127.0.0.1:1813"]
+coa = ["127.0.0.1:3799"]
+accounting_db = "radius-accounting.db"
+
+[[client]]
+name = "localhost"
+address = "127.0.0.0/8"
+secret = "testing123"
+
+[[user]]
+name = "bob"
+password = "hello"
+reply = ['Reply-Message = "Hello, bob"']
+"#;
+
+/// A configuration error with its location.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    /// File (or `<embedded default>`).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default, rename = "client")]
+    clients: Vec<Spanned<RawClient>>,
+    #[serde(default, rename = "user")]
+    users: Vec<Spanned<RawUser>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    auth: Option<Vec<Spanned<String>>>,
+    acct: Option<Vec<Spanned<String>>>,
+    coa: Option<Vec<Spanned<String>>>,
+    accounting_db: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    name: Option<String>,
+    address: Spanned<String>,
+    secret: Spanned<String>,
+    require_message_authenticator: Option<Spanned<String>>,
+    limit_proxy_state: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    name: Spanned<String>,
+    password: Option<String>,
+    password_hash: Option<Spanned<String>>,
+    #[serde(default)]
+    reply: Vec<Spanned<String>>,
+}
+
+/// A BlastRADIUS policy setting (FreeRADIUS 3.2.5 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySetting {
+    /// Always.
+    Yes,
+    /// Never.
+    No,
+    /// Once the client has shown it can.
+    Auto,
+}
+
+/// One RADIUS client.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    /// Name for logs.
+    pub name: String,
+    /// Address or CIDR.
+    pub address: radius_server::Cidr,
+    /// Shared secret.
+    pub secret: String,
+    /// require_message_authenticator.
+    pub require_ma: PolicySetting,
+    /// limit_proxy_state.
+    pub limit_proxy_state: PolicySetting,
+}
+
+/// How a user's password is stored.
+#[derive(Debug, Clone)]
+pub enum Password {
+    /// Cleartext: PAP and CHAP.
+    Clear(String),
+    /// A PHC string (argon2): PAP only.
+    Hash(String),
+}
+
+/// One user.
+#[derive(Debug, Clone)]
+pub struct UserEntry {
+    /// User-Name.
+    pub name: String,
+    /// Credential.
+    pub password: Password,
+    /// Reply attributes in FreeRADIUS text form, with their line numbers.
+    pub reply: Vec<(String, usize)>,
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (for messages).
+    pub source: String,
+    /// Auth listeners.
+    pub auth: Vec<SocketAddr>,
+    /// Accounting listeners.
+    pub acct: Vec<SocketAddr>,
+    /// CoA/Disconnect listeners.
+    pub coa: Vec<SocketAddr>,
+    /// SQLite accounting database.
+    pub accounting_db: PathBuf,
+    /// Clients.
+    pub clients: Vec<ClientEntry>,
+    /// Users.
+    pub users: Vec<UserEntry>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            line: self.line(span),
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn embedded() -> Config {
+        Config::parse("<embedded default>", DEFAULT_CONFIG)
+            .expect("embedded default config is valid")
+    }
+
+    /// Load a file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parse configuration text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let cx = Ctx { file, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            cx.err(span, e.message().to_owned())
+        })?;
+        let addrs = |v: &Option<Vec<Spanned<String>>>,
+                     default: &str|
+         -> Result<Vec<SocketAddr>, ConfigError> {
+            match v {
+                None => Ok(vec![default.parse().expect("valid default")]),
+                Some(list) => list
+                    .iter()
+                    .map(|s| {
+                        s.get_ref().parse().map_err(|_| {
+                            cx.err(s.span(), format!("{:?} is not an address:port (e.g. \"127.0.0.1:1812\" or \"[::1]:1812\")", s.get_ref()))
+                        })
+                    })
+                    .collect(),
+            }
+        };
+        let auth = addrs(&raw.server.auth, "127.0.0.1:1812")?;
+        let acct = addrs(&raw.server.acct, "127.0.0.1:1813")?;
+        let coa = addrs(&raw.server.coa, "127.0.0.1:3799")?;
+        let accounting_db = raw
+            .server
+            .accounting_db
+            .as_ref()
+            .map(|s| PathBuf::from(s.get_ref()))
+            .unwrap_or_else(|| PathBuf::from("radius-accounting.db"));
+
+        let policy = |v: &Option<Spanned<String>>| -> Result<PolicySetting, ConfigError> {
+            match v
+                .as_ref()
+                .map(|s| (s.get_ref().to_ascii_lowercase(), s.span()))
+            {
+                None => Ok(PolicySetting::Auto),
+                Some((s, span)) => match s.as_str() {
+                    "yes" | "true" => Ok(PolicySetting::Yes),
+                    "no" | "false" => Ok(PolicySetting::No),
+                    "auto" => Ok(PolicySetting::Auto),
+                    other => Err(cx.err(
+                        span,
+                        format!("{other:?} is not a policy: use \"yes\", \"no\" or \"auto\""),
+                    )),
+                },
+            }
+        };
+        let mut clients = Vec::new();
+        for c in &raw.clients {
+            let span = c.span();
+            let c = c.get_ref();
+            let address =
+                parse_cidr(c.address.get_ref()).map_err(|m| cx.err(c.address.span(), m))?;
+            if c.secret.get_ref().is_empty() {
+                return Err(cx.err(c.secret.span(), "empty shared secret"));
+            }
+            clients.push(ClientEntry {
+                name: c
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| c.address.get_ref().clone()),
+                address,
+                secret: c.secret.get_ref().clone(),
+                require_ma: policy(&c.require_message_authenticator)?,
+                limit_proxy_state: policy(&c.limit_proxy_state)?,
+            });
+            let _ = span;
+        }
+        let mut users = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for u in &raw.users {
+            let span = u.span();
+            let u = u.get_ref();
+            let name = u.name.get_ref().clone();
+            if let Some(prev) = seen.insert(name.clone(), cx.line(u.name.span())) {
+                return Err(cx.err(
+                    u.name.span(),
+                    format!("user {name:?} already defined at line {prev}"),
+                ));
+            }
+            let password = match (&u.password, &u.password_hash) {
+                (Some(p), None) => Password::Clear(p.clone()),
+                (None, Some(h)) => {
+                    if !h.get_ref().starts_with("$argon2") {
+                        return Err(cx.err(
+                            h.span(),
+                            "password_hash must be an argon2 PHC string ($argon2id$...); \
+                             make one with `radius hash-password`",
+                        ));
+                    }
+                    Password::Hash(h.get_ref().clone())
+                }
+                (Some(_), Some(h)) => {
+                    return Err(cx.err(h.span(), "give either password or password_hash, not both"))
+                }
+                (None, None) => {
+                    return Err(cx.err(
+                        span,
+                        format!("user {name:?} has no password or password_hash"),
+                    ))
+                }
+            };
+            let reply = u
+                .reply
+                .iter()
+                .map(|r| (r.get_ref().clone(), cx.line(r.span())))
+                .collect();
+            users.push(UserEntry {
+                name,
+                password,
+                reply,
+            });
+        }
+        Ok(Config {
+            source: file.to_owned(),
+            auth,
+            acct,
+            coa,
+            accounting_db,
+            clients,
+            users,
+        })
+    }
+}
+
+/// Parse `10.0.0.0/8`, `::1` or `192.0.2.7` into a CIDR.
+fn parse_cidr(s: &str) -> Result<radius_server::Cidr, String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let ip: std::net::IpAddr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR (e.g. \"10.0.0.0/8\")"))?;
+    match prefix {
+        None => Ok(radius_server::Cidr::host(ip)),
+        Some(p) => {
+            let p: u8 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad prefix length in {s:?}"))?;
+            radius_server::Cidr::new(ip, p).map_err(|e| format!("{s:?}: {e}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_what_readme_promises() {
+        let c = Config::embedded();
+        assert_eq!(
+            c.auth,
+            vec!["127.0.0.1:1812".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            c.acct,
+            vec!["127.0.0.1:1813".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(c.coa, vec!["127.0.0.1:3799".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(c.clients.len(), 1);
+        assert_eq!(c.clients[0].secret, "testing123");
+        assert!(c.clients[0].address.contains("127.9.9.9".parse().unwrap()));
+        assert!(!c.clients[0].address.contains("10.0.0.1".parse().unwrap()));
+        assert!(matches!(&c.users[0].password, Password::Clear(p) if p == "hello"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            ("[server]\nauth = [\"127.0.0.1\"]\n", 2, "address:port"),
+            ("[[client]]\naddress = \"10.0.0.0/33\"\nsecret = \"x\"\n", 2, "10.0.0.0/33"),
+            ("[[client]]\naddress = \"nonsense\"\nsecret = \"x\"\n", 2, "not an IP"),
+            ("[[client]]\naddress = \"::1\"\nsecret = \"x\"\nlimit_proxy_state = \"maybe\"\n", 4, "yes"),
+            ("[[user]]\nname = \"a\"\npassword = \"x\"\n\n[[user]]\nname = \"a\"\npassword = \"y\"\n", 6, "already defined at line 2"),
+            ("[[user]]\nname = \"a\"\npassword_hash = \"$1$md5\"\n", 3, "argon2"),
+            ("[server]\nport = 5\n", 2, "unknown field"),
+            ("[server\n", 1, ""),
+        ];
+        for (text, line, needle) in cases {
+            let e = Config::parse("t.toml", text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(
+                e.to_string().starts_with(&format!("t.toml:{line}: ")),
+                "{e}"
+            );
+            assert!(e.message.contains(needle), "{text:?}: {e}");
+        }
+    }
+}

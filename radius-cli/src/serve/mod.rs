@@ -1,0 +1,352 @@
+//! `radius serve`: the standalone server. Typed handlers for
+//! authentication (PAP and CHAP against the configured users), accounting
+//! (durable SQLite records) and CoA/Disconnect (acknowledged for sessions the
+//! accounting database knows as active).
+
+pub mod config;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use radius_core::dict::Dictionary;
+use radius_core::text::{Codec, Pair};
+use radius_server::{
+    radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
+    AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
+    DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, State,
+};
+use typed_radius::dict::prelude::*;
+
+use config::{Config, Password, PolicySetting};
+use store::{Record, Store};
+
+/// Arguments of `radius serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// TOML configuration file; without it the embedded default runs
+    /// (127.0.0.1 only, client 127.0.0.0/8 secret testing123, user bob/hello).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Authentication listen address (repeatable; overrides the config).
+    #[arg(long)]
+    pub auth: Vec<SocketAddr>,
+    /// Accounting listen address (repeatable; overrides the config).
+    #[arg(long)]
+    pub acct: Vec<SocketAddr>,
+    /// CoA/Disconnect listen address (repeatable; overrides the config).
+    #[arg(long)]
+    pub coa: Vec<SocketAddr>,
+    /// Accounting database (overrides the config).
+    #[arg(long)]
+    pub accounting_db: Option<PathBuf>,
+    /// Worker sockets per listener (default: one per CPU).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Load this FreeRADIUS dictionary tree instead of the embedded one.
+    #[arg(long)]
+    pub dict: Option<PathBuf>,
+}
+
+/// A user with reply attributes checked against the dictionary at start-up.
+struct User {
+    password: Password,
+    reply: Vec<Pair>,
+}
+
+/// Shared state of the handlers.
+pub struct App {
+    users: HashMap<String, User>,
+    store: Store,
+    dict: Arc<Dictionary>,
+}
+
+fn policy(p: PolicySetting) -> Policy {
+    match p {
+        PolicySetting::Yes => Policy::Yes,
+        PolicySetting::No => Policy::No,
+        PolicySetting::Auto => Policy::Auto,
+    }
+}
+
+/// Build the handler state from a configuration (validating reply
+/// attributes against the dictionary: errors name the config line).
+pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> anyhow::Result<App> {
+    let mut users = HashMap::new();
+    for u in &cfg.users {
+        let mut reply = Vec::new();
+        for (line_text, line) in &u.reply {
+            let attrs = Codec::new(&dict).parse(line_text).map_err(|e| {
+                anyhow::anyhow!("{}:{line}: reply attribute {line_text:?}: {e}", cfg.source)
+            })?;
+            reply.extend(attrs);
+        }
+        users.insert(
+            u.name.clone(),
+            User {
+                password: u.password.clone(),
+                reply,
+            },
+        );
+    }
+    Ok(App { users, store, dict })
+}
+
+/// The host table a configuration describes.
+pub fn hosts_from_config(cfg: &Config) -> HostTable {
+    let mut hosts = HostTable::new();
+    for c in &cfg.clients {
+        hosts.insert(
+            c.address,
+            ClientConfig::new(c.name.clone(), c.secret.as_bytes())
+                .require_message_authenticator(policy(c.require_ma))
+                .limit_proxy_state(policy(c.limit_proxy_state)),
+        );
+    }
+    hosts
+}
+
+/// Run `radius serve` until Ctrl-C.
+pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
+    let mut cfg = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::embedded(),
+    };
+    if !args.auth.is_empty() {
+        cfg.auth = args.auth.clone();
+    }
+    if !args.acct.is_empty() {
+        cfg.acct = args.acct.clone();
+    }
+    if !args.coa.is_empty() {
+        cfg.coa = args.coa.clone();
+    }
+    if let Some(db) = &args.accounting_db {
+        cfg.accounting_db = db.clone();
+    }
+    let store = Store::open(&cfg.accounting_db)?;
+    let app = Arc::new(app_from_config(&cfg, dict, store)?);
+
+    let mut b = Server::with_state(app.clone())
+        .clients(hosts_from_config(&cfg))
+        .auth(auth)
+        .accounting(accounting)
+        .coa(coa)
+        .disconnect(disconnect);
+    for a in &cfg.auth {
+        b = b.bind_auth(*a);
+    }
+    for a in &cfg.acct {
+        b = b.bind_acct(*a);
+    }
+    for a in &cfg.coa {
+        b = b.bind_coa(*a);
+    }
+    if let Some(w) = args.workers {
+        b = b.workers(w);
+    }
+    let handle = b.spawn().await.context("starting listeners")?;
+    eprintln!("radius serve: configuration {}", cfg.source);
+    for (kind, addr) in handle.local_addrs() {
+        eprintln!("  listening {kind:?} on {addr}");
+    }
+    for c in &cfg.clients {
+        eprintln!(
+            "  client {} at {}/{}",
+            c.name,
+            c.address.addr(),
+            c.address.prefix()
+        );
+    }
+    if args.config.is_none() {
+        eprintln!(
+            "  demo user: bob / hello (embedded default; pass --config FILE for your own users)"
+        );
+    }
+    eprintln!("  accounting records: {}", app.store.path().display());
+    eprintln!(
+        "  try: radtest bob hello {} 0 testing123",
+        handle
+            .auth_addrs()
+            .first()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    let s = handle.stats().snapshot();
+    eprintln!("radius serve: shutting down ({s:?})");
+    handle.shutdown().await;
+    Ok(())
+}
+
+fn check_password(p: &Password, given: &str) -> bool {
+    match p {
+        Password::Clear(c) => radius_core::crypto::ct_eq(c.as_bytes(), given.as_bytes()),
+        Password::Hash(h) => {
+            use argon2::password_hash::{PasswordHash, PasswordVerifier};
+            PasswordHash::new(h)
+                .map(|ph| {
+                    argon2::Argon2::default()
+                        .verify_password(given.as_bytes(), &ph)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        }
+    }
+}
+
+fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> Reply {
+    let mut a = AccessAccept::new();
+    if !user.reply.is_empty() {
+        // Obfuscated reply attributes are keyed on this request's authenticator.
+        let codec = Codec::new(dict)
+            .with_secret(req.client().secret().as_bytes())
+            .with_authenticator(*req.authenticator());
+        match codec.encode(&user.reply) {
+            Ok(bytes) => {
+                for at in radius_core::attr::Attributes::new(&bytes) {
+                    a = a.with_raw(at.typ, at.value);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot encode reply attributes; sending Access-Accept without them")
+            }
+        }
+    }
+    a.into()
+}
+
+/// Access-Request: PAP (User-Password) or CHAP (CHAP-Password) against the users.
+#[radius_handler]
+async fn auth(
+    req: AccessRequest,
+    name: UserName,
+    pass: Option<UserPassword>,
+    app: State<Arc<App>>,
+) -> Reply {
+    let Some(user) = app.users.get(name.as_str()) else {
+        tracing::info!(user = %name.as_str(), "unknown user");
+        return AccessReject::new().into();
+    };
+    let ok = if let Some(pass) = pass {
+        match &user.password {
+            // Argon2 is deliberately slow: keep it off the reactor threads.
+            Password::Hash(_) => {
+                let (p, given) = (user.password.clone(), pass.0.clone());
+                tokio::task::spawn_blocking(move || check_password(&p, &given))
+                    .await
+                    .unwrap_or(false)
+            }
+            p => check_password(p, &pass),
+        }
+    } else {
+        match &user.password {
+            Password::Clear(c) => req.verify_chap(c.as_bytes()).unwrap_or(false),
+            // CHAP needs the cleartext; a hash cannot answer it.
+            Password::Hash(_) => false,
+        }
+    };
+    if ok {
+        tracing::info!(user = %name.as_str(), "accepted");
+        accept_for(user, &req, &app.dict)
+    } else {
+        tracing::info!(user = %name.as_str(), "rejected: bad credentials");
+        AccessReject::new().into()
+    }
+}
+
+fn record_of(req: &Request, dict: &Dictionary) -> Record {
+    fn s<A: radius_core::Attribute>(req: &Request) -> Option<A> {
+        req.get::<A>().and_then(Result::ok)
+    }
+    let octets =
+        |lo: Option<u32>, hi: Option<u32>| lo.map(|l| ((hi.unwrap_or(0) as i64) << 32) | l as i64);
+    Record {
+        id: 0,
+        received_at: store::rfc3339(SystemTime::now()),
+        client: req.client().name().to_owned(),
+        source: req.source().to_string(),
+        status_type: s::<AcctStatusType>(req).map(|v| v.0.to_string()),
+        session_id: s::<AcctSessionId>(req).map(|v| v.0),
+        user_name: s::<UserName>(req).map(|v| v.0),
+        nas_ip: s::<NasIpAddress>(req).map(|v| v.0.to_string()),
+        nas_identifier: s::<NasIdentifier>(req).map(|v| v.0),
+        session_time: s::<AcctSessionTime>(req).map(|v| v.0 as i64),
+        input_octets: octets(
+            s::<AcctInputOctets>(req).map(|v| v.0),
+            s::<AcctInputGigawords>(req).map(|v| v.0),
+        ),
+        output_octets: octets(
+            s::<AcctOutputOctets>(req).map(|v| v.0),
+            s::<AcctOutputGigawords>(req).map(|v| v.0),
+        ),
+        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.0.to_string()),
+        attributes: Codec::new(dict)
+            .with_secret(req.client().secret().as_bytes())
+            .with_authenticator(*req.authenticator())
+            .decode_to_string(req.packet().attribute_bytes())
+            .unwrap_or_else(|e| format!("(undecodable: {e})")),
+    }
+}
+
+/// Accounting-Request: answered only once its record is durable.
+#[radius_handler]
+async fn accounting(
+    req: AccountingRequest,
+    app: State<Arc<App>>,
+) -> Result<AccountingResponse, radius_server::HandlerError> {
+    let rec = record_of(&req, &app.dict);
+    let status = rec.status_type.clone().unwrap_or_default();
+    let id = app
+        .store
+        .insert(rec)
+        .await
+        .map_err(radius_server::HandlerError::new)?;
+    tracing::info!(record = id, status = %status, "accounting stored");
+    Ok(AccountingResponse::new())
+}
+
+/// Session-Context-Not-Found (RFC 5176 §3.6).
+const SESSION_NOT_FOUND: u32 = 503;
+
+fn session_known(app: &App, session: Option<&str>) -> bool {
+    session.is_some_and(|s| app.store.session_active(s).unwrap_or(false))
+}
+
+/// CoA-Request: ACK for a session the accounting database has as active.
+#[radius_handler]
+async fn coa(
+    _req: CoaRequest,
+    session: Option<AcctSessionId>,
+    client: Client,
+    app: State<Arc<App>>,
+) -> Reply {
+    if session_known(&app, session.as_ref().map(|s| s.as_str())) {
+        tracing::info!(client = client.name(), "CoA acknowledged");
+        CoaAck::new().into()
+    } else {
+        CoaNak::new().error_cause(SESSION_NOT_FOUND).into()
+    }
+}
+
+/// Disconnect-Request: ACK for a session the accounting database has as active.
+#[radius_handler]
+async fn disconnect(
+    _req: DisconnectRequest,
+    session: Option<AcctSessionId>,
+    client: Client,
+    app: State<Arc<App>>,
+) -> Reply {
+    if session_known(&app, session.as_ref().map(|s| s.as_str())) {
+        tracing::info!(client = client.name(), "Disconnect acknowledged");
+        DisconnectAck::new().into()
+    } else {
+        DisconnectNak::new().error_cause(SESSION_NOT_FOUND).into()
+    }
+}

@@ -1,0 +1,323 @@
+//! `radius serve` end to end: the binary on a config file, answered by
+//! Debian's radtest/radclient, accounting rows read back from SQLite with
+//! both `radius acct list` and the sqlite3 shell. Loopback only.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_radius");
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var("RADIUS_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "{tool} is required (apt-get install freeradius-utils sqlite3)"
+        );
+        eprintln!("skipped: {tool} not installed");
+    }
+    found
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("radius-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A running `radius serve`, killed on drop.
+struct Serve {
+    child: Child,
+    auth: SocketAddr,
+    acct: SocketAddr,
+    coa: SocketAddr,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str], dir: &Path) -> Serve {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .args([
+            "--auth",
+            "127.0.0.1:0",
+            "--acct",
+            "127.0.0.1:0",
+            "--coa",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("radius serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut auth, mut acct, mut coa) = (None, None, None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while auth.is_none() || acct.is_none() || coa.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "radius serve did not report its listeners"
+        );
+        let Some(Ok(line)) = lines.next() else {
+            panic!("radius serve exited early")
+        };
+        let addr = || line.rsplit(' ').next().unwrap().parse::<SocketAddr>().ok();
+        if line.contains("listening Auth") {
+            auth = addr();
+        } else if line.contains("listening Acct") {
+            acct = addr();
+        } else if line.contains("listening Coa") {
+            coa = addr();
+        }
+    }
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        auth: auth.unwrap(),
+        acct: acct.unwrap(),
+        coa: coa.unwrap(),
+    }
+}
+
+fn radclient(addr: SocketAddr, kind: &str, secret: &str, input: &str) -> (bool, String) {
+    let mut c = Command::new("radclient")
+        .args(["-x", "-r", "2", "-t", "2", &addr.to_string(), kind, secret])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("radclient runs");
+    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+const CONFIG: &str = r#"
+[server]
+accounting_db = "acct.db"
+
+[[client]]
+name = "loopback"
+address = "127.0.0.0/8"
+secret = "s3cret"
+
+[[user]]
+name = "bob"
+password = "hello"
+reply = ['Reply-Message = "Hello, bob"', "Session-Timeout = 3600", "Tunnel-Type:1 = VLAN", 'Tunnel-Private-Group-Id:1 = "100"']
+"#;
+
+/// An argon2 PHC string made by `radius hash-password`.
+fn hash_password(pw: &str) -> String {
+    let mut c = Command::new(BIN)
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{pw}\n").as_bytes())
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn embedded_default_answers_radtest() {
+    if !have("radtest") {
+        return;
+    }
+    let dir = scratch("default");
+    let s = serve(&[], &dir);
+    let out = Command::new("radtest")
+        .args(["bob", "hello", &s.auth.to_string(), "0", "testing123"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Received Access-Accept"), "{text}");
+    assert!(text.contains("Hello, bob"), "{text}");
+    let out = Command::new("radtest")
+        .args(["bob", "wrong", &s.auth.to_string(), "0", "testing123"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Received Access-Reject"));
+}
+
+#[test]
+fn config_users_chap_reply_attrs_and_accounting_rows() {
+    if !have("radclient") || !have("sqlite3") {
+        return;
+    }
+    let dir = scratch("config");
+    let hash = hash_password("c4rol");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let config = format!("{CONFIG}\n[[user]]\nname = \"carol\"\npassword_hash = \"{hash}\"\n");
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    let s = serve(&["--config", "radius.toml"], &dir);
+
+    // PAP with reply attributes from the config (tagged ones too).
+    let (ok, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = bob, User-Password = hello\n",
+    );
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    assert!(out.contains("Session-Timeout = 3600"), "{out}");
+    assert!(out.contains("Tunnel-Private-Group-Id:1 = \"100\""), "{out}");
+    // CHAP against the cleartext password.
+    let (ok, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = bob, CHAP-Password = hello\n",
+    );
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    // Hashed password: PAP works, CHAP cannot (no cleartext).
+    let (ok, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = carol, User-Password = c4rol\n",
+    );
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    let (_, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = carol, User-Password = wrong\n",
+    );
+    assert!(out.contains("Access-Reject"), "{out}");
+    let (_, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = carol, CHAP-Password = c4rol\n",
+    );
+    assert!(out.contains("Access-Reject"), "{out}");
+    // Unknown user, wrong secret.
+    let (_, out) = radclient(
+        s.auth,
+        "auth",
+        "s3cret",
+        "User-Name = mallory, User-Password = x\n",
+    );
+    assert!(out.contains("Access-Reject"), "{out}");
+    let (ok, out) = radclient(
+        s.auth,
+        "auth",
+        "wrong",
+        "User-Name = bob, User-Password = hello\n",
+    );
+    assert!(!ok && !out.contains("Access-Accept"), "{out}");
+
+    // Accounting start / stop become durable rows.
+    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S-1\", User-Name = bob, NAS-IP-Address = 10.0.0.9\n";
+    let (ok, out) = radclient(s.acct, "acct", "s3cret", start);
+    assert!(ok && out.contains("Accounting-Response"), "{out}");
+    // CoA for an active session is acknowledged; an unknown one is not.
+    let (ok, out) = radclient(
+        s.coa,
+        "coa",
+        "s3cret",
+        "Acct-Session-Id = \"S-1\", Session-Timeout = 60\n",
+    );
+    assert!(ok && out.contains("CoA-ACK"), "{out}");
+    let stop = "Acct-Status-Type = Stop, Acct-Session-Id = \"S-1\", User-Name = bob, Acct-Session-Time = 42, \
+                Acct-Input-Octets = 5, Acct-Input-Gigawords = 1, Acct-Terminate-Cause = User-Request\n";
+    let (ok, out) = radclient(s.acct, "acct", "s3cret", stop);
+    assert!(ok && out.contains("Accounting-Response"), "{out}");
+    let (_, out) = radclient(s.coa, "disconnect", "s3cret", "Acct-Session-Id = \"S-1\"\n");
+    assert!(out.contains("Disconnect-NAK"), "{out}");
+
+    let db = dir.join("acct.db");
+    let q = Command::new("sqlite3")
+        .arg(&db)
+        .arg("select status_type, session_id, user_name, nas_ip, session_time, input_octets, terminate_cause from accounting order by id")
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&q.stdout);
+    assert_eq!(
+        rows.trim(),
+        "Start|S-1|bob|10.0.0.9|||\nStop|S-1|bob||42|4294967301|User-Request",
+        "sqlite3 sees committed rows"
+    );
+    let list = Command::new(BIN)
+        .args(["acct", "list", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(json.lines().count(), 2, "{json}");
+    assert!(
+        json.lines()
+            .next()
+            .unwrap()
+            .contains("\"status_type\":\"Stop\""),
+        "{json}"
+    );
+    assert!(
+        json.contains("Acct-Session-Id = \\\"S-1\\\""),
+        "attributes kept in text form: {json}"
+    );
+}
+
+#[test]
+fn bad_config_names_file_and_line() {
+    let dir = scratch("bad");
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[client]]\naddress = \"10.0.0.0/8\"\nsecret = \"x\"\n\n[[user]]\nname = \"bob\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config", "bad.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:5:"), "{err}");
+    assert!(err.contains("no password"), "{err}");
+    std::fs::write(
+        dir.join("bad2.toml"),
+        "[[user]]\nname = \"bob\"\npassword = \"x\"\nreply = [\"No-Such-Attribute = 1\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config", "bad2.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("bad2.toml:4:") && err.contains("No-Such-Attribute"),
+        "{err}"
+    );
+}
