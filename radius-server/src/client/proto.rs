@@ -531,24 +531,19 @@ mod tests {
         let mut prev = first;
         let mut now = b.deadline();
         let mut sends = 1;
-        loop {
-            match b.on_timeout(now, &mut j) {
-                Step::Retransmit(next) => {
-                    sends += 1;
-                    let rt = next - now;
-                    // Doubling (±10%) or capped near MRT (±10%), or cut by MRD.
-                    assert!(
-                        rt <= Duration::from_millis(17_600),
-                        "interval {rt:?} above MRT+10%"
-                    );
-                    if next < t0 + p.total && prev < Duration::from_secs(7) {
-                        assert!(rt >= prev.mul_f64(1.9), "{rt:?} after {prev:?}");
-                    }
-                    prev = rt;
-                    now = next;
-                }
-                Step::GiveUp => break,
+        while let Step::Retransmit(next) = b.on_timeout(now, &mut j) {
+            sends += 1;
+            let rt = next - now;
+            // Doubling (±10%) or capped near MRT (±10%), or cut by MRD.
+            assert!(
+                rt <= Duration::from_millis(17_600),
+                "interval {rt:?} above MRT+10%"
+            );
+            if next < t0 + p.total && prev < Duration::from_secs(7) {
+                assert!(rt >= prev.mul_f64(1.9), "{rt:?} after {prev:?}");
             }
+            prev = rt;
+            now = next;
         }
         assert!(sends <= 6);
         assert!(now - t0 <= p.total, "gave up at {:?}", now - t0);
