@@ -168,8 +168,25 @@ struct Conn {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// An Identifier's state on one connection.
+enum Slot {
+    Free,
+    /// Taken by a request being built (not yet sent).
+    Reserved,
+    Waiting(Waiting),
+}
+
+impl Slot {
+    fn waiting(&self) -> Option<&Waiting> {
+        match self {
+            Slot::Waiting(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
 struct Slots {
-    waiting: Vec<Option<Waiting>>,
+    waiting: Vec<Slot>,
     next: u8,
 }
 
@@ -196,7 +213,7 @@ impl Conn {
         // Dropping the senders wakes every waiter with ConnectionLost.
         let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         for w in s.waiting.iter_mut() {
-            *w = None;
+            *w = Slot::Free;
         }
         drop(s);
         self.ids.close();
@@ -388,7 +405,7 @@ impl RadSecClient {
         let conn = Arc::new(Conn {
             tx,
             slots: Mutex::new(Slots {
-                waiting: (0..256).map(|_| None).collect(),
+                waiting: (0..256).map(|_| Slot::Free).collect(),
                 next: 0,
             }),
             ids: Arc::new(Semaphore::new(256)),
@@ -470,35 +487,43 @@ async fn exchange(
     let id = {
         let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut id = s.next;
-        while s.waiting[id as usize].is_some() {
+        // A permit guarantees a free slot.
+        while !matches!(s.waiting[id as usize], Slot::Free) {
             id = id.wrapping_add(1);
         }
+        s.waiting[id as usize] = Slot::Reserved;
         s.next = id.wrapping_add(1);
         id
     };
+    let free = |conn: &Conn| {
+        conn.slots.lock().unwrap_or_else(|p| p.into_inner()).waiting[id as usize] = Slot::Free;
+    };
     let mut buf = Vec::with_capacity(128);
-    let mut w = PacketWriter::request(&mut buf, code, id);
-    if matches!(code, Code::ACCESS_REQUEST | Code::STATUS_SERVER) {
-        w.message_authenticator()?;
-    }
     let secret = &cfg.secret;
-    build(&mut w, secret)?;
-    w.finish(secret)?;
+    let built = (|| {
+        let mut w = PacketWriter::request(&mut buf, code, id);
+        if matches!(code, Code::ACCESS_REQUEST | Code::STATUS_SERVER) {
+            w.message_authenticator()?;
+        }
+        build(&mut w, secret)?;
+        w.finish(secret).map(|_| ())
+    })();
+    if let Err(e) = built {
+        free(conn);
+        return Err(e.into());
+    }
     let authenticator: [u8; 16] = buf[4..20].try_into().expect("header");
     {
         let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
         if !conn.alive.load(Ordering::Relaxed) {
             return Err(conn.lost());
         }
-        s.waiting[id as usize] = Some(Waiting {
+        s.waiting[id as usize] = Slot::Waiting(Waiting {
             tx,
             authenticator,
             code,
         });
     }
-    let free = |conn: &Conn| {
-        conn.slots.lock().unwrap_or_else(|p| p.into_inner()).waiting[id as usize] = None;
-    };
     if conn.tx.send(buf).await.is_err() {
         free(conn);
         return Err(conn.lost());
@@ -594,7 +619,7 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
 fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: SocketAddr) {
     let id = pkt[1];
     let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(w) = s.waiting[id as usize].as_ref() else {
+    let Some(w) = s.waiting[id as usize].waiting() else {
         tracing::debug!(%server, id, "RadSec reply for no outstanding request: dropped");
         return;
     };
@@ -621,7 +646,9 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: Sock
             return;
         }
     }
-    let w = s.waiting[id as usize].take().expect("checked");
+    let Slot::Waiting(w) = std::mem::replace(&mut s.waiting[id as usize], Slot::Free) else {
+        unreachable!("checked above")
+    };
     drop(s);
     let _ = w.tx.send(pkt.to_vec());
 }
@@ -663,7 +690,7 @@ async fn watchdog(
                 c.alive.store(false, Ordering::Relaxed);
                 let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
                 for w in s.waiting.iter_mut() {
-                    *w = None;
+                    *w = Slot::Free;
                 }
                 drop(s);
                 c.ids.close();
