@@ -51,11 +51,13 @@ pub use extract::{FromRequest, State};
 pub use handler::{run_blocking, Handler, HandlerFuture};
 pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
 pub use radius_derive::radius_handler;
+pub use radsec::{
+    RadSecClient, RadSecClientConfig, RadSecServer, TlsClient, TlsClientTable, TlsConfig,
+};
 pub use reply::{
     AccessAccept, AccessChallenge, AccessReject, AccountingResponse, CoaAck, CoaNak, DisconnectAck,
     DisconnectNak, HandlerError, IntoReply, Reply,
 };
-pub use radsec::{RadSecClient, RadSecClientConfig, RadSecServer, TlsClient, TlsClientTable, TlsConfig};
 pub use request::{
     AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, Protocol, Request, Transport,
 };
