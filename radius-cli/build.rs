@@ -24,10 +24,15 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().expect("a file").to_string_lossy();
         let abs = f.canonicalize().expect("exists");
-        writeln!(out, "    ({name:?}, include_str!({:?})),", abs.display().to_string())
-            .expect("write to String");
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to String");
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("embedded_dicts.rs");
+    let dest =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("embedded_dicts.rs");
     std::fs::write(dest, out).expect("write OUT_DIR file");
 }

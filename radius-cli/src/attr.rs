@@ -35,7 +35,11 @@ struct CodecOpts {
     #[arg(long, default_value = "testing123")]
     secret: String,
     /// Request Authenticator for encrypted attributes, 32 hex digits.
-    #[arg(long, value_name = "HEX", default_value = "000102030405060708090a0b0c0d0e0f")]
+    #[arg(
+        long,
+        value_name = "HEX",
+        default_value = "000102030405060708090a0b0c0d0e0f"
+    )]
     authenticator: String,
     /// Fixed Tunnel-Password salt, 4 hex digits (random when absent).
     #[arg(long, value_name = "HEX")]

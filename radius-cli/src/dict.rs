@@ -116,7 +116,11 @@ fn show(d: &Dictionary, name: &str) -> anyhow::Result<String> {
         writeln!(s, "parent:   {}", d.attr(p).name)?;
     }
     if d.is_alias(id) {
-        writeln!(s, "alias of: {} (printed name of this number)", d.attr(d.canonical(id)).name)?;
+        writeln!(
+            s,
+            "alias of: {} (printed name of this number)",
+            d.attr(d.canonical(id)).name
+        )?;
     }
     writeln!(s, "location: {}", a.location)?;
     let children = d.children(id);

@@ -61,6 +61,13 @@
 //!   `TZ=UTC` to compare). Dates are read as seconds, `Jan 1 2020
 //!   [12:00:00] [UTC]` (as FreeRADIUS) or `2020-01-01[T12:00:00][Z]`.
 //! - TLV members may also be named by their path, `WiMAX-Capability.WiMAX-Release`.
+//! - TLVs of the standard space (RFC 6930's IPv6-6rd-Configuration, 173)
+//!   are encoded and decoded as the RFC says; FreeRADIUS v3 silently drops
+//!   them when encoding and prints their members raw (`Attr-173.1`).
+//! - Raw extended attributes (`Attr-241.99 = 0x01`, `Attr-245.26.9.1 = ...`)
+//!   are encoded in their RFC 6929 layout; radclient refuses them.
+//! - A Message-Authenticator of the wrong length decodes as octets
+//!   (FreeRADIUS drops the whole packet).
 
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -456,7 +463,10 @@ impl<'d> Codec<'d> {
         let pa = self.dict.attr(p);
         let bad = || TextError::NotEncodable {
             attr: a.name.clone(),
-            reason: format!("its parent {} is not an extended, evs or tlv attribute", pa.name),
+            reason: format!(
+                "its parent {} is not an extended, evs or tlv attribute",
+                pa.name
+            ),
         };
         match pa.data_type {
             DataType::Extended | DataType::LongExtended => Ok(RawOid {
@@ -465,7 +475,10 @@ impl<'d> Codec<'d> {
                 path: vec![a.number],
             }),
             DataType::Evs => {
-                let ext = pa.parent.map(|g| self.dict.attr(g).number).ok_or_else(bad)?;
+                let ext = pa
+                    .parent
+                    .map(|g| self.dict.attr(g).number)
+                    .ok_or_else(bad)?;
                 Ok(RawOid {
                     ext: Some(u8::try_from(ext).map_err(|_| bad())?),
                     vendor: a.vendor,
@@ -498,10 +511,7 @@ impl<'d> Codec<'d> {
     /// Operators (`=`, `:=`, `+=`, `==` ...) are accepted and ignored; an
     /// empty line is an empty list.
     pub fn parse(&self, line: &str) -> Result<Vec<Pair>> {
-        let mut lx = Lexer {
-            s: line,
-            pos: 0,
-        };
+        let mut lx = Lexer { s: line, pos: 0 };
         let mut out = Vec::new();
         loop {
             lx.skip_ws();
@@ -782,7 +792,9 @@ impl<'d> Codec<'d> {
             }
             DataType::Ipaddr => {
                 if let Some(b) = hex_fixed(4) {
-                    return Ok(Value::Ipaddr(<[u8; 4]>::try_from(b).expect("4 octets").into()));
+                    return Ok(Value::Ipaddr(
+                        <[u8; 4]>::try_from(b).expect("4 octets").into(),
+                    ));
                 }
                 let a = s.strip_suffix("/32").unwrap_or(s);
                 Value::Ipaddr(a.parse().map_err(|_| bad("not an IPv4 address"))?)
@@ -797,13 +809,21 @@ impl<'d> Codec<'d> {
             DataType::Ipv4Prefix => {
                 let (a, l) = split_prefix(s, 32).ok_or_else(|| bad("expected a.b.c.d/len"))?;
                 let a: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
-                let mask = if l == 0 { 0 } else { u32::MAX << (32 - l as u32) };
+                let mask = if l == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - l as u32)
+                };
                 Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & mask), l)
             }
             DataType::Ipv6Prefix => {
                 let (a, l) = split_prefix(s, 128).ok_or_else(|| bad("expected addr/len"))?;
                 let a: Ipv6Addr = a.parse().map_err(|_| bad("not an IPv6 address"))?;
-                let mask = if l == 0 { 0 } else { u128::MAX << (128 - l as u32) };
+                let mask = if l == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - l as u32)
+                };
                 Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & mask), l)
             }
             DataType::ComboIp => Value::ComboIp(
@@ -854,9 +874,13 @@ impl<'d> Codec<'d> {
                 }
                 Value::Ifid(m)
             }
-            DataType::Vsa => return Err(bad("Vendor-Specific is a container: use Attr-26 = 0x...")),
+            DataType::Vsa => {
+                return Err(bad("Vendor-Specific is a container: use Attr-26 = 0x..."))
+            }
             DataType::Tlv | DataType::Extended | DataType::LongExtended | DataType::Evs => {
-                return Err(bad("a container attribute has no value of its own: give its members"))
+                return Err(bad(
+                    "a container attribute has no value of its own: give its members",
+                ))
             }
         })
     }
@@ -985,11 +1009,12 @@ impl<'d> Codec<'d> {
             });
         }
         let plain = pair.value.to_bytes();
-        let is_cui = spec.loc == RawOid {
-            ext: None,
-            vendor: None,
-            path: vec![89],
-        };
+        let is_cui = spec.loc
+            == RawOid {
+                ext: None,
+                vendor: None,
+                path: vec![89],
+            };
         if plain.is_empty() {
             return Ok(is_cui.then(Vec::new));
         }
@@ -1070,7 +1095,10 @@ impl<'d> Codec<'d> {
             len: value.len(),
             max,
         };
-        let n = *loc.path.first().ok_or_else(|| not("empty OID".to_owned()))?;
+        let n = *loc
+            .path
+            .first()
+            .ok_or_else(|| not("empty OID".to_owned()))?;
         if loc.path.len() != 1 {
             return Err(not("a TLV member is placed inside its container".to_owned()));
         }
@@ -1115,8 +1143,7 @@ impl<'d> Codec<'d> {
                 if !attr::is_extended(e) {
                     return Err(not(format!("extended space {e} outside 241..=246")));
                 }
-                let t = u8::try_from(n)
-                    .map_err(|_| not(format!("extended type {n} above 255")))?;
+                let t = u8::try_from(n).map_err(|_| not(format!("extended type {n} above 255")))?;
                 let (ext_type, body) = match vendor {
                     None => (t, value.to_vec()),
                     Some(v) => {
@@ -1263,7 +1290,9 @@ impl<'d> Codec<'d> {
                 }
             }
             DataType::Extended => {
-                let Node::Known(id) = node else { return raw(out) };
+                let Node::Known(id) = node else {
+                    return raw(out);
+                };
                 if data.len() < 2 {
                     return raw(out);
                 }
@@ -1276,7 +1305,9 @@ impl<'d> Codec<'d> {
                 }
             }
             DataType::LongExtended => {
-                let Node::Known(id) = node else { return raw(out) };
+                let Node::Known(id) = node else {
+                    return raw(out);
+                };
                 let e = self.dict.attr(id).number;
                 if data.len() < 3 {
                     return raw(out);
@@ -1303,7 +1334,9 @@ impl<'d> Codec<'d> {
                 self.decode_long_extended(e as u8, child, data, rest, out)
             }
             DataType::Evs => {
-                let Node::Known(id) = node else { return raw(out) };
+                let Node::Known(id) = node else {
+                    return raw(out);
+                };
                 if data.len() < 6 || data[0] != 0 {
                     return raw(out);
                 }
@@ -1397,7 +1430,9 @@ impl<'d> Codec<'d> {
                 }
                 buf = p;
             }
-            Encrypt::TunnelPassword => buf = tunnel_pwdecode(&buf, &self.secret, &self.authenticator)?,
+            Encrypt::TunnelPassword => {
+                buf = tunnel_pwdecode(&buf, &self.secret, &self.authenticator)?
+            }
             Encrypt::AscendSecret => {
                 if buf.len() != 16 {
                     return None;
@@ -1426,7 +1461,9 @@ impl<'d> Codec<'d> {
             let child = match parent {
                 Node::Known(id) => {
                     let a = self.dict.attr(*id);
-                    self.dict.attr_by_number(Some(*id), a.vendor, n).map(Node::Known)
+                    self.dict
+                        .attr_by_number(Some(*id), a.vendor, n)
+                        .map(Node::Known)
                 }
                 Node::Raw(_) => None,
             }
@@ -1497,7 +1534,9 @@ impl<'d> Codec<'d> {
         if data.len() < 8 || data[5] < 3 {
             return None;
         }
-        let child = self.dict.attr_by_number(None, Some(vendor), data[4] as u32)?;
+        let child = self
+            .dict
+            .attr_by_number(None, Some(vendor), data[4] as u32)?;
         if data[6] & 0x80 == 0 {
             if data[5] as usize + 4 != data.len() {
                 return None;
@@ -1583,12 +1622,7 @@ impl<'d> Codec<'d> {
             let Some(a) = rest.get(p..).filter(|a| !a.is_empty()) else {
                 return raw(out);
             };
-            if a.len() < 4
-                || a[1] < 4
-                || a[1] as usize > a.len()
-                || a[0] != e
-                || a[2] != data[0]
-            {
+            if a.len() < 4 || a[1] < 4 || a[1] as usize > a.len() || a[0] != e || a[2] != data[0] {
                 return raw(out);
             }
             value.extend_from_slice(&a[4..a[1] as usize]);
@@ -1778,18 +1812,13 @@ fn tlv_ok(data: &[u8], tw: usize, lw: usize) -> bool {
         if d.len() < tw + lw {
             return false;
         }
-        match tw {
-            4 => {
-                if d[0] != 0 || d[..4] == [0, 0, 0, 0] {
-                    return false;
-                }
-            }
-            2 => {
-                if d[0] == 0 && d[1] == 0 {
-                    return false;
-                }
-            }
-            _ => {}
+        let bad_type = match tw {
+            4 => d[0] != 0 || d[..4] == [0, 0, 0, 0],
+            2 => d[0] == 0 && d[1] == 0,
+            _ => false, // type 0 is allowed (as FreeRADIUS does, for Colubris)
+        };
+        if bad_type {
+            return false;
         }
         let attrlen = match lw {
             0 => return true,
@@ -1903,13 +1932,25 @@ fn utf8_char_len(b: &[u8]) -> usize {
         return if cont(1, 0x80, 0xbf) { 2 } else { 0 };
     }
     if c == 0xe0 {
-        return if cont(1, 0xa0, 0xbf) && cont(2, 0x80, 0xbf) { 3 } else { 0 };
+        return if cont(1, 0xa0, 0xbf) && cont(2, 0x80, 0xbf) {
+            3
+        } else {
+            0
+        };
     }
     if (0xe1..=0xec).contains(&c) || c == 0xee || c == 0xef {
-        return if cont(1, 0x80, 0xbf) && cont(2, 0x80, 0xbf) { 3 } else { 0 };
+        return if cont(1, 0x80, 0xbf) && cont(2, 0x80, 0xbf) {
+            3
+        } else {
+            0
+        };
     }
     if c == 0xed {
-        return if cont(1, 0x80, 0x9f) && cont(2, 0x80, 0xbf) { 3 } else { 0 };
+        return if cont(1, 0x80, 0x9f) && cont(2, 0x80, 0xbf) {
+            3
+        } else {
+            0
+        };
     }
     if c == 0xf0 {
         return if cont(1, 0x90, 0xbf) && cont(2, 0x80, 0xbf) && cont(3, 0x80, 0xbf) {
@@ -2017,10 +2058,11 @@ fn parse_date(s: &str) -> Option<u32> {
         u32::try_from(t).ok()
     };
     let words: Vec<&str> = s.split_whitespace().collect();
-    if let Some(mo) = words
-        .first()
-        .and_then(|w| MONTHS.iter().position(|m| w.len() >= 3 && m.eq_ignore_ascii_case(&w[..3])))
-    {
+    if let Some(mo) = words.first().and_then(|w| {
+        MONTHS
+            .iter()
+            .position(|m| w.len() >= 3 && m.eq_ignore_ascii_case(&w[..3]))
+    }) {
         if words.len() < 3 {
             return None;
         }
@@ -2030,7 +2072,10 @@ fn parse_date(s: &str) -> Option<u32> {
         for w in &words[3..] {
             if w.contains(':') {
                 secs = hms(w)?;
-            } else if !["UTC", "GMT", "Z"].iter().any(|z| z.eq_ignore_ascii_case(w)) {
+            } else if !["UTC", "GMT", "Z"]
+                .iter()
+                .any(|z| z.eq_ignore_ascii_case(w))
+            {
                 return None;
             }
         }

@@ -101,7 +101,8 @@ impl Peer {
     /// request with `reply(request)` as the reply's attributes.
     fn exchange(&self, kind: &str, line: &str, reply: impl FnOnce(&[u8]) -> Vec<u8>) -> Exchange {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let port = sock.local_addr().unwrap().port();
         let mut child = Command::new("radclient")
             .args(["-x", "-r", "1", "-t", "5", "-d"])
@@ -251,10 +252,7 @@ fn radclient_encodes_like_us_and_prints_what_we_decode() {
             .with_authenticator(req_auth)
             .decode(&ours)
             .unwrap();
-        let printed: Vec<String> = decoded
-            .iter()
-            .map(|p| codec.format_pair(p))
-            .collect();
+        let printed: Vec<String> = decoded.iter().map(|p| codec.format_pair(p)).collect();
         if printed != ex.printed {
             failures.push(format!(
                 "{line}\n  radclient printed: {:?}\n  we print:          {:?}",
@@ -262,8 +260,16 @@ fn radclient_encodes_like_us_and_prints_what_we_decode() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
-    eprintln!("{} lines encoded and decoded identically by radclient", lines.len());
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} lines encoded and decoded identically by radclient",
+        lines.len()
+    );
 }
 
 #[test]
@@ -357,23 +363,23 @@ fn raw_and_malformed_attributes_print_like_radclient() {
     let Some(peer) = peer() else { return };
     let h = |s: &str| radius_core::text::hex_decode(s).unwrap();
     let cases: Vec<Vec<u8>> = vec![
-        h("1a 0a 00 00 00 09 63 04 01 02"),             // unknown Cisco attribute
-        h("f1 04 63 01"),                               // unknown Extended-Type
-        h("f1 03 01"),                                  // extended without data
-        h("f5 05 63 00 01"),                            // unknown Long-Extended-Type
-        h("f5 0c 1a 00 00 00 00 09 07 00 41 42"),       // unknown EVS attribute
-        h("08 05 01 02 03"),                            // ipaddr of 3 octets
-        h("05 05 00 00 01"),                            // integer of 3 octets
+        h("1a 0a 00 00 00 09 63 04 01 02"), // unknown Cisco attribute
+        h("f1 04 63 01"),                   // unknown Extended-Type
+        h("f1 03 01"),                      // extended without data
+        h("f5 05 63 00 01"),                // unknown Long-Extended-Type
+        h("f5 0c 1a 00 00 00 00 09 07 00 41 42"), // unknown EVS attribute
+        h("08 05 01 02 03"),                // ipaddr of 3 octets
+        h("05 05 00 00 01"),                // integer of 3 octets
         h("1a 0e 00 00 60 b5 01 08 00 01 06 32 2e 31"), // WiMAX TLV overflows
-        h("1a 09 00 00 60 b5 63 03 01"),                // WiMAX continued, no data
-        h("1a 0b 00 00 01 ad 00 00 00 65 41"),          // USR unknown attribute
-        h("1a 08 00 00 00 09 01 09"),                   // Cisco sub-attribute overflows
-        h("1a 05 00 00 00"),                            // VSA without vendor data
-        h("01 07 61 00 62 7f 00"),                      // control octets, trailing NUL
-        h("01 06 c3 a9 e2 82"),                         // UTF-8 and a truncated sequence
+        h("1a 09 00 00 60 b5 63 03 01"),    // WiMAX continued, no data
+        h("1a 0b 00 00 01 ad 00 00 00 65 41"), // USR unknown attribute
+        h("1a 08 00 00 00 09 01 09"),       // Cisco sub-attribute overflows
+        h("1a 05 00 00 00"),                // VSA without vendor data
+        h("01 07 61 00 62 7f 00"),          // control octets, trailing NUL
+        h("01 06 c3 a9 e2 82"),             // UTF-8 and a truncated sequence
         h("40 06 00 00 00 01 40 06 21 00 00 03 51 06 76 6c 61 6e"), // tags 0, none
-        h("02 02 20 02 05 06 00 00 00 01 59 02"),       // empty attributes; CUI
-        h("37 06 00 00 00 00 37 06 ff ff ff ff"),       // dates
+        h("02 02 20 02 05 06 00 00 00 01 59 02"), // empty attributes; CUI
+        h("37 06 00 00 00 00 37 06 ff ff ff ff"), // dates
         h("61 06 00 10 20 01 61 14 00 80 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01"),
         h("f1 09 05 01 06 00 00 00 01 f1 06 05 63 03 41"), // 241.5 TLV, unknown member
     ];
@@ -409,9 +415,17 @@ fn standard_space_tlvs_are_a_known_difference() {
     let line = "IPv6-6rd-IPv4MaskLen = 2, IPv6-6rd-BR-IPv4-Address = 1.2.3.4";
     let codec = Codec::new(&peer.dict);
     let ours = codec.encode_line(line).unwrap();
-    assert_eq!(hex_spaced(&ours), "ad 0e 01 06 00 00 00 02 03 06 01 02 03 04");
+    assert_eq!(
+        hex_spaced(&ours),
+        "ad 0e 01 06 00 00 00 02 03 06 01 02 03 04"
+    );
     let ex = peer.exchange("auth", line, |_| ours.clone());
-    assert_eq!(ex.request.len(), 20, "radclient now sends 173: {}", ex.output);
+    assert_eq!(
+        ex.request.len(),
+        20,
+        "radclient now sends 173: {}",
+        ex.output
+    );
     assert_eq!(
         ex.printed,
         ["Attr-173.1 = 0x00000002", "Attr-173.3 = 0x01020304"],

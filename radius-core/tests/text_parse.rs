@@ -14,7 +14,10 @@ fn dict() -> Dictionary {
 fn enc(line: &str) -> String {
     let d = dict();
     let c = Codec::new(&d).with_salt([0x80, 0x01]);
-    hex_spaced(&c.encode_line(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+    hex_spaced(
+        &c.encode_line(line)
+            .unwrap_or_else(|e| panic!("{line}: {e}")),
+    )
 }
 
 fn err(line: &str) -> TextError {
@@ -45,13 +48,22 @@ fn the_brief_example() {
 fn values_of_every_kind() {
     assert_eq!(enc("Service-Type = 0x2"), "06 06 00 00 00 02");
     assert_eq!(enc("Framed-IPv6-Prefix = 2001:db8::1/32").len(), 20 * 3 - 1);
-    assert_eq!(enc("Event-Timestamp = 2020-01-01T00:00:00Z"), "37 06 5e 0b e1 00");
-    assert_eq!(enc("Framed-Interface-Id = 1:2:3:4"), "60 0a 00 01 00 02 00 03 00 04");
+    assert_eq!(
+        enc("Event-Timestamp = 2020-01-01T00:00:00Z"),
+        "37 06 5e 0b e1 00"
+    );
+    assert_eq!(
+        enc("Framed-Interface-Id = 1:2:3:4"),
+        "60 0a 00 01 00 02 00 03 00 04"
+    );
     assert_eq!(enc("User-Name = \"\\377\\000x\""), "01 05 ff 00 78");
     assert_eq!(enc("User-Name = ''"), "");
     assert_eq!(enc("Tunnel-Preference:2 = 5"), "53 06 02 00 00 05");
     assert_eq!(enc("Tunnel-Password = x").len(), 21 * 3 - 1);
-    assert_eq!(enc(&format!("EAP-Message = 0x{}", "00".repeat(300))).len(), 304 * 3 - 1);
+    assert_eq!(
+        enc(&format!("EAP-Message = 0x{}", "00".repeat(300))).len(),
+        304 * 3 - 1
+    );
     assert_eq!(enc("# a comment"), "");
 }
 
@@ -70,7 +82,10 @@ fn errors_name_the_attribute() {
     let e = err("Tunnel-Type:1 = 0x1000000").to_string();
     assert!(e.contains("Tunnel-Type") && e.contains("24 bits"), "{e}");
     let e = err(&format!("User-Name = \"{}\"", "x".repeat(254))).to_string();
-    assert!(e.contains("User-Name") && e.contains("254") && e.contains("253"), "{e}");
+    assert!(
+        e.contains("User-Name") && e.contains("254") && e.contains("253"),
+        "{e}"
+    );
     let e = err(&format!("Cisco-AVPair = \"{}\"", "x".repeat(248))).to_string();
     assert!(e.contains("Cisco-AVPair") && e.contains("247"), "{e}");
     let e = err(&format!("User-Password = \"{}\"", "x".repeat(129))).to_string();
@@ -78,10 +93,16 @@ fn errors_name_the_attribute() {
     let e = err("Attr-26.9.1 = hi").to_string();
     assert!(e.contains("Attr-26.9.1") && e.contains("hex"), "{e}");
     let e = err("Vendor-Specific = 0x00").to_string();
-    assert!(e.contains("Vendor-Specific") && e.contains("Attr-26"), "{e}");
+    assert!(
+        e.contains("Vendor-Specific") && e.contains("Attr-26"),
+        "{e}"
+    );
     let e = err("Class = 0x0").to_string();
     assert!(e.contains("Class") && e.contains("odd"), "{e}");
-    assert!(matches!(err("User-Name = \"bob"), TextError::Syntax { column: 13, .. }));
+    assert!(matches!(
+        err("User-Name = \"bob"),
+        TextError::Syntax { column: 13, .. }
+    ));
     assert!(matches!(err("User-Name bob"), TextError::Syntax { .. }));
     assert!(matches!(err("User-Name = a b"), TextError::Syntax { .. }));
 }
@@ -91,13 +112,28 @@ fn malformed_octets_are_raw_or_errors() {
     let d = dict();
     let c = Codec::new(&d);
     let h = |s: &str| radius_core::text::hex_decode(s).unwrap();
-    assert_eq!(c.decode_to_string(&h("08 05 01 02 03")).unwrap(), "Attr-8 = 0x010203");
-    assert_eq!(c.decode_to_string(&h("f1 04 63 01")).unwrap(), "Attr-241 = 0x6301");
-    assert_eq!(c.decode_to_string(&h("f5 05 63 00 01")).unwrap(), "Attr-245.99 = 0x01");
-    assert_eq!(c.decode_to_string(&h("1a 05 00 00 00")).unwrap(), "Attr-26 = 0x000000");
+    assert_eq!(
+        c.decode_to_string(&h("08 05 01 02 03")).unwrap(),
+        "Attr-8 = 0x010203"
+    );
+    assert_eq!(
+        c.decode_to_string(&h("f1 04 63 01")).unwrap(),
+        "Attr-241 = 0x6301"
+    );
+    assert_eq!(
+        c.decode_to_string(&h("f5 05 63 00 01")).unwrap(),
+        "Attr-245.99 = 0x01"
+    );
+    assert_eq!(
+        c.decode_to_string(&h("1a 05 00 00 00")).unwrap(),
+        "Attr-26 = 0x000000"
+    );
     assert!(matches!(
         c.decode(&h("01 05 41")),
         Err(TextError::Malformed { offset: 0, .. })
     ));
-    assert!(matches!(c.decode(&h("01 03 41 00")), Err(TextError::Malformed { offset: 3, .. })));
+    assert!(matches!(
+        c.decode(&h("01 03 41 00")),
+        Err(TextError::Malformed { offset: 3, .. })
+    ));
 }

@@ -23,7 +23,9 @@ fn dict() -> &'static Dictionary {
 fn attribute_area() -> impl Strategy<Value = Vec<u8>> {
     let typ = prop_oneof![
         any::<u8>().prop_filter("type 0 is invalid", |t| *t != 0),
-        prop::sample::select(vec![1u8, 2, 4, 8, 26, 64, 69, 79, 80, 81, 89, 97, 173, 241, 242, 245, 246]),
+        prop::sample::select(vec![
+            1u8, 2, 4, 8, 26, 64, 69, 79, 80, 81, 89, 97, 173, 241, 242, 245, 246
+        ]),
     ];
     let vendor = prop::sample::select(vec![9u32, 311, 429, 14122, 24757, 14988, 2636, 1, 0]);
     let value = prop::collection::vec(any::<u8>(), 0..40);
