@@ -9,8 +9,10 @@ use clap::{Parser, Subcommand};
 
 mod acct;
 mod attr;
+mod bench;
 mod dict;
 mod embedded;
+mod send;
 mod serve;
 
 /// RADIUS toolkit: encode and decode attributes, check dictionaries.
@@ -32,6 +34,10 @@ enum Commands {
     Serve(serve::ServeArgs),
     /// Read the accounting records `radius serve` stored.
     Acct(acct::AcctArgs),
+    /// Send requests read in FreeRADIUS text form (like radclient); exit 0 accept, 1 reject, 2 timeout/error.
+    Send(send::SendArgs),
+    /// Closed-loop load generator: req/s, latency percentiles, server CPU per request (--pid).
+    Bench(bench::BenchArgs),
     /// Read a password on stdin, print an argon2id hash for a config file.
     HashPassword,
 }
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         Commands::Dict(a) => dict::run(a),
         Commands::Serve(a) => run_serve(a),
         Commands::Acct(a) => acct::run(a),
+        Commands::Send(a) => send::run(a),
+        Commands::Bench(a) => bench::run(a),
         Commands::HashPassword => acct::hash_password(),
     };
     match result {

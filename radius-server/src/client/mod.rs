@@ -80,10 +80,12 @@ pub enum RequireMessageAuthenticator {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// No valid reply within the retry policy.
-    #[error("no reply from {server} after {attempts} attempt(s) in {elapsed:?}")]
+    #[error("no reply from {server} for Identifier {id} after {attempts} attempt(s) in {:.1} s", .elapsed.as_secs_f64())]
     Timeout {
         /// The server.
         server: SocketAddr,
+        /// The Identifier the request was sent with.
+        id: u8,
         /// Transmissions made.
         attempts: u32,
         /// Time from the first transmission to giving up.
@@ -240,6 +242,7 @@ struct Shared {
 /// One connected socket, its Identifiers and pending requests.
 struct Sock {
     udp: Arc<UdpSocket>,
+    local: SocketAddr,
     state: Arc<Mutex<SockState>>,
     task: JoinHandle<()>,
 }
@@ -397,6 +400,9 @@ impl UdpClient {
                     }
                     return Ok(Response {
                         data,
+                        request: buf,
+                        local: slot.sock.local,
+                        server: inner.server,
                         request_auth: auth,
                         request_code: req.code(),
                         client: self.inner.shared.clone(),
@@ -422,6 +428,7 @@ impl UdpClient {
                             counters.timeouts.fetch_add(1, Ordering::Relaxed);
                             return Err(ClientError::Timeout {
                                 server: inner.server,
+                                id,
                                 attempts: backoff.attempts(),
                                 elapsed: now - start,
                             });
@@ -508,13 +515,19 @@ impl Inner {
         let std = std::net::UdpSocket::bind(self.bind)?;
         std.connect(self.server)?;
         std.set_nonblocking(true)?;
+        let local = std.local_addr()?;
         let udp = Arc::new(UdpSocket::from_std(std)?);
         let state = Arc::new(Mutex::new(SockState {
             ids: IdPool::new(),
             pending: (0..256).map(|_| None).collect(),
         }));
         let task = tokio::spawn(recv_loop(udp.clone(), state.clone(), self.shared.clone()));
-        Ok(Arc::new(Sock { udp, state, task }))
+        Ok(Arc::new(Sock {
+            udp,
+            local,
+            state,
+            task,
+        }))
     }
 }
 
@@ -651,6 +664,9 @@ impl RequestBuilder<'_> {
 /// A verified reply.
 pub struct Response {
     data: Vec<u8>,
+    request: Vec<u8>,
+    local: SocketAddr,
+    server: SocketAddr,
     request_auth: [u8; 16],
     request_code: Code,
     client: Arc<Shared>,
@@ -686,6 +702,22 @@ impl Response {
     /// The Identifier.
     pub fn identifier(&self) -> u8 {
         self.data[1]
+    }
+
+    /// The request datagram as sent (its Identifier and authenticator
+    /// included), e.g. to print it.
+    pub fn request(&self) -> &[u8] {
+        &self.request
+    }
+
+    /// The local address of the socket the request went out on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The server it came from.
+    pub fn server(&self) -> SocketAddr {
+        self.server
     }
 
     /// The code of the request it answers.
