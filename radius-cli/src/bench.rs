@@ -507,7 +507,7 @@ async fn bench(args: &BenchArgs, server: SocketAddr, sockets: usize) -> anyhow::
             counters.clone(),
             stop.clone(),
             timeout,
-            seed.wrapping_add(k as u64 * 0x9e37_79b9_7f4a_7c15),
+            seed.wrapping_add((k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
         )));
     }
     // Progress once per second; stop after the duration.

@@ -1,0 +1,341 @@
+//! `radius send` end to end: the binary against an in-process
+//! radius-server (and FreeRADIUS when installed).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use radius_server::{
+    radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
+    AccountingResponse, Cidr, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
+    DisconnectRequest, HostTable, Reply, Server, ServerHandle,
+};
+
+radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
+radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
+radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
+radius_core::attribute! { Custom(Custom_) = "Acme-Color", Std(250), String }
+
+#[radius_handler]
+async fn auth(
+    _req: AccessRequest,
+    name: UserName,
+    pass: UserPassword,
+    custom: Option<Custom>,
+) -> Reply {
+    if pass.as_str() == "hello" {
+        let mut a =
+            AccessAccept::new().with(ReplyMessage::new(format!("welcome {}", name.as_str())));
+        if let Some(c) = custom {
+            a = a.with(ReplyMessage::new(format!("color {}", c.as_str())));
+        }
+        a.into()
+    } else {
+        AccessReject::new().into()
+    }
+}
+
+#[radius_handler]
+async fn acct(_req: AccountingRequest, _s: AcctStatusType) -> AccountingResponse {
+    AccountingResponse::new()
+}
+
+#[radius_handler]
+async fn coa(_req: CoaRequest, name: UserName) -> Reply {
+    if name.as_str() == "bob" {
+        CoaAck::new().into()
+    } else {
+        CoaNak::new().error_cause(503).into()
+    }
+}
+
+#[radius_handler]
+async fn disconnect(_req: DisconnectRequest, _name: UserName) -> DisconnectAck {
+    DisconnectAck::new()
+}
+
+async fn server() -> ServerHandle {
+    let hosts = HostTable::new().with(
+        "127.0.0.0/8".parse::<Cidr>().unwrap(),
+        ClientConfig::new("localhost", "testing123"),
+    );
+    let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    Server::builder()
+        .clients(hosts)
+        .auth(auth)
+        .accounting(acct)
+        .coa(coa)
+        .disconnect(disconnect)
+        .bind_auth(lo)
+        .bind_acct(lo)
+        .bind_coa(lo)
+        .workers(1)
+        .spawn()
+        .await
+        .unwrap()
+}
+
+/// Run `radius send ARGS` with `input` on stdin.
+fn send(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_radius"))
+        .arg("send")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run radius");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String, i32) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.status.code().unwrap_or(-1),
+    )
+}
+
+const BOB: &str = "User-Name = \"bob\", User-Password = \"hello\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_against_our_server() {
+    let srv = server().await;
+    let auth = srv.auth_addrs()[0].to_string();
+    let acct = srv.acct_addrs()[0].to_string();
+    let coa_addr = srv.coa_addrs()[0].to_string();
+
+    // Accept: exit 0, compact line with the reply attributes.
+    let (out, err, rc) = text(&send(&[&auth, "auth", "testing123"], BOB));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.starts_with("(0) Access-Accept Id "), "{out}");
+    assert!(out.contains("Reply-Message = \"welcome bob\""), "{out}");
+
+    // -x: radclient's layout.
+    let (out, err, rc) = text(&send(&["-x", &auth, "auth", "testing123"], BOB));
+    assert_eq!(rc, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("Sent Access-Request Id "), "{out}");
+    assert!(lines[0].contains(&format!("to {auth} length ")), "{out}");
+    assert_eq!(lines[1], "\tUser-Name = \"bob\"");
+    assert_eq!(lines[2], "\tUser-Password = \"hello\"");
+    assert!(lines[3].starts_with("Received Access-Accept Id "), "{out}");
+    assert!(lines[3].contains(&format!("from {auth} to ")), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("\tMessage-Authenticator = 0x")),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"\tReply-Message = \"welcome bob\""),
+        "{out}"
+    );
+
+    // Blocks as radclient reads them: the second (two lines) is rejected.
+    let input = format!("{BOB}\n# a comment\nUser-Name = \"bob\"\nUser-Password = \"nope\"\n");
+    let (out, _, rc) = text(&send(&["-p", "1", &auth, "auth", "testing123"], &input));
+    assert_eq!(rc, 1, "{out}");
+    assert!(
+        out.contains("Access-Accept") && out.contains("Access-Reject"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 2);
+
+    // --per-line, -c: 2 lists x 3.
+    let input = "User-Name = \"bob\", User-Password = \"hello\"\nUser-Name = \"amy\", User-Password = \"hello\"\n";
+    let (out, _, rc) = text(&send(
+        &[
+            "--per-line",
+            "-c",
+            "3",
+            "-p",
+            "4",
+            &auth,
+            "auth",
+            "testing123",
+        ],
+        input,
+    ));
+    assert_eq!(rc, 0);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("Access-Accept")).count(),
+        6,
+        "{out}"
+    );
+    assert!(out.contains("welcome amy"));
+
+    // -f FILE.
+    let dir = std::env::temp_dir().join(format!("radius-send-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("req.txt");
+    std::fs::write(&f, BOB).unwrap();
+    let (out, _, rc) = text(&send(
+        &["-f", f.to_str().unwrap(), &auth, "auth", "testing123"],
+        "",
+    ));
+    assert_eq!(rc, 0, "{out}");
+
+    // Status-Server with no input.
+    let (out, err, rc) = text(&send(&[&auth, "status", "testing123"], ""));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("Access-Accept"));
+
+    // Accounting.
+    let (out, err, rc) = text(&send(
+        &[&acct, "acct", "testing123"],
+        "User-Name = \"bob\", Acct-Status-Type = Start, Acct-Session-Id = \"s1\"\n",
+    ));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("Accounting-Response"));
+
+    // CoA ACK (0), NAK (1), Disconnect ACK (0).
+    let (out, _, rc) = text(&send(
+        &[&coa_addr, "coa", "testing123"],
+        "User-Name = \"bob\"\n",
+    ));
+    assert_eq!((rc, out.contains("CoA-ACK")), (0, true), "{out}");
+    let (out, _, rc) = text(&send(
+        &[&coa_addr, "coa", "testing123"],
+        "User-Name = \"eve\"\n",
+    ));
+    assert_eq!((rc, out.contains("CoA-NAK")), (1, true), "{out}");
+    assert!(out.contains("Error-Cause = "), "{out}");
+    let (out, _, rc) = text(&send(
+        &[&coa_addr, "disconnect", "testing123"],
+        "User-Name = \"bob\"\n",
+    ));
+    assert_eq!((rc, out.contains("Disconnect-ACK")), (0, true), "{out}");
+
+    // Wrong secret: silence, so a timeout: exit 2 after -r tries of -t.
+    let t0 = Instant::now();
+    let (out, err, rc) = text(&send(
+        &["-t", "0.2", "-r", "2", &auth, "auth", "wrong"],
+        BOB,
+    ));
+    assert_eq!(rc, 2, "{out}{err}");
+    assert!(
+        err.contains("no reply from") && err.contains("2 attempt(s)"),
+        "{err}"
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(350));
+
+    // Bad input: exit 2 naming the line, nothing sent.
+    let (_, err, rc) = text(&send(
+        &[&auth, "auth", "testing123"],
+        "User-Name = \"bob\"\n\nNo-Such-Attribute = 1\n",
+    ));
+    assert_eq!(rc, 2);
+    assert!(
+        err.contains("stdin:3") && err.contains("No-Such-Attribute"),
+        "{err}"
+    );
+
+    // --dict: a run-time dictionary that knows a private attribute.
+    let d = dir.join("dictionary");
+    std::fs::write(
+        &d,
+        "ATTRIBUTE User-Name 1 string\nATTRIBUTE User-Password 2 string encrypt=1\n\
+         ATTRIBUTE Reply-Message 18 string\nATTRIBUTE Message-Authenticator 80 octets\n\
+         ATTRIBUTE Acme-Color 250 string\n",
+    )
+    .unwrap();
+    let input = "User-Name = \"bob\", User-Password = \"hello\", Acme-Color = \"red\"\n";
+    let (out, err, rc) = text(&send(
+        &["--dict", d.to_str().unwrap(), &auth, "auth", "testing123"],
+        input,
+    ));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("Reply-Message = \"color red\""), "{out}");
+    let (_, _, rc) = text(&send(&[&auth, "auth", "testing123"], input));
+    assert_eq!(rc, 2, "the embedded dictionaries do not know Acme-Color");
+
+    let _ = std::fs::remove_dir_all(&dir);
+    srv.shutdown().await;
+}
+
+#[test]
+fn send_to_nobody_times_out() {
+    // A bound socket that never answers.
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = s.local_addr().unwrap().to_string();
+    let (_, err, rc) = text(&send(&["-t", "0.1", "-r", "1", &addr, "auth", "x"], BOB));
+    assert_eq!(rc, 2, "{err}");
+    // Nothing listening at all (ICMP port unreachable): still a clean exit 2.
+    drop(s);
+    let (_, err, rc) = text(&send(&["-t", "0.1", "-r", "2", &addr, "auth", "x"], BOB));
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("no reply"), "{err}");
+}
+
+#[test]
+fn send_against_freeradius() {
+    const SCRIPT: &str = "/work/shared/anchors/freeradius-minimal.sh";
+    if !Path::new("/usr/sbin/freeradius").exists() || !Path::new(SCRIPT).exists() {
+        if std::env::var("RADIUS_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
+            panic!("RADIUS_REQUIRE_PEERS=1 but FreeRADIUS or {SCRIPT} is missing");
+        }
+        eprintln!("SKIPPED: /usr/sbin/freeradius or {SCRIPT} not found");
+        return;
+    }
+    let port = loop {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+            break p;
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("radius-send-fr-{}", std::process::id()));
+    let out = Command::new("bash")
+        .arg(SCRIPT)
+        .env("PORT", port.to_string())
+        .env("D", &dir)
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    struct Kill(String, std::path::PathBuf);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").arg(&self.0).status();
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
+    let _k = Kill(pid, dir);
+    let auth = format!("127.0.0.1:{port}");
+    let acct = format!("127.0.0.1:{}", port + 1);
+    // Wait for it.
+    let t0 = Instant::now();
+    loop {
+        let (_, _, rc) = text(&send(
+            &["-t", "0.2", "-r", "1", &auth, "status", "testing123"],
+            "",
+        ));
+        if rc == 0 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "FreeRADIUS did not start"
+        );
+    }
+    let (out, err, rc) = text(&send(&["-x", &auth, "auth", "testing123"], BOB));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("Received Access-Accept"), "{out}");
+    let bad = "User-Name = \"bob\", User-Password = \"bad\"\n";
+    let (out, _, rc) = text(&send(&[&auth, "auth", "testing123"], bad));
+    assert_eq!(rc, 1, "{out}");
+    let (out, _, rc) = text(&send(
+        &[&acct, "acct", "testing123"],
+        "User-Name = \"bob\", Acct-Status-Type = Stop, Acct-Session-Id = \"x\"\n",
+    ));
+    assert_eq!(rc, 0, "{out}");
+}
