@@ -165,6 +165,9 @@ impl Histogram {
             return 0;
         }
         let target = ((self.count as f64 * q).ceil() as u64).clamp(1, self.count);
+        if target == self.count {
+            return self.max;
+        }
         let mut seen = 0;
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
