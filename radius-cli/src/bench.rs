@@ -290,7 +290,34 @@ struct Slot {
     buf: Vec<u8>,
     auth: [u8; 16],
     sent: Instant,
-    busy: bool,
+    /// The Identifier in use, if a request is in flight.
+    id: Option<u8>,
+}
+
+/// Which slot each Identifier of a socket is lent to. Identifiers rotate
+/// (the next free one after the last handed out), so an Identifier comes
+/// back only after the others: a server that still holds the previous
+/// request under it (a duplicate-detection window) is not confused, as it
+/// would be by a client that reuses one Identifier back to back.
+struct Ids {
+    owner: [u16; 256],
+    next: u8,
+}
+
+const FREE: u16 = u16::MAX;
+
+impl Ids {
+    fn take(&mut self, slot: usize) -> u8 {
+        for k in 0..=255u8 {
+            let id = self.next.wrapping_add(k);
+            if self.owner[id as usize] == FREE {
+                self.owner[id as usize] = slot as u16;
+                self.next = id.wrapping_add(1);
+                return id;
+            }
+        }
+        unreachable!("at most 256 slots per socket")
+    }
 }
 
 /// One socket's closed loop: `slots` requests in flight until `stop`.
@@ -307,21 +334,26 @@ async fn socket_loop(
     let mut rng = Jitter::seeded(seed);
     let code = tpl.code();
     let mut seq = seed << 20;
+    let mut ids = Ids {
+        owner: [FREE; 256],
+        next: 0,
+    };
     let mut slot: Vec<Slot> = (0..slots)
         .map(|_| Slot {
             buf: Vec::with_capacity(128),
             auth: [0; 16],
             sent: Instant::now(),
-            busy: false,
+            id: None,
         })
         .collect();
     let mut rbuf = vec![0u8; 4096];
     // Start every slot.
-    for (id, s) in slot.iter_mut().enumerate() {
+    for (k, s) in slot.iter_mut().enumerate() {
         seq += 1;
-        s.auth = tpl.encode(&mut s.buf, id as u8, &mut rng, seq)?;
+        let id = ids.take(k);
+        s.auth = tpl.encode(&mut s.buf, id, &mut rng, seq)?;
         s.sent = Instant::now();
-        s.busy = true;
+        s.id = Some(id);
         send(&sock, &s.buf, &counters).await;
     }
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -333,15 +365,18 @@ async fn socket_loop(
                 // Timeouts: count, and replace with a fresh request.
                 let now = Instant::now();
                 let stopping = stop.load(Ordering::Relaxed);
-                for (id, s) in slot.iter_mut().enumerate() {
-                    if s.busy && now.duration_since(s.sent) >= timeout {
+                for (k, s) in slot.iter_mut().enumerate() {
+                    let Some(old) = s.id else { continue };
+                    if now.duration_since(s.sent) >= timeout {
                         counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                        s.busy = false;
+                        ids.owner[old as usize] = FREE;
+                        s.id = None;
                         if !stopping {
                             seq += 1;
-                            s.auth = tpl.encode(&mut s.buf, id as u8, &mut rng, seq)?;
+                            let id = ids.take(k);
+                            s.auth = tpl.encode(&mut s.buf, id, &mut rng, seq)?;
                             s.sent = now;
-                            s.busy = true;
+                            s.id = Some(id);
                             send(&sock, &s.buf, &counters).await;
                         }
                     }
@@ -364,16 +399,15 @@ async fn socket_loop(
             };
             let now = Instant::now();
             let data = &rbuf[..n];
-            let id = if n >= 20 {
-                data[1] as usize
-            } else {
-                usize::MAX
-            };
-            let Some(s) = slot.get_mut(id).filter(|s| s.busy) else {
+            let owner = if n >= 20 { ids.owner[data[1] as usize] } else { FREE };
+            if owner == FREE {
                 counters.stray.fetch_add(1, Ordering::Relaxed);
                 continue;
-            };
-            match verify_reply(data, code, id as u8, &s.auth, &tpl.secret, false) {
+            }
+            let k = owner as usize;
+            let s = &mut slot[k];
+            let id = data[1];
+            match verify_reply(data, code, id, &s.auth, &tpl.secret, false) {
                 Ok((p, _)) => {
                     hist.record(now.duration_since(s.sent).as_nanos() as u64);
                     if matches!(p.code(), Code::ACCESS_ACCEPT | Code::ACCOUNTING_RESPONSE) {
@@ -389,16 +423,19 @@ async fn socket_loop(
                     continue;
                 }
             }
+            ids.owner[id as usize] = FREE;
+            s.id = None;
             if stop.load(Ordering::Relaxed) {
-                s.busy = false;
-                if slot.iter().all(|s| !s.busy) {
+                if slot.iter().all(|s| s.id.is_none()) {
                     return Ok(hist);
                 }
                 continue;
             }
             seq += 1;
-            s.auth = tpl.encode(&mut s.buf, id as u8, &mut rng, seq)?;
+            let id = ids.take(k);
+            s.auth = tpl.encode(&mut s.buf, id, &mut rng, seq)?;
             s.sent = now;
+            s.id = Some(id);
             send(&sock, &s.buf, &counters).await;
         }
     }
