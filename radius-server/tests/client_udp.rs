@@ -504,3 +504,41 @@ async fn request_sent_has_message_authenticator_first() {
     }
     assert_eq!(Code(seen[1][0]), Code::STATUS_SERVER);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_form_requests_and_replies() {
+    let dict = radius_core::dict::Dictionary::parse_str(
+        "dictionary",
+        "ATTRIBUTE User-Name 1 string\nATTRIBUTE User-Password 2 string encrypt=1\n\
+         ATTRIBUTE Reply-Message 18 string\nATTRIBUTE Message-Authenticator 80 octets\n",
+    )
+    .unwrap();
+    let srv = server(Calls::default()).await;
+    let c = UdpClient::builder(srv.auth_addrs()[0], SECRET)
+        .retry(quick())
+        .build();
+    let r = c
+        .access_request()
+        .with_text(&dict, "User-Name = \"bob\", User-Password = \"hello\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCESS_ACCEPT);
+    let text = r.to_text(&dict).unwrap();
+    assert!(
+        text.contains(&"Reply-Message = \"welcome bob\"".to_string()),
+        "{text:?}"
+    );
+    assert!(
+        text[0].starts_with("Message-Authenticator = 0x"),
+        "{text:?}"
+    );
+    let e = c
+        .access_request()
+        .with_text(&dict, "No-Such = 1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Text(_)), "{e}");
+    srv.shutdown().await;
+}

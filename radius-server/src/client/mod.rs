@@ -94,6 +94,9 @@ pub enum ClientError {
     /// The request could not be encoded (too long, bad value ...).
     #[error("cannot encode request: {0}")]
     Encode(#[from] EncodeError),
+    /// Attributes in text form that do not parse or encode.
+    #[error("cannot encode request: {0}")]
+    Text(#[from] radius_core::text::TextError),
     /// A socket error other than an ICMP-reported refusal.
     #[error("socket error: {0}")]
     Io(#[from] io::Error),
@@ -581,7 +584,7 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
 /// kept and reported by [`send`](Self::send).
 pub struct RequestBuilder<'c> {
     client: &'c UdpClient,
-    req: Result<ClientRequest, EncodeError>,
+    req: Result<ClientRequest, ClientError>,
     policy: Option<RetryPolicy>,
 }
 
@@ -605,7 +608,7 @@ impl RequestBuilder<'_> {
         let secret = &self.client.inner.shared.secret;
         if let Ok(r) = &mut self.req {
             if let Err(e) = r.add(attr, secret) {
-                self.req = Err(e);
+                self.req = Err(e.into());
             }
         }
         self
@@ -615,7 +618,7 @@ impl RequestBuilder<'_> {
     pub fn with_raw(mut self, typ: u8, value: &[u8]) -> Self {
         if let Ok(r) = &mut self.req {
             if let Err(e) = r.attr(typ, value) {
-                self.req = Err(e);
+                self.req = Err(e.into());
             }
         }
         self
@@ -625,7 +628,21 @@ impl RequestBuilder<'_> {
     pub fn with_encoded(mut self, encoded: &[u8]) -> Self {
         if let Ok(r) = &mut self.req {
             if let Err(e) = r.raw(encoded) {
-                self.req = Err(e);
+                self.req = Err(e.into());
+            }
+        }
+        self
+    }
+
+    /// Add attributes in FreeRADIUS's text form
+    /// (`User-Name = "bob", User-Password = "hello"`), resolved in a
+    /// run-time dictionary (e.g. one loaded with
+    /// `radius_core::dict::Dictionary::from_file`).
+    pub fn with_text(mut self, dict: &radius_core::dict::Dictionary, text: &str) -> Self {
+        let secret = &self.client.inner.shared.secret;
+        if let Ok(r) = &mut self.req {
+            if let Err(e) = r.add_text(dict, text, secret) {
+                self.req = Err(e.into());
             }
         }
         self
@@ -645,9 +662,11 @@ impl RequestBuilder<'_> {
         self
     }
 
-    /// The request as built so far (to send it later, or several times as
-    /// distinct requests with [`UdpClient::send`]).
-    pub fn build(self) -> Result<ClientRequest, EncodeError> {
+    /// The request as built so far, to send later with [`UdpClient::send`].
+    /// Each `send` is a new request (new Identifier) with the same
+    /// authenticator; for Access-Request, whose authenticator should never
+    /// repeat, build a fresh request each time instead.
+    pub fn build(self) -> Result<ClientRequest, ClientError> {
         self.req
     }
 
@@ -747,6 +766,20 @@ impl Response {
     /// The first attribute of type `A`: `None` if absent, `Some(Err)` if malformed.
     pub fn get<A: Attribute>(&self) -> Option<Result<A, ValueError>> {
         get_from::<A>(&self.data[20..], &self.crypto())
+    }
+
+    /// The attributes in FreeRADIUS's text form, one `Name = value` per
+    /// element, decoded with a run-time dictionary (obfuscated attributes
+    /// such as Tunnel-Password decrypted).
+    pub fn to_text(
+        &self,
+        dict: &radius_core::dict::Dictionary,
+    ) -> Result<Vec<String>, radius_core::text::TextError> {
+        let codec = radius_core::text::Codec::new(dict)
+            .with_secret(self.client.secret.as_bytes())
+            .with_authenticator(self.request_auth);
+        let pairs = codec.decode(&self.data[20..])?;
+        Ok(pairs.iter().map(|p| codec.format_pair(p)).collect())
     }
 
     /// Every attribute of type `A`.

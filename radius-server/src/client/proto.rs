@@ -492,6 +492,26 @@ impl ClientRequest {
         Ok(())
     }
 
+    /// Append attributes written in FreeRADIUS's text form
+    /// (`User-Name = "bob", User-Password = "hello"`), resolved in a run-time
+    /// dictionary and obfuscated with `secret`. A `Message-Authenticator`
+    /// among them asks for one (see [`raw`](Self::raw)).
+    pub fn add_text(
+        &mut self,
+        dict: &radius_core::dict::Dictionary,
+        text: &str,
+        secret: &Secret,
+    ) -> Result<(), radius_core::text::TextError> {
+        let codec = radius_core::text::Codec::new(dict)
+            .with_secret(secret.as_bytes())
+            .with_authenticator(self.auth);
+        let pairs = codec.parse(text)?;
+        let bytes = codec.encode(&pairs)?;
+        // The codec's output is well-formed.
+        let _ = self.raw(&bytes);
+        Ok(())
+    }
+
     /// Write the packet with Identifier `id` into `buf` (cleared first):
     /// header, Message-Authenticator first when wanted, the attributes; then
     /// Length, the HMAC and (Accounting/CoA/Disconnect) the Request
