@@ -67,17 +67,26 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
         .stderr(Stdio::piped())
         .spawn()
         .expect("radius serve starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // Read stderr on a thread so a silent server fails the test by the
+    // deadline instead of hanging it (the thread keeps draining the pipe).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let (mut auth, mut acct, mut coa) = (None, None, None);
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
     while auth.is_none() || acct.is_none() || coa.is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "radius serve did not report its listeners"
-        );
-        let Some(Ok(line)) = lines.next() else {
-            panic!("radius serve exited early")
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            let _ = child.kill();
+            panic!("radius serve did not report its listeners within 20 s:\n{seen}");
         };
+        seen.push_str(&line);
+        seen.push('\n');
         let addr = || line.rsplit(' ').next().unwrap().parse::<SocketAddr>().ok();
         if line.contains("listening Auth") {
             auth = addr();
@@ -87,8 +96,6 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
             coa = addr();
         }
     }
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
     Serve {
         child,
         auth: auth.unwrap(),

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use radius_core::dict::Dictionary;
 use radius_core::text::{Codec, Pair};
+use radius_server::radsec::{RadSecServer, TlsClient, TlsClientTable, TlsConfig};
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
@@ -50,6 +51,19 @@ pub struct ServeArgs {
     /// Load this FreeRADIUS dictionary tree instead of the embedded one.
     #[arg(long)]
     pub dict: Option<PathBuf>,
+    /// Also serve RadSec (RADIUS over TLS, RFC 6614) on this address
+    /// (usually port 2083); needs --tls-cert, --tls-key and --tls-ca.
+    #[arg(long, requires_all = ["tls_cert", "tls_key", "tls_ca"])]
+    pub radsec: Option<SocketAddr>,
+    /// Server certificate chain (PEM) for RadSec.
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM) for RadSec.
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// CA certificate(s) (PEM) that RadSec client certificates must chain to.
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// A user with reply attributes checked against the dictionary at start-up.
@@ -150,9 +164,30 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         b = b.workers(w);
     }
     let handle = b.spawn().await.context("starting listeners")?;
+    let radsec = match (&args.radsec, &args.tls_cert, &args.tls_key, &args.tls_ca) {
+        (Some(addr), Some(cert), Some(key), Some(ca)) => {
+            let tls = TlsConfig::from_pem_files(cert, key, ca)?;
+            // Every client whose certificate chains to the CA is served with
+            // the RFC 6614 secret "radsec"; narrow it in code with TlsClient.
+            let clients = TlsClientTable::new().with(TlsClient::new("radsec-clients"));
+            let h = RadSecServer::with_state(tls, app.clone())
+                .clients(clients)
+                .auth(auth)
+                .accounting(accounting)
+                .bind(*addr)
+                .spawn()
+                .await
+                .context("starting the RadSec listener")?;
+            Some(h)
+        }
+        _ => None,
+    };
     eprintln!("radius serve: configuration {}", cfg.source);
     for (kind, addr) in handle.local_addrs() {
         eprintln!("  listening {kind:?} on {addr}");
+    }
+    if let Some(r) = &radsec {
+        eprintln!("  listening RadSec on {}", r.local_addr());
     }
     for c in &cfg.clients {
         eprintln!(
@@ -181,6 +216,9 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     let s = handle.stats().snapshot();
     eprintln!("radius serve: shutting down ({s:?})");
+    if let Some(r) = radsec {
+        r.shutdown().await;
+    }
     handle.shutdown().await;
     Ok(())
 }

@@ -158,10 +158,13 @@ impl Store {
         match tx.try_send((r, done)) {
             Ok(()) => {}
             Err(mpsc::TrySendError::Full(job)) => {
-                tokio::task::spawn_blocking(move || tx.send(job))
+                // Only whether the writer is gone matters, not the job back.
+                let sent = tokio::task::spawn_blocking(move || tx.send(job).is_ok())
                     .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|_| StoreError::Closed.to_string())?;
+                    .map_err(|e| e.to_string())?;
+                if !sent {
+                    return Err(StoreError::Closed.to_string());
+                }
             }
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(StoreError::Closed.to_string()),
         }
