@@ -18,7 +18,7 @@ pub mod value;
 
 pub use attr::{AttrKey, VendorFormat};
 pub use crypto::Secret;
-pub use packet::{Code, DecodeError, EncodeError, Packet, PacketWriter};
-pub use typed::{Attribute, CryptoCtx, Encrypt, PacketExt};
+pub use packet::{Code, DecodeError, EncodeError, Packet, PacketWriter, RadiusVersion};
+pub use typed::{AttrCrypto, Attribute, CryptoCtx, Encrypt, PacketExt};
 pub use value::{AttrValue, ValueError};
 pub mod dict;

@@ -20,6 +20,59 @@ pub const MESSAGE_AUTHENTICATOR: u8 = 80;
 /// Attribute number of Proxy-State (RFC 2865 §5.33).
 pub const PROXY_STATE: u8 = 33;
 
+/// Which RADIUS variant a packet is in (RFC 9765).
+///
+/// RADIUS/1.0 is the protocol of RFC 2865 and its updates, over UDP, TCP or
+/// TLS. RADIUS/1.1 exists only inside TLS (or DTLS), when both peers
+/// negotiated the ALPN name `radius/1.1`: the Identifier octet becomes
+/// Reserved-1, the 16-octet Authenticator becomes a 4-octet Token (request
+/// and reply matching) followed by 12 octets of Reserved-2, and nothing is
+/// computed with the shared secret: no Request/Response Authenticator, no
+/// Message-Authenticator, and User-Password, Tunnel-Password and the other
+/// obfuscated attributes travel in clear (TLS protects them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RadiusVersion {
+    /// RADIUS/1.0 (ALPN `radius/1.0`, or no ALPN).
+    #[default]
+    V1_0,
+    /// RADIUS/1.1 (ALPN `radius/1.1`, RFC 9765).
+    V1_1,
+}
+
+impl RadiusVersion {
+    /// The ALPN protocol name (`radius/1.0`, `radius/1.1`).
+    pub fn alpn(self) -> &'static [u8] {
+        match self {
+            RadiusVersion::V1_0 => b"radius/1.0",
+            RadiusVersion::V1_1 => b"radius/1.1",
+        }
+    }
+
+    /// The version an ALPN protocol name stands for; no ALPN (`None`) is
+    /// RADIUS/1.0, an unknown name is `None`.
+    pub fn from_alpn(alpn: Option<&[u8]>) -> Option<RadiusVersion> {
+        match alpn {
+            None | Some(b"radius/1.0") => Some(RadiusVersion::V1_0),
+            Some(b"radius/1.1") => Some(RadiusVersion::V1_1),
+            Some(_) => None,
+        }
+    }
+
+    /// Whether this is RADIUS/1.1.
+    pub fn is_v1_1(self) -> bool {
+        self == RadiusVersion::V1_1
+    }
+}
+
+impl fmt::Display for RadiusVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RadiusVersion::V1_0 => "RADIUS/1.0",
+            RadiusVersion::V1_1 => "RADIUS/1.1",
+        })
+    }
+}
+
 /// A RADIUS packet code. Unknown codes are representable (`Code(200)`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code(pub u8);
@@ -316,6 +369,13 @@ impl<'a> Packet<'a> {
         self.buf[4..20].try_into().expect("validated length")
     }
 
+    /// The RADIUS/1.1 Token (RFC 9765 §4): the first four octets of what
+    /// RADIUS/1.0 calls the Authenticator. Meaningless in RADIUS/1.0.
+    #[inline]
+    pub fn token(&self) -> u32 {
+        u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]])
+    }
+
     /// The packet's octets, exactly Length long.
     #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
@@ -473,6 +533,8 @@ pub struct PacketWriter<'b> {
     ma_offset: Option<usize>,
     /// For replies: the authenticator of the request being answered.
     request_auth: Option<[u8; 16]>,
+    /// RADIUS/1.1: Token header, nothing computed with the secret.
+    v11: bool,
 }
 
 impl<'b> PacketWriter<'b> {
@@ -502,6 +564,37 @@ impl<'b> PacketWriter<'b> {
             buf,
             ma_offset: None,
             request_auth: None,
+            v11: false,
+        }
+    }
+
+    /// Start a RADIUS/1.1 packet (RFC 9765 §4): Code, Reserved-1 (zero),
+    /// Length, the 4-octet `token`, 12 octets of Reserved-2 (zero). Requests
+    /// and replies alike: a reply carries the Token of its request. No
+    /// Message-Authenticator is ever written ([`message_authenticator`]
+    /// is a no-op), typed attributes are added in clear
+    /// ([`add`](Self::add)), and [`finish`](Self::finish) only sets Length.
+    ///
+    /// [`message_authenticator`]: Self::message_authenticator
+    pub fn v1_1(buf: &'b mut Vec<u8>, code: Code, token: u32) -> Self {
+        buf.clear();
+        buf.extend_from_slice(&[code.0, 0, 0, 20]);
+        buf.extend_from_slice(&token.to_be_bytes());
+        buf.extend_from_slice(&[0; 12]);
+        PacketWriter {
+            buf,
+            ma_offset: None,
+            request_auth: None,
+            v11: true,
+        }
+    }
+
+    /// Which RADIUS variant this writer produces.
+    pub fn version(&self) -> RadiusVersion {
+        if self.v11 {
+            RadiusVersion::V1_1
+        } else {
+            RadiusVersion::V1_0
         }
     }
 
@@ -520,6 +613,7 @@ impl<'b> PacketWriter<'b> {
             buf,
             ma_offset: None,
             request_auth: Some(*request_auth),
+            v11: false,
         }
     }
 
@@ -618,7 +712,8 @@ impl<'b> PacketWriter<'b> {
     /// Append a Message-Authenticator placeholder; its HMAC is filled in by
     /// [`finish`](Self::finish). Adding it twice is a no-op.
     pub fn message_authenticator(&mut self) -> Result<(), EncodeError> {
-        if self.ma_offset.is_some() {
+        // RADIUS/1.1: Message-Authenticator must not be sent (RFC 9765 §4.2).
+        if self.ma_offset.is_some() || self.v11 {
             return Ok(());
         }
         self.check_room(18)?;
@@ -636,6 +731,10 @@ impl<'b> PacketWriter<'b> {
             return Err(EncodeError::PacketTooLong(len));
         }
         self.buf[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        if self.v11 {
+            // No authenticators, no Message-Authenticator: TLS protects it.
+            return Ok(&self.buf[..]);
+        }
         let code = Code(self.buf[0]);
         match self.request_auth {
             Some(req_auth) => {

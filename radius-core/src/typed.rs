@@ -27,6 +27,25 @@ pub struct CryptoCtx<'a> {
     pub authenticator: &'a [u8; 16],
 }
 
+/// How obfuscated attributes (User-Password, Tunnel-Password, ... —
+/// dictionary `encrypt=1/2/3`) are read and written.
+#[derive(Clone, Copy, Debug)]
+pub enum AttrCrypto<'a> {
+    /// RADIUS/1.0: obfuscated with the shared secret and an authenticator.
+    Obfuscated(CryptoCtx<'a>),
+    /// RADIUS/1.1 (RFC 9765 §5): sent in clear inside TLS. The value is
+    /// its plain encoding — no padding, no salt, no length octet — after
+    /// the tag octet when the attribute is tagged (Tunnel-Password keeps
+    /// its tag).
+    Clear,
+}
+
+impl<'a> From<CryptoCtx<'a>> for AttrCrypto<'a> {
+    fn from(c: CryptoCtx<'a>) -> Self {
+        AttrCrypto::Obfuscated(c)
+    }
+}
+
 /// Static facts about a generated attribute type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttrInfo {
@@ -74,18 +93,56 @@ pub trait Attribute: Sized {
         encode_value_parts(&Self::INFO, self.value(), self.tag(), ctx, &mut v)?;
         place(&Self::INFO, &v, out)
     }
+
+    /// [`decode`](Self::decode), or in clear for RADIUS/1.1.
+    fn decode_with(raw: &[u8], crypto: &AttrCrypto<'_>) -> Result<Self, ValueError> {
+        match crypto {
+            AttrCrypto::Obfuscated(ctx) => Self::decode(raw, ctx),
+            AttrCrypto::Clear => {
+                let (tag, v) = decode_value_parts_clear::<Self::Value>(&Self::INFO, raw)?;
+                Ok(Self::from_parts(v, tag))
+            }
+        }
+    }
+
+    /// [`encode`](Self::encode), or in clear for RADIUS/1.1.
+    fn encode_with(&self, out: &mut Vec<u8>, crypto: &AttrCrypto<'_>) -> Result<(), EncodeError> {
+        match crypto {
+            AttrCrypto::Obfuscated(ctx) => self.encode(out, ctx),
+            AttrCrypto::Clear => {
+                let mut v = Vec::with_capacity(32);
+                encode_value_parts_clear(&Self::INFO, self.value(), self.tag(), &mut v)?;
+                place(&Self::INFO, &v, out)
+            }
+        }
+    }
 }
 
-/// Decode tag and obfuscation around a value, per the attribute's flags.
-pub fn decode_value_parts<V: AttrValue>(
+/// [`decode_value_parts`] for RADIUS/1.1: obfuscated attributes are in
+/// clear (tag octet, when tagged, then the plain value).
+pub fn decode_value_parts_clear<V: AttrValue>(
     info: &AttrInfo,
     raw: &[u8],
-    ctx: &CryptoCtx<'_>,
 ) -> Result<(u8, V), ValueError> {
-    let (tag, body): (u8, Cow<'_, [u8]>) = if !info.has_tag {
+    let (tag, body) = split_tag(info, raw)?;
+    Ok((tag, V::decode_value(&body)?))
+}
+
+/// [`encode_value_parts`] for RADIUS/1.1: no obfuscation.
+pub fn encode_value_parts_clear<V: AttrValue>(
+    info: &AttrInfo,
+    value: &V,
+    tag: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
+    encode_parts(info, value, tag, None, out)
+}
+
+fn split_tag<'r>(info: &AttrInfo, raw: &'r [u8]) -> Result<(u8, Cow<'r, [u8]>), ValueError> {
+    Ok(if !info.has_tag {
         (0, Cow::Borrowed(raw))
     } else if info.encrypt == Encrypt::TunnelPassword {
-        // Always a tag octet before the salt (RFC 2868 §3.5).
+        // Always a tag octet first (RFC 2868 §3.5; RFC 9765 keeps it).
         match raw.split_first() {
             Some((t, rest)) => (*t, Cow::Borrowed(rest)),
             None => return Err(ValueError::BadCipherLength(0)),
@@ -105,7 +162,16 @@ pub fn decode_value_parts<V: AttrValue>(
             Some(&t) if t < 0x20 => (t, Cow::Borrowed(&raw[1..])),
             _ => (0, Cow::Borrowed(raw)),
         }
-    };
+    })
+}
+
+/// Decode tag and obfuscation around a value, per the attribute's flags.
+pub fn decode_value_parts<V: AttrValue>(
+    info: &AttrInfo,
+    raw: &[u8],
+    ctx: &CryptoCtx<'_>,
+) -> Result<(u8, V), ValueError> {
+    let (tag, body) = split_tag(info, raw)?;
     let mut buf = Vec::new();
     let plain: &[u8] = match info.encrypt {
         Encrypt::None => &body,
@@ -133,6 +199,17 @@ pub fn encode_value_parts<V: AttrValue>(
     ctx: &CryptoCtx<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), ValueError> {
+    encode_parts(info, value, tag, Some(ctx), out)
+}
+
+/// `ctx` `None`: RADIUS/1.1, no obfuscation.
+fn encode_parts<V: AttrValue>(
+    info: &AttrInfo,
+    value: &V,
+    tag: u8,
+    ctx: Option<&CryptoCtx<'_>>,
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
     if info.has_tag && tag > 0x1f {
         return Err(ValueError::BadTag(tag));
     }
@@ -144,9 +221,9 @@ pub fn encode_value_parts<V: AttrValue>(
         out.push(tag);
     }
     let vstart = out.len();
-    match info.encrypt {
-        Encrypt::None => value.encode_value(out)?,
-        enc => {
+    match (info.encrypt, ctx) {
+        (Encrypt::None, _) | (_, None) => value.encode_value(out)?,
+        (enc, Some(ctx)) => {
             let mut plain = Vec::new();
             value.encode_value(&mut plain)?;
             match enc {
@@ -265,6 +342,37 @@ pub fn get_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Option<Resul
         .map(|v| A::decode(&v, ctx))
 }
 
+/// [`get_from`] with obfuscated attributes read per `crypto` (in clear for
+/// RADIUS/1.1).
+pub fn get_from_with<A: Attribute>(
+    attrs: &[u8],
+    crypto: &AttrCrypto<'_>,
+) -> Option<Result<A, ValueError>> {
+    if let (true, AttrKey::Std(t)) = (A::INFO.concat, A::INFO.key) {
+        return attr::concat(attrs, t).map(|v| A::decode_with(&v, crypto));
+    }
+    A::INFO
+        .key
+        .find_all(attrs)
+        .next()
+        .map(|v| A::decode_with(&v, crypto))
+}
+
+/// [`get_all_from`] with obfuscated attributes read per `crypto`.
+pub fn get_all_from_with<A: Attribute>(
+    attrs: &[u8],
+    crypto: &AttrCrypto<'_>,
+) -> Vec<Result<A, ValueError>> {
+    if let (true, AttrKey::Std(_)) = (A::INFO.concat, A::INFO.key) {
+        return get_from_with::<A>(attrs, crypto).into_iter().collect();
+    }
+    A::INFO
+        .key
+        .find_all(attrs)
+        .map(|v| A::decode_with(&v, crypto))
+        .collect()
+}
+
 /// [`PacketExt::get_all`] over a raw attribute area.
 pub fn get_all_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Vec<Result<A, ValueError>> {
     if let (true, AttrKey::Std(_)) = (A::INFO.concat, A::INFO.key) {
@@ -280,14 +388,22 @@ pub fn get_all_from<A: Attribute>(attrs: &[u8], ctx: &CryptoCtx<'_>) -> Vec<Resu
 impl PacketWriter<'_> {
     /// Append a typed attribute, obfuscated with `secret` and this packet's
     /// (or, for replies, the request's) authenticator.
+    ///
+    /// In a RADIUS/1.1 packet ([`PacketWriter::v1_1`]) nothing is
+    /// obfuscated: the attribute goes in clear and `secret` is unused.
     pub fn add<A: Attribute>(&mut self, attr: &A, secret: &Secret) -> Result<(), EncodeError> {
         let auth = self.crypto_authenticator();
         let ctx = CryptoCtx {
             secret,
             authenticator: &auth,
         };
+        let crypto = if self.version().is_v1_1() {
+            AttrCrypto::Clear
+        } else {
+            AttrCrypto::Obfuscated(ctx)
+        };
         let mut tmp = Vec::with_capacity(64);
-        attr.encode(&mut tmp, &ctx)?;
+        attr.encode_with(&mut tmp, &crypto)?;
         self.raw(&tmp)
     }
 }
@@ -675,4 +791,46 @@ mod tests {
     }
 
     crate::attribute! { Missing(Missing_) = "Missing", Std(200), u32 }
+
+    #[test]
+    fn radius_1_1_packets_carry_obfuscated_attributes_in_clear() {
+        use crate::packet::RadiusVersion;
+        let secret = Secret::new("unused");
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::v1_1(&mut buf, Code::ACCESS_REQUEST, 0xdead_beef);
+        assert_eq!(w.version(), RadiusVersion::V1_1);
+        w.message_authenticator().unwrap(); // never sent in 1.1
+        w.add(&UserPassword::new("hello"), &secret).unwrap();
+        w.add(&TunnelPassword::new("pw").with_tag(3), &secret)
+            .unwrap();
+        w.add(&TunnelType::new(TunnelTypeValue::L2tp).with_tag(1), &secret)
+            .unwrap();
+        w.finish(&secret).unwrap();
+        // Header: Code, Reserved-1, Length, Token, Reserved-2.
+        assert_eq!(&buf[..2], &[1, 0]);
+        assert_eq!(u16::from_be_bytes([buf[2], buf[3]]) as usize, buf.len());
+        assert_eq!(&buf[4..8], &0xdead_beef_u32.to_be_bytes());
+        assert_eq!(&buf[8..20], &[0; 12]);
+        let p = Packet::decode(&buf).unwrap();
+        assert_eq!(p.token(), 0xdead_beef);
+        assert!(!p.has_message_authenticator());
+        assert_eq!(p.find(2).unwrap(), b"hello");
+        assert_eq!(p.find(69).unwrap(), b"\x03pw");
+        assert_eq!(p.find(64).unwrap(), [1, 0, 0, 3]);
+        let clear = AttrCrypto::Clear;
+        let up = get_from_with::<UserPassword>(p.attribute_bytes(), &clear);
+        assert_eq!(up.unwrap().unwrap().0, "hello");
+        let tp = get_from_with::<TunnelPassword>(p.attribute_bytes(), &clear)
+            .unwrap()
+            .unwrap();
+        assert_eq!((tp.value.as_str(), tp.tag), ("pw", 3));
+        let tt = get_all_from_with::<TunnelType>(p.attribute_bytes(), &clear);
+        assert_eq!(tt[0].as_ref().unwrap().tag, 1);
+        assert_eq!(
+            RadiusVersion::from_alpn(Some(b"radius/1.1")),
+            Some(RadiusVersion::V1_1)
+        );
+        assert_eq!(RadiusVersion::from_alpn(None), Some(RadiusVersion::V1_0));
+        assert_eq!(RadiusVersion::from_alpn(Some(b"h2")), None);
+    }
 }

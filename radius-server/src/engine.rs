@@ -20,6 +20,16 @@
 //! an Access-Request or Status-Server (and of other replies when the request
 //! had one); Proxy-State attributes are copied in order at the end; the
 //! Response Authenticator is computed last.
+//!
+//! RADIUS/1.1 (RFC 9765, RadSec connections that negotiated ALPN
+//! `radius/1.1`, see [`Engine::handle_from_version`]): nothing is checked or
+//! computed with the shared secret. No Request Authenticator or
+//! Message-Authenticator check (a received Message-Authenticator is
+//! ignored), so neither the BlastRADIUS rules nor RFC 5997's
+//! Message-Authenticator requirement for Status-Server apply; duplicates are
+//! detected by Token; replies carry the request's Token, never a
+//! Message-Authenticator, and obfuscated attributes (Tunnel-Password ...)
+//! go in clear.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -27,8 +37,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use radius_core::packet::{DecodeError, MESSAGE_AUTHENTICATOR, PROXY_STATE};
-use radius_core::typed::CryptoCtx;
-use radius_core::{Code, Packet, PacketWriter};
+use radius_core::typed::{AttrCrypto, CryptoCtx};
+use radius_core::{Code, Packet, PacketWriter, RadiusVersion};
 
 use crate::dedup::{DedupCache, DedupKey, Lookup, Ticket};
 use crate::host::{Client, HostTable};
@@ -258,7 +268,7 @@ impl Engine {
                 &format_args!("{src} is not in the host table"),
             );
         };
-        self.handle_inner(data, client, src, port, now, out)
+        self.handle_inner(data, client, src, port, RadiusVersion::V1_0, now, out)
     }
 
     /// Process one packet from a client identified by the caller rather than
@@ -273,17 +283,37 @@ impl Engine {
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Event {
-        self.stats.received();
-        out.clear();
-        self.handle_inner(data, client, src, port, now, out)
+        self.handle_from_version(data, client, src, port, RadiusVersion::V1_0, now, out)
     }
 
+    /// [`handle_from`](Self::handle_from) for a connection that negotiated
+    /// `version` (RadSec with ALPN; RADIUS/1.1 rules in the
+    /// [module docs](self)). The dispatched [`Request`] carries the version,
+    /// and [`complete`](Self::complete) answers in it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle_from_version(
+        &self,
+        data: &[u8],
+        client: &Client,
+        src: SocketAddr,
+        port: PortKind,
+        version: RadiusVersion,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Event {
+        self.stats.received();
+        out.clear();
+        self.handle_inner(data, client, src, port, version, now, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn handle_inner(
         &self,
         data: &[u8],
         client: &Client,
         src: SocketAddr,
         port: PortKind,
+        version: RadiusVersion,
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Event {
@@ -313,6 +343,9 @@ impl Engine {
                 Some(client),
                 &format_args!("{code} not served on the {port} port"),
             );
+        }
+        if version.is_v1_1() {
+            return self.handle_v1_1(&packet, client, src, port, now, out);
         }
         let has_ma = match packet.verify_request(client.secret()) {
             Ok(m) => m,
@@ -390,27 +423,9 @@ impl Engine {
             id: packet.identifier(),
             authenticator: *packet.authenticator(),
         };
-        let ticket = {
-            let mut cache = self.cache();
-            match cache.check(key, now) {
-                Lookup::New(t) => t,
-                Lookup::InProgress => {
-                    drop(cache);
-                    return self.drop_with(
-                        DropReason::DuplicateInProgress,
-                        src,
-                        Some(client),
-                        &format_args!("retransmission of {code} id {} still in progress", key.id),
-                    );
-                }
-                Lookup::Cached(bytes) => {
-                    out.extend_from_slice(bytes);
-                    drop(cache);
-                    self.stats.duplicate();
-                    tracing::debug!(client = client.name(), %src, id = key.id, "retransmission answered from cache");
-                    return Event::Send { cached: true };
-                }
-            }
+        let ticket = match self.dedup(key, code, client, src, out, now) {
+            Ok(t) => t,
+            Err(ev) => return ev,
         };
         self.stats.dispatched();
         Event::Dispatch(Request::new(
@@ -421,6 +436,103 @@ impl Engine {
             has_ma,
             Some(ticket),
         ))
+    }
+
+    /// RADIUS/1.1 (RFC 9765): no authenticator or Message-Authenticator
+    /// checks (TLS authenticates the peer and protects the packet), a
+    /// received Message-Authenticator is ignored; duplicates by Token.
+    fn handle_v1_1(
+        &self,
+        packet: &Packet<'_>,
+        client: &Client,
+        src: SocketAddr,
+        port: PortKind,
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Event {
+        let code = packet.code();
+        let token = packet.token();
+        if code == Code::STATUS_SERVER {
+            let reply = match port {
+                PortKind::Auth => Code::ACCESS_ACCEPT,
+                _ => Code::ACCOUNTING_RESPONSE,
+            };
+            let mut w = PacketWriter::v1_1(out, reply, token);
+            let r = copy_proxy_state(&mut w, packet)
+                .and_then(|_| w.finish(client.secret()).map(|_| ()));
+            if let Err(e) = r {
+                out.clear();
+                return self.drop_with(DropReason::EncodeError, src, Some(client), &e);
+            }
+            self.stats.status_server();
+            return Event::Send { cached: false };
+        }
+        if !self.served.serves(code) {
+            return self.drop_with(
+                DropReason::NoHandler,
+                src,
+                Some(client),
+                &format_args!("no handler for {code}"),
+            );
+        }
+        // Reserved-1 and Reserved-2 are ignored on receipt: the Token alone
+        // names the request.
+        let mut authenticator = [0; 16];
+        authenticator[..4].copy_from_slice(&token.to_be_bytes());
+        let key = DedupKey {
+            src,
+            port,
+            id: 0,
+            authenticator,
+        };
+        let ticket = match self.dedup(key, code, client, src, out, now) {
+            Ok(t) => t,
+            Err(ev) => return ev,
+        };
+        self.stats.dispatched();
+        let mut req = Request::new(
+            packet.as_bytes(),
+            client.clone(),
+            src,
+            port,
+            false,
+            Some(ticket),
+        );
+        req.set_version(RadiusVersion::V1_1);
+        Event::Dispatch(req)
+    }
+
+    /// Look `key` up in the duplicate cache: a new ticket, or the event for
+    /// a retransmission (cached reply, or dropped while in progress).
+    fn dedup(
+        &self,
+        key: DedupKey,
+        code: Code,
+        client: &Client,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+        now: Instant,
+    ) -> Result<Ticket, Event> {
+        let mut cache = self.cache();
+        match cache.check(key, now) {
+            Lookup::New(t) => Ok(t),
+            Lookup::InProgress => {
+                drop(cache);
+                Err(self.drop_with(
+                    DropReason::DuplicateInProgress,
+                    src,
+                    Some(client),
+                    &format_args!("retransmission of {code} id {} still in progress", key.id),
+                ))
+            }
+            Lookup::Cached(bytes) => {
+                out.extend_from_slice(bytes);
+                drop(cache);
+                self.stats.duplicate();
+                tracing::debug!(client = client.name(), %src, id = key.id, "retransmission answered from cache");
+                Err(Event::Send { cached: true })
+            }
+        }
     }
 
     fn status_server(
@@ -617,18 +729,25 @@ fn write_reply(
     let attrs = reply.attrs().expect("only sendable replies are written");
     let packet = req.packet();
     let secret = req.client().secret();
-    let mut w = PacketWriter::reply(out, code, req.identifier(), req.authenticator());
-    if req.code() == Code::ACCESS_REQUEST || req.has_message_authenticator() {
-        w.message_authenticator()?;
-    }
-    let ctx = CryptoCtx {
-        secret,
-        authenticator: req.authenticator(),
+    let (mut w, crypto) = match req.token() {
+        // RADIUS/1.1: same Token, no Message-Authenticator, nothing obfuscated.
+        Some(token) => (PacketWriter::v1_1(out, code, token), AttrCrypto::Clear),
+        None => {
+            let mut w = PacketWriter::reply(out, code, req.identifier(), req.authenticator());
+            if req.code() == Code::ACCESS_REQUEST || req.has_message_authenticator() {
+                w.message_authenticator()?;
+            }
+            let ctx = CryptoCtx {
+                secret,
+                authenticator: req.authenticator(),
+            };
+            (w, AttrCrypto::Obfuscated(ctx))
+        }
     };
     // Encode the handler's attributes straight after the header.
     let mut tmp = Vec::new();
     if !attrs.is_empty() {
-        attrs.write(&mut tmp, &ctx)?;
+        attrs.write_with(&mut tmp, &crypto)?;
         // Never let a handler add its own Message-Authenticator or Proxy-State.
         let foreign = |a: &radius_core::attr::RawAttr<'_>| {
             a.typ == MESSAGE_AUTHENTICATOR || a.typ == PROXY_STATE

@@ -50,9 +50,10 @@ pub use engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 pub use extract::{FromRequest, State};
 pub use handler::{run_blocking, Handler, HandlerFuture};
 pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
+pub use radius_core::RadiusVersion;
 pub use radius_derive::radius_handler;
 pub use radsec::{
-    RadSecClient, RadSecClientConfig, RadSecServer, TlsClient, TlsClientTable, TlsConfig,
+    RadSecClient, RadSecClientConfig, RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig,
 };
 pub use reply::{
     AccessAccept, AccessChallenge, AccessReject, AccountingResponse, CoaAck, CoaNak, DisconnectAck,

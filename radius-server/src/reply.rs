@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use radius_core::packet::EncodeError;
-use radius_core::typed::{Attribute, CryptoCtx, Encrypt};
+use radius_core::typed::{AttrCrypto, Attribute, CryptoCtx, Encrypt};
 use radius_core::{Code, Secret};
 
 pub(crate) mod rfc {
@@ -37,14 +37,14 @@ pub mod error_cause {
 }
 
 trait Deferred: Send + Sync {
-    fn encode(&self, out: &mut Vec<u8>, ctx: &CryptoCtx<'_>) -> Result<(), EncodeError>;
+    fn encode(&self, out: &mut Vec<u8>, crypto: &AttrCrypto<'_>) -> Result<(), EncodeError>;
 }
 
 struct DeferredAttr<A>(A);
 
 impl<A: Attribute + Send + Sync> Deferred for DeferredAttr<A> {
-    fn encode(&self, out: &mut Vec<u8>, ctx: &CryptoCtx<'_>) -> Result<(), EncodeError> {
-        self.0.encode(out, ctx)
+    fn encode(&self, out: &mut Vec<u8>, crypto: &AttrCrypto<'_>) -> Result<(), EncodeError> {
+        self.0.encode_with(out, crypto)
     }
 }
 
@@ -103,14 +103,25 @@ impl ReplyAttrs {
     }
 
     /// Write every attribute, in the order added, with the reply's crypto context.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn write(&self, out: &mut Vec<u8>, ctx: &CryptoCtx<'_>) -> Result<(), EncodeError> {
+        self.write_with(out, &AttrCrypto::Obfuscated(*ctx))
+    }
+
+    /// Write every attribute, in the order added: obfuscated attributes
+    /// with the reply's crypto context (RADIUS/1.0) or in clear (RADIUS/1.1).
+    pub(crate) fn write_with(
+        &self,
+        out: &mut Vec<u8>,
+        crypto: &AttrCrypto<'_>,
+    ) -> Result<(), EncodeError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
         let mut at = 0;
         for (pos, d) in &self.deferred {
             out.extend_from_slice(&self.bytes[at..*pos]);
-            d.encode(out, ctx)?;
+            d.encode(out, crypto)?;
             at = *pos;
         }
         out.extend_from_slice(&self.bytes[at..]);
@@ -374,6 +385,16 @@ mod tests {
         assert_eq!(&out[..3], &[18, 3, b'a']);
         assert_eq!(out[3], 69);
         assert_eq!(&out[out.len() - 3..], &[18, 3, b'b']);
+    }
+
+    #[test]
+    fn deferred_attrs_in_clear_for_radius_1_1() {
+        let r = AccessAccept::new()
+            .with(ReplyMessage::new("a"))
+            .with(TunnelPassword::new("pw").with_tag(1));
+        let mut out = Vec::new();
+        r.attrs().write_with(&mut out, &AttrCrypto::Clear).unwrap();
+        assert_eq!(out, [18, 3, b'a', 69, 5, 1, b'p', b'w']);
     }
 
     #[test]

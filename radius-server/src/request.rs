@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
-use radius_core::{Code, Packet, ValueError};
+use radius_core::typed::{get_all_from_with, get_from_with, AttrCrypto, Attribute, CryptoCtx};
+use radius_core::{Code, Packet, RadiusVersion, ValueError};
 
 use crate::dedup::Ticket;
 use crate::engine::PortKind;
@@ -23,6 +23,7 @@ pub struct Request {
     port: PortKind,
     has_ma: bool,
     protocol: Protocol,
+    version: RadiusVersion,
     pub(crate) ticket: Option<Ticket>,
 }
 
@@ -42,8 +43,25 @@ impl Request {
             port,
             has_ma,
             protocol: Protocol::Udp,
+            version: RadiusVersion::V1_0,
             ticket,
         }
+    }
+
+    pub(crate) fn set_version(&mut self, version: RadiusVersion) {
+        self.version = version;
+    }
+
+    /// RADIUS/1.0, or RADIUS/1.1 (RFC 9765: RadSec with ALPN `radius/1.1`).
+    pub fn version(&self) -> RadiusVersion {
+        self.version
+    }
+
+    /// The RADIUS/1.1 Token (`None` in RADIUS/1.0); the reply carries it.
+    pub fn token(&self) -> Option<u32> {
+        self.version
+            .is_v1_1()
+            .then(|| u32::from_be_bytes([self.data[4], self.data[5], self.data[6], self.data[7]]))
     }
 
     /// Mark the transport it arrived over (the RadSec server sets [`Protocol::Tls`]).
@@ -61,7 +79,8 @@ impl Request {
         Code(self.data[0])
     }
 
-    /// The Identifier.
+    /// The Identifier (in RADIUS/1.1 the Reserved-1 octet; see
+    /// [`token`](Self::token)).
     pub fn identifier(&self) -> u8 {
         self.data[1]
     }
@@ -96,12 +115,15 @@ impl Request {
         self.port
     }
 
-    /// Whether it carried a (verified) Message-Authenticator.
+    /// Whether it carried a (verified) Message-Authenticator. Always false
+    /// in RADIUS/1.1, where a received Message-Authenticator is ignored.
     pub fn has_message_authenticator(&self) -> bool {
         self.has_ma
     }
 
-    /// Secret and authenticator, for decoding obfuscated attributes.
+    /// Secret and authenticator, for decoding obfuscated attributes in
+    /// RADIUS/1.0 (see [`attr_crypto`](Self::attr_crypto), which also
+    /// covers RADIUS/1.1).
     pub fn crypto(&self) -> CryptoCtx<'_> {
         CryptoCtx {
             secret: self.client.secret(),
@@ -109,15 +131,25 @@ impl Request {
         }
     }
 
+    /// How obfuscated attributes of this request are read: with the secret
+    /// and Request Authenticator (RADIUS/1.0), or in clear (RADIUS/1.1).
+    pub fn attr_crypto(&self) -> AttrCrypto<'_> {
+        match self.version {
+            RadiusVersion::V1_0 => AttrCrypto::Obfuscated(self.crypto()),
+            RadiusVersion::V1_1 => AttrCrypto::Clear,
+        }
+    }
+
     /// The first attribute `T`: `None` if absent, `Some(Err)` if malformed.
-    /// User-Password and other obfuscated attributes come back in clear.
+    /// User-Password and other obfuscated attributes come back in clear
+    /// (RADIUS/1.1 sends them in clear).
     pub fn get<T: Attribute>(&self) -> Option<Result<T, ValueError>> {
-        get_from::<T>(&self.data[20..], &self.crypto())
+        get_from_with::<T>(&self.data[20..], &self.attr_crypto())
     }
 
     /// Every attribute `T`, in order.
     pub fn get_all<T: Attribute>(&self) -> Vec<Result<T, ValueError>> {
-        get_all_from::<T>(&self.data[20..], &self.crypto())
+        get_all_from_with::<T>(&self.data[20..], &self.attr_crypto())
     }
 
     /// Raw values of every top-level attribute of type `typ`.
@@ -129,15 +161,18 @@ impl Request {
 
     /// Check CHAP-Password (RFC 2865 §5.3) against a cleartext password,
     /// with CHAP-Challenge when present or else the Request Authenticator.
-    /// `None` when the request has no CHAP-Password.
+    /// `None` when the request has no CHAP-Password. RADIUS/1.1 has no
+    /// Request Authenticator, so there CHAP-Challenge is required (without
+    /// it the answer is `Some(false)`).
     pub fn verify_chap(&self, password: &[u8]) -> Option<bool> {
         const CHAP_PASSWORD: u8 = 3;
         const CHAP_CHALLENGE: u8 = 60;
         let chap = self.raw_attrs(CHAP_PASSWORD).next()?;
-        let challenge = self
-            .raw_attrs(CHAP_CHALLENGE)
-            .next()
-            .unwrap_or(self.authenticator());
+        let challenge = match self.raw_attrs(CHAP_CHALLENGE).next() {
+            Some(c) => c,
+            None if self.version.is_v1_1() => return Some(false),
+            None => self.authenticator(),
+        };
         Some(radius_core::crypto::verify_chap_password(
             chap, password, challenge,
         ))
@@ -149,6 +184,7 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("code", &self.code())
             .field("id", &self.identifier())
+            .field("version", &self.version)
             .field("client", &self.client.name())
             .field("src", &self.src)
             .field("len", &self.data.len())

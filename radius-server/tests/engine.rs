@@ -580,3 +580,124 @@ async fn typed_request_extractor_checks_code() {
     assert!(matches!(r, Reply::Error(_)), "{r:?}");
     let _ = Secret::new("x");
 }
+
+// ---- RADIUS/1.1 (RFC 9765) -------------------------------------------------
+
+/// A RADIUS/1.1 packet: Code, Reserved-1, Length, Token, Reserved-2, attributes.
+fn v11(code: Code, token: u32, attrs: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut w = radius_core::PacketWriter::v1_1(&mut buf, code, token);
+    for (t, v) in attrs {
+        w.attr(*t, v).unwrap();
+    }
+    w.finish(&Secret::new("unused")).unwrap();
+    buf
+}
+
+fn handle_v11(e: &Engine, pkt: &[u8], port: PortKind) -> (Event, Vec<u8>) {
+    let mut out = Vec::new();
+    let client = e.hosts().lookup(src().ip()).unwrap().clone();
+    let ev = e.handle_from_version(
+        pkt,
+        &client,
+        src(),
+        port,
+        radius_server::RadiusVersion::V1_1,
+        Instant::now(),
+        &mut out,
+    );
+    (ev, out)
+}
+
+#[test]
+fn v11_no_authenticator_checks_clear_password_token_reply_without_ma() {
+    // Require MA and limit Proxy-State: neither applies in RADIUS/1.1.
+    let e = engine_with(
+        ClientConfig::new("c", SECRET)
+            .require_message_authenticator(Policy::Yes)
+            .limit_proxy_state(Policy::Yes),
+    );
+    // A bogus Message-Authenticator is ignored, User-Password is in clear.
+    let pkt = v11(
+        Code::ACCESS_REQUEST,
+        0x0102_0304,
+        &[(80, &[0xee; 16]), (1, b"bob"), (2, b"hello"), (33, b"ps")],
+    );
+    let Event::Dispatch(req) = handle_v11(&e, &pkt, PortKind::Auth).0 else {
+        panic!("expected dispatch")
+    };
+    assert_eq!(req.version(), radius_server::RadiusVersion::V1_1);
+    assert_eq!(req.token(), Some(0x0102_0304));
+    assert!(!req.has_message_authenticator());
+    assert_eq!(&*req.get::<UserPassword>().unwrap().unwrap(), "hello");
+    let mut out = Vec::new();
+    e.complete(
+        &req,
+        AccessAccept::new().with(ReplyMessage::new("hi")).into(),
+        Instant::now(),
+        &mut out,
+    );
+    let p = Packet::decode(&out).unwrap();
+    assert_eq!(p.code(), Code::ACCESS_ACCEPT);
+    assert_eq!(p.token(), 0x0102_0304);
+    assert_eq!(&out[8..20], &[0; 12], "Reserved-2 zero");
+    assert_eq!(out[1], 0, "Reserved-1 zero");
+    let types: Vec<u8> = p.attributes().map(|a| a.typ).collect();
+    assert_eq!(
+        types,
+        [18, 33],
+        "no Message-Authenticator, Proxy-State echoed"
+    );
+
+    // Accounting-Request: no Request Authenticator to check.
+    let acct = v11(Code::ACCOUNTING_REQUEST, 7, &[(40, &[0, 0, 0, 1])]);
+    assert!(matches!(
+        handle_v11(&e, &acct, PortKind::Acct).0,
+        Event::Dispatch(_)
+    ));
+}
+
+#[test]
+fn v11_status_server_without_ma_is_answered_with_token() {
+    let e = engine();
+    let pkt = v11(Code::STATUS_SERVER, 99, &[]);
+    let (ev, out) = handle_v11(&e, &pkt, PortKind::Auth);
+    assert!(matches!(ev, Event::Send { cached: false }), "{ev:?}");
+    let p = Packet::decode(&out).unwrap();
+    assert_eq!((p.code(), p.token()), (Code::ACCESS_ACCEPT, 99));
+    assert!(!p.has_message_authenticator());
+}
+
+#[test]
+fn v11_duplicates_by_token() {
+    let e = engine();
+    let a = v11(Code::ACCESS_REQUEST, 5, &[(1, b"bob"), (2, b"hello")]);
+    let Event::Dispatch(req) = handle_v11(&e, &a, PortKind::Auth).0 else {
+        panic!("expected dispatch")
+    };
+    // Same Token while in progress: dropped; Reserved-1 differs: still the same.
+    let mut again = a.clone();
+    again[1] = 77;
+    assert!(matches!(
+        handle_v11(&e, &again, PortKind::Auth).0,
+        Event::Drop(DropReason::DuplicateInProgress)
+    ));
+    let mut out = Vec::new();
+    e.complete(&req, AccessAccept::new().into(), Instant::now(), &mut out);
+    let (ev, cached) = handle_v11(&e, &a, PortKind::Auth);
+    assert!(matches!(ev, Event::Send { cached: true }), "{ev:?}");
+    assert_eq!(cached, out);
+    // Another Token with the same content is a new request.
+    let b = v11(Code::ACCESS_REQUEST, 6, &[(1, b"bob"), (2, b"hello")]);
+    assert!(matches!(
+        handle_v11(&e, &b, PortKind::Auth).0,
+        Event::Dispatch(_)
+    ));
+    // The same packet as RADIUS/1.0 would fail Message-Authenticator checks;
+    // the 1.0 path still applies to handle().
+    let with_ma = v11(Code::ACCESS_REQUEST, 8, &[(80, &[1; 16]), (1, b"bob")]);
+    assert_eq!(
+        dropped(&e, &with_ma, PortKind::Auth),
+        DropReason::BadMessageAuthenticator
+    );
+}

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use radius_core::packet::{EncodeError, MAX_PACKET_LEN};
-use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
-use radius_core::{Code, Packet, PacketWriter, Secret, ValueError};
+use radius_core::typed::{get_all_from_with, get_from_with, AttrCrypto, Attribute, CryptoCtx};
+use radius_core::{Code, Packet, PacketWriter, RadiusVersion, Secret, ValueError};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,7 +21,7 @@ use tokio_rustls::TlsConnector;
 
 use super::frame::FrameBuf;
 use super::ident::RADSEC_SECRET;
-use super::tls::{describe_tls_error, TlsConfig, TlsConfigError};
+use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
 
 /// RadSec client settings.
 #[derive(Debug, Clone)]
@@ -49,8 +49,17 @@ pub struct RadSecClientConfig {
     /// Longest reconnect delay.
     pub max_backoff: Duration,
     /// Demand a Message-Authenticator in replies to Access-Request
-    /// (default false: TLS already protects the reply).
+    /// (default false: TLS already protects the reply). Not applicable to
+    /// RADIUS/1.1, which has no Message-Authenticator.
     pub require_message_authenticator: bool,
+    /// RADIUS/1.1 (RFC 9765): `Off` (default: offer ALPN `radius/1.0`),
+    /// `Allowed` (offer `radius/1.1` and `radius/1.0`, use what the server
+    /// picks) or `Required` (offer `radius/1.1` only; a connection without
+    /// it fails). On a RADIUS/1.1 connection requests carry a Token (a
+    /// per-connection counter from a random start), nothing is computed
+    /// with the secret, and `PacketWriter::add` writes User-Password and
+    /// the like in clear.
+    pub radius_v11: RadiusV11,
 }
 
 impl RadSecClientConfig {
@@ -67,6 +76,7 @@ impl RadSecClientConfig {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
             require_message_authenticator: false,
+            radius_v11: RadiusV11::Off,
         }
     }
 }
@@ -116,6 +126,7 @@ pub struct Response {
     bytes: Vec<u8>,
     request_authenticator: [u8; 16],
     secret: Secret,
+    version: RadiusVersion,
 }
 
 impl Response {
@@ -134,20 +145,34 @@ impl Response {
         Packet::decode(&self.bytes).expect("verified on receipt")
     }
 
-    /// The first attribute `T` (obfuscated ones decoded).
+    /// The first attribute `T` (obfuscated ones decoded, or read in clear
+    /// in RADIUS/1.1).
     pub fn get<T: Attribute>(&self) -> Option<Result<T, ValueError>> {
-        get_from::<T>(&self.bytes[20..], &self.crypto())
+        get_from_with::<T>(&self.bytes[20..], &self.crypto())
     }
 
     /// Every attribute `T`.
     pub fn get_all<T: Attribute>(&self) -> Vec<Result<T, ValueError>> {
-        get_all_from::<T>(&self.bytes[20..], &self.crypto())
+        get_all_from_with::<T>(&self.bytes[20..], &self.crypto())
     }
 
-    fn crypto(&self) -> CryptoCtx<'_> {
-        CryptoCtx {
-            secret: &self.secret,
-            authenticator: &self.request_authenticator,
+    /// The RADIUS version of the connection it came over.
+    pub fn version(&self) -> RadiusVersion {
+        self.version
+    }
+
+    /// The RADIUS/1.1 Token (the request's); `None` in RADIUS/1.0.
+    pub fn token(&self) -> Option<u32> {
+        self.version.is_v1_1().then(|| self.packet().token())
+    }
+
+    fn crypto(&self) -> AttrCrypto<'_> {
+        match self.version {
+            RadiusVersion::V1_0 => AttrCrypto::Obfuscated(CryptoCtx {
+                secret: &self.secret,
+                authenticator: &self.request_authenticator,
+            }),
+            RadiusVersion::V1_1 => AttrCrypto::Clear,
         }
     }
 }
@@ -160,6 +185,8 @@ struct Waiting {
 
 struct Conn {
     tx: mpsc::Sender<Vec<u8>>,
+    /// Negotiated by ALPN.
+    version: RadiusVersion,
     slots: Mutex<Slots>,
     ids: Arc<Semaphore>,
     alive: AtomicBool,
@@ -185,9 +212,24 @@ impl Slot {
     }
 }
 
+/// Outstanding requests, by Identifier (at most 256 per connection). In
+/// RADIUS/1.1 each also has a Token, mapped to its slot.
 struct Slots {
     waiting: Vec<Slot>,
     next: u8,
+    /// RADIUS/1.1: the next Token (a counter from a random start, RFC 9765 §4.1).
+    next_token: u32,
+    /// RADIUS/1.1: Token → slot of the requests sent and not yet answered.
+    tokens: std::collections::HashMap<u32, u8>,
+}
+
+impl Slots {
+    fn clear(&mut self) {
+        for w in self.waiting.iter_mut() {
+            *w = Slot::Free;
+        }
+        self.tokens.clear();
+    }
 }
 
 impl Conn {
@@ -212,9 +254,7 @@ impl Conn {
         self.alive.store(false, Ordering::Relaxed);
         // Dropping the senders wakes every waiter with ConnectionLost.
         let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        for w in s.waiting.iter_mut() {
-            *w = Slot::Free;
-        }
+        s.clear();
         drop(s);
         self.ids.close();
         for t in self
@@ -294,7 +334,7 @@ impl RadSecClient {
     pub fn new(config: RadSecClientConfig, tls: TlsConfig) -> Result<Self, ClientError> {
         let name = ServerName::try_from(config.server_name.clone())
             .map_err(|_| ClientError::ServerName(config.server_name.clone()))?;
-        let connector = TlsConnector::from(Arc::new(tls.client_config()?));
+        let connector = TlsConnector::from(Arc::new(tls.client_config_v11(config.radius_v11)?));
         Ok(RadSecClient {
             inner: Arc::new(Inner {
                 connector,
@@ -400,13 +440,27 @@ impl RadSecClient {
             .connect(self.inner.name.clone(), tcp)
             .await
             .map_err(|e| format!("TLS: {}", describe_tls_error(&e)))?;
+        let alpn = tls.get_ref().1.alpn_protocol();
+        // rustls refuses a name we did not offer; no ALPN is RADIUS/1.0.
+        let version = RadiusVersion::from_alpn(alpn).unwrap_or(RadiusVersion::V1_0);
+        if !cfg.radius_v11.accepts(version) {
+            return Err(format!(
+                "server negotiated {version} (ALPN {:?}) but radius_v11 = {}",
+                alpn.map(String::from_utf8_lossy),
+                cfg.radius_v11
+            ));
+        }
         let (rd, wr) = tokio::io::split(tls);
         let (tx, rx) = mpsc::channel::<Vec<u8>>(512);
+        let seed = radius_core::crypto::random_authenticator();
         let conn = Arc::new(Conn {
             tx,
+            version,
             slots: Mutex::new(Slots {
                 waiting: (0..256).map(|_| Slot::Free).collect(),
                 next: 0,
+                next_token: u32::from_be_bytes([seed[0], seed[1], seed[2], seed[3]]),
+                tokens: std::collections::HashMap::new(),
             }),
             ids: Arc::new(Semaphore::new(256)),
             alive: AtomicBool::new(true),
@@ -433,7 +487,7 @@ impl RadSecClient {
             )));
         }
         *conn.tasks.lock().unwrap_or_else(|p| p.into_inner()) = tasks;
-        tracing::debug!(server = %cfg.server, "RadSec connection established");
+        tracing::debug!(server = %cfg.server, %version, "RadSec connection established");
         Ok(conn)
     }
 
@@ -445,7 +499,10 @@ impl RadSecClient {
     /// attributes; the client picks the Identifier, adds
     /// Message-Authenticator to Access-Request and Status-Server, and
     /// computes the authenticators with the shared secret (passed to
-    /// `build` for obfuscating User-Password and the like).
+    /// `build` for obfuscating User-Password and the like). On a
+    /// RADIUS/1.1 connection it picks a Token instead, adds no
+    /// Message-Authenticator, `PacketWriter::add` writes obfuscated
+    /// attributes in clear, and the reply is matched by Token.
     pub async fn request(
         &self,
         code: Code,
@@ -484,7 +541,8 @@ async fn exchange(
             Err(_) => return Err(ClientError::Timeout(timeout)),
         };
     let (tx, rx) = oneshot::channel();
-    let id = {
+    let v11 = conn.version.is_v1_1();
+    let (id, token) = {
         let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut id = s.next;
         // A permit guarantees a free slot.
@@ -493,16 +551,34 @@ async fn exchange(
         }
         s.waiting[id as usize] = Slot::Reserved;
         s.next = id.wrapping_add(1);
-        id
+        let mut token = s.next_token;
+        if v11 {
+            // At most 256 outstanding: a Token still in use is skipped.
+            while s.tokens.contains_key(&token) {
+                token = token.wrapping_add(1);
+            }
+            s.next_token = token.wrapping_add(1);
+            s.tokens.insert(token, id);
+        }
+        (id, token)
     };
     let free = |conn: &Conn| {
-        conn.slots.lock().unwrap_or_else(|p| p.into_inner()).waiting[id as usize] = Slot::Free;
+        let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
+        s.waiting[id as usize] = Slot::Free;
+        if v11 && s.tokens.get(&token) == Some(&id) {
+            s.tokens.remove(&token);
+        }
     };
     let mut buf = Vec::with_capacity(128);
     let secret = &cfg.secret;
     let built = (|| {
-        let mut w = PacketWriter::request(&mut buf, code, id);
+        let mut w = if v11 {
+            PacketWriter::v1_1(&mut buf, code, token)
+        } else {
+            PacketWriter::request(&mut buf, code, id)
+        };
         if matches!(code, Code::ACCESS_REQUEST | Code::STATUS_SERVER) {
+            // A no-op in RADIUS/1.1.
             w.message_authenticator()?;
         }
         build(&mut w, secret)?;
@@ -535,6 +611,7 @@ async fn exchange(
             bytes,
             request_authenticator: authenticator,
             secret: secret.clone(),
+            version: conn.version,
         }),
         Ok(Err(_)) => Err(conn.lost()),
         Err(_) => {
@@ -617,8 +694,20 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
 }
 
 fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: SocketAddr) {
-    let id = pkt[1];
+    let v11 = c.version.is_v1_1();
+    let token = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
     let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
+    let id = if v11 {
+        match s.tokens.get(&token) {
+            Some(&id) => id,
+            None => {
+                tracing::debug!(%server, token, "RadSec reply for no outstanding Token: dropped");
+                return;
+            }
+        }
+    } else {
+        pkt[1]
+    };
     let Some(w) = s.waiting[id as usize].waiting() else {
         tracing::debug!(%server, id, "RadSec reply for no outstanding request: dropped");
         return;
@@ -634,7 +723,13 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: Sock
         tracing::warn!(%server, id, code = %p.code(), "RadSec server sent a request, dropped");
         return;
     }
-    match p.verify_reply(secret, &w.authenticator) {
+    // RADIUS/1.1: no Response Authenticator; a Message-Authenticator is
+    // ignored (RFC 9765 §4.2): TLS authenticated the server.
+    match if v11 {
+        Ok(false)
+    } else {
+        p.verify_reply(secret, &w.authenticator)
+    } {
         Ok(has_ma) => {
             if require_ma && !has_ma && w.code == Code::ACCESS_REQUEST {
                 tracing::warn!(%server, id, "RadSec reply without Message-Authenticator, dropped");
@@ -649,6 +744,9 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: Sock
     let Slot::Waiting(w) = std::mem::replace(&mut s.waiting[id as usize], Slot::Free) else {
         unreachable!("checked above")
     };
+    if v11 {
+        s.tokens.remove(&token);
+    }
     drop(s);
     let _ = w.tx.send(pkt.to_vec());
 }
@@ -689,9 +787,7 @@ async fn watchdog(
                 c.set_reason(&format!("watchdog Status-Server failed: {e}"));
                 c.alive.store(false, Ordering::Relaxed);
                 let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
-                for w in s.waiting.iter_mut() {
-                    *w = Slot::Free;
-                }
+                s.clear();
                 drop(s);
                 c.ids.close();
                 let me = tokio::task::try_id();

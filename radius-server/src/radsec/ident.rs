@@ -5,6 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use super::tls::RadiusV11;
 use crate::host::{Cidr, Client, ClientConfig};
 
 /// The names of a verified peer certificate.
@@ -206,6 +207,9 @@ pub struct TlsClient {
     pub cert_name: Option<String>,
     /// Source address block required.
     pub addr: Option<Cidr>,
+    /// RADIUS/1.1 for this client (`None`: whatever the listener
+    /// negotiated, see [`radius_v11`](Self::radius_v11)).
+    pub radius_v11: Option<RadiusV11>,
 }
 
 impl TlsClient {
@@ -216,7 +220,18 @@ impl TlsClient {
             config: ClientConfig::new(name, RADSEC_SECRET),
             cert_name: None,
             addr: None,
+            radius_v11: None,
         }
+    }
+
+    /// Which RADIUS versions this client may use. ALPN is settled in the
+    /// handshake, before the client is known, by the listener's setting
+    /// ([`RadSecBuilder::radius_v11`](super::RadSecBuilder::radius_v11));
+    /// this narrows it: `Required` closes a connection from this client
+    /// that negotiated RADIUS/1.0, `Off` one that negotiated RADIUS/1.1.
+    pub fn radius_v11(mut self, v11: RadiusV11) -> Self {
+        self.radius_v11 = Some(v11);
+        self
     }
 
     /// Require this certificate name (subject CN or a subjectAltName).
@@ -280,6 +295,18 @@ impl TlsClientTable {
             .iter()
             .find(|(c, _)| c.matches(ip, id))
             .map(|(_, c)| c)
+    }
+
+    /// [`lookup`](Self::lookup), with the entry's RADIUS/1.1 setting.
+    pub(crate) fn lookup_entry(
+        &self,
+        ip: IpAddr,
+        id: &PeerIdentity,
+    ) -> Option<(&Client, Option<RadiusV11>)> {
+        self.entries
+            .iter()
+            .find(|(c, _)| c.matches(ip, id))
+            .map(|(t, c)| (c, t.radius_v11))
     }
 
     /// Number of entries.

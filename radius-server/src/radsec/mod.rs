@@ -16,10 +16,20 @@
 //! - [`RadSecClient`]: one reused connection, reconnect with backoff,
 //!   Status-Server watchdog, replies matched by Identifier and verified.
 //!
-//! ALPN: both sides offer `radius/1.0` (RFC 9765); a peer offering no ALPN
-//! is served as RADIUS/1.0, a peer offering only `radius/1.1` is refused
-//! during the handshake (no_application_protocol): RADIUS/1.1 is not
-//! implemented yet.
+//! ALPN and RADIUS/1.1 (RFC 9765): by default ([`RadiusV11::Off`]) both
+//! sides offer `radius/1.0`; a peer offering no ALPN is served as
+//! RADIUS/1.0, a peer offering only `radius/1.1` is refused during the
+//! handshake (no_application_protocol). With [`RadiusV11::Allowed`] (per
+//! listener: [`RadSecBuilder::radius_v11`]; per client:
+//! [`RadSecClientConfig::radius_v11`]) `radius/1.1` is offered too and
+//! chosen when both sides offer it; [`RadiusV11::Required`] offers only
+//! `radius/1.1`. A RadSec client entry ([`TlsClient::radius_v11`]) can
+//! narrow the listener's setting: a connection in a version the entry does
+//! not accept is closed after the handshake with a log line. On a
+//! RADIUS/1.1 connection packets carry a Token instead of Identifier and
+//! authenticators, nothing uses the shared secret and obfuscated attributes
+//! travel in clear (see [`Engine`](crate::Engine) and
+//! [`RadiusVersion`](radius_core::RadiusVersion)).
 
 mod client;
 mod frame;
@@ -34,6 +44,6 @@ pub use server::{
     RadSecBuilder, RadSecConfig, RadSecError, RadSecHandle, RadSecServer, RADSEC_PORT,
 };
 pub use tls::{
-    describe_rustls_error, describe_tls_error, TlsConfig, TlsConfigError, ALPN_RADIUS_1_0,
-    ALPN_RADIUS_1_1,
+    describe_rustls_error, describe_tls_error, RadiusV11, TlsConfig, TlsConfigError,
+    ALPN_RADIUS_1_0, ALPN_RADIUS_1_1,
 };

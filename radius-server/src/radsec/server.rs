@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use radius_core::Code;
+use radius_core::{Code, RadiusVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use super::frame::FrameBuf;
 use super::ident::{PeerIdentity, TlsClientTable};
-use super::tls::{describe_tls_error, TlsConfig, TlsConfigError};
+use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
 use crate::host::{Client, HostTable};
@@ -119,6 +119,7 @@ pub struct RadSecBuilder<S> {
     acct: Option<DynHandler<S>>,
     addr: SocketAddr,
     config: RadSecConfig,
+    v11: RadiusV11,
 }
 
 /// Why a RadSec server could not start.
@@ -147,7 +148,19 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             acct: None,
             addr: SocketAddr::from(([0, 0, 0, 0], RADSEC_PORT)),
             config: RadSecConfig::default(),
+            v11: RadiusV11::Off,
         }
+    }
+
+    /// RADIUS/1.1 (RFC 9765) on this listener: `Off` (default, ALPN
+    /// `radius/1.0` only), `Allowed` (`radius/1.1` when the client offers
+    /// it, else RADIUS/1.0) or `Required` (clients must offer `radius/1.1`;
+    /// one offering only `radius/1.0` fails the handshake, one offering no
+    /// ALPN is closed after it). Client entries can narrow it
+    /// ([`TlsClient::radius_v11`](super::TlsClient::radius_v11)).
+    pub fn radius_v11(mut self, v11: RadiusV11) -> Self {
+        self.v11 = v11;
+        self
     }
 
     /// The RadSec clients (by certificate name and/or address).
@@ -182,7 +195,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
 
     /// Bind and start serving on the current tokio runtime.
     pub async fn spawn(self) -> Result<RadSecHandle, RadSecError> {
-        let tls = Arc::new(self.tls.server_config()?);
+        let tls = Arc::new(self.tls.server_config_v11(self.v11)?);
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|source| RadSecError::Bind {
@@ -219,6 +232,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             stream_errors: AtomicU64::new(0),
             recent: Default::default(),
             config: self.config,
+            v11: self.v11,
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(
@@ -260,6 +274,7 @@ struct Shared<S> {
     stream_errors: AtomicU64,
     recent: std::sync::Mutex<std::collections::VecDeque<String>>,
     config: RadSecConfig,
+    v11: RadiusV11,
 }
 
 impl<S: Send + Sync> Counters for Shared<S> {
@@ -448,15 +463,41 @@ async fn connection<S: Clone + Send + Sync + 'static>(
             .map(|a| String::from_utf8_lossy(a).into_owned());
         (id, alpn, c.protocol_version())
     };
-    let Some(client) = shared.clients.lookup(peer.ip(), &identity).cloned() else {
+    let Some((client, client_v11)) = shared
+        .clients
+        .lookup_entry(peer.ip(), &identity)
+        .map(|(c, v)| (c.clone(), v))
+    else {
         shared.stream_errors.fetch_add(1, Ordering::Relaxed);
         shared.stats.count_drop(DropReason::UnknownClient);
         tracing::warn!(%peer, certificate = %identity,
             "RadSec connection closed: no client entry matches this certificate and address");
         return;
     };
+    // No ALPN is RADIUS/1.0; rustls only lets through names we offered.
+    let radius =
+        RadiusVersion::from_alpn(alpn.as_deref().map(str::as_bytes)).unwrap_or(RadiusVersion::V1_0);
+    // rustls enforced the listener's ALPN names, except that a peer sending
+    // no ALPN gets through (RADIUS/1.0); the client entry may narrow it.
+    let refused = if !shared.v11.accepts(radius) {
+        Some((shared.v11, "listener"))
+    } else {
+        client_v11
+            .filter(|v| !v.accepts(radius))
+            .map(|v| (v, "client entry"))
+    };
+    if let Some((setting, whose)) = refused {
+        shared.handshake_failed(
+            peer,
+            format!(
+                "client {} negotiated {radius} (ALPN {alpn:?}) but the {whose} has radius_v11 = {setting}",
+                client.name()
+            ),
+        );
+        return;
+    }
     tracing::info!(%peer, client = client.name(), certificate = %identity, ?alpn, ?version,
-        "RadSec connection established");
+        %radius, "RadSec connection established");
 
     // Per-connection engine: same rules, duplicate cache scoped to this
     // connection (RFC 6613 §2.6.1), shared counters and log limiter.
@@ -501,14 +542,14 @@ async fn connection<S: Clone + Send + Sync + 'static>(
                         _ = shutdown.changed() => break 'conn,
                     };
                     handle_packet(
-                        &pkt, &client, peer, &engine, shared, &tx, &waker, &mut out, p,
+                        &pkt, &client, peer, radius, &engine, shared, &tx, &waker, &mut out, p,
                     )
                     .await;
                     continue;
                 }
             };
             handle_packet(
-                pkt, &client, peer, &engine, shared, &tx, &waker, &mut out, permit,
+                pkt, &client, peer, radius, &engine, shared, &tx, &waker, &mut out, permit,
             )
             .await;
         }
@@ -591,6 +632,7 @@ async fn handle_packet<S: Clone + Send + Sync + 'static>(
     pkt: &[u8],
     client: &Client,
     peer: SocketAddr,
+    radius: RadiusVersion,
     engine: &Arc<Engine>,
     shared: &Arc<Shared<S>>,
     tx: &mpsc::Sender<Vec<u8>>,
@@ -599,7 +641,8 @@ async fn handle_packet<S: Clone + Send + Sync + 'static>(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let code = Code(pkt.first().copied().unwrap_or(0));
-    match engine.handle_from(pkt, client, peer, port_for(code), Instant::now(), out) {
+    let port = port_for(code);
+    match engine.handle_from_version(pkt, client, peer, port, radius, Instant::now(), out) {
         Event::Drop(_) => {}
         Event::Send { .. } => {
             let _ = tx.send(out.clone()).await;
@@ -625,7 +668,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
         return;
     };
     let span = tracing::info_span!("radsec", client = req.client().name(),
-        code = %req.code(), id = req.identifier());
+        code = %req.code(), id = req.identifier(), token = req.token());
     let fut = {
         let _g = span.enter();
         handler.call(req.clone(), &shared.state)

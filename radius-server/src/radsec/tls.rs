@@ -15,8 +15,56 @@ use rustls::{CertificateError, RootCertStore};
 
 /// ALPN name of RADIUS/1.0 over TLS (RFC 9765 §3.1).
 pub const ALPN_RADIUS_1_0: &[u8] = b"radius/1.0";
-/// ALPN name of RADIUS/1.1 over TLS (RFC 9765 §3.1); not served yet.
+/// ALPN name of RADIUS/1.1 over TLS (RFC 9765 §3.1).
 pub const ALPN_RADIUS_1_1: &[u8] = b"radius/1.1";
+
+/// Whether a RadSec listener, client entry or client speaks RADIUS/1.1
+/// (RFC 9765 §3.1's configuration, in three settings).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RadiusV11 {
+    /// RADIUS/1.0 only: offer ALPN `radius/1.0` (the default; what
+    /// radsecproxy and FreeRADIUS 3 speak).
+    #[default]
+    Off,
+    /// Offer `radius/1.1` and `radius/1.0`; RADIUS/1.1 when the peer offers
+    /// it too, else RADIUS/1.0 (also when the peer sends no ALPN).
+    Allowed,
+    /// RADIUS/1.1 only: offer `radius/1.1`; a peer offering only
+    /// `radius/1.0` fails the handshake (no_application_protocol), and a
+    /// connection that ends up without `radius/1.1` (peer sent no ALPN) is
+    /// closed.
+    Required,
+}
+
+impl RadiusV11 {
+    /// The ALPN names offered, in order of preference.
+    pub fn alpn_protocols(self) -> Vec<Vec<u8>> {
+        match self {
+            RadiusV11::Off => vec![ALPN_RADIUS_1_0.to_vec()],
+            RadiusV11::Allowed => vec![ALPN_RADIUS_1_1.to_vec(), ALPN_RADIUS_1_0.to_vec()],
+            RadiusV11::Required => vec![ALPN_RADIUS_1_1.to_vec()],
+        }
+    }
+
+    /// Whether a connection in `version` is acceptable under this setting.
+    pub fn accepts(self, version: radius_core::RadiusVersion) -> bool {
+        use radius_core::RadiusVersion as V;
+        matches!(
+            (self, version),
+            (RadiusV11::Off, V::V1_0) | (RadiusV11::Allowed, _) | (RadiusV11::Required, V::V1_1)
+        )
+    }
+}
+
+impl fmt::Display for RadiusV11 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RadiusV11::Off => "off",
+            RadiusV11::Allowed => "allowed",
+            RadiusV11::Required => "required",
+        })
+    }
+}
 
 /// A TLS configuration problem, naming the file and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +298,15 @@ impl TlsConfig {
     /// (ring) cipher suites, client certificate required and verified
     /// against the CAs (and CRLs), ALPN `radius/1.0` offered.
     pub fn server_config(&self) -> Result<rustls::ServerConfig, TlsConfigError> {
+        self.server_config_v11(RadiusV11::Off)
+    }
+
+    /// [`server_config`](Self::server_config) offering the ALPN names of
+    /// `v11` (`radius/1.1` preferred when allowed).
+    pub fn server_config_v11(
+        &self,
+        v11: RadiusV11,
+    ) -> Result<rustls::ServerConfig, TlsConfigError> {
         let mut vb =
             WebPkiClientVerifier::builder_with_provider(self.roots.clone(), self.provider.clone());
         if !self.crls.is_empty() {
@@ -268,7 +325,7 @@ impl TlsConfig {
             .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(
                 (*self.key).clone(),
             )));
-        cfg.alpn_protocols = vec![ALPN_RADIUS_1_0.to_vec()];
+        cfg.alpn_protocols = v11.alpn_protocols();
         Ok(cfg)
     }
 
@@ -276,6 +333,14 @@ impl TlsConfig {
     /// certificate verified against the CAs (and its name), our certificate
     /// presented, ALPN `radius/1.0` offered, no session resumption.
     pub fn client_config(&self) -> Result<rustls::ClientConfig, TlsConfigError> {
+        self.client_config_v11(RadiusV11::Off)
+    }
+
+    /// [`client_config`](Self::client_config) offering the ALPN names of `v11`.
+    pub fn client_config_v11(
+        &self,
+        v11: RadiusV11,
+    ) -> Result<rustls::ClientConfig, TlsConfigError> {
         let builder = rustls::ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TlsConfigError::Rustls(e.to_string()))?;
@@ -298,7 +363,7 @@ impl TlsConfig {
         // its certificate, and radsecproxy (OpenSSL without a session id
         // context) fails resumed handshakes.
         cfg.resumption = rustls::client::Resumption::disabled();
-        cfg.alpn_protocols = vec![ALPN_RADIUS_1_0.to_vec()];
+        cfg.alpn_protocols = v11.alpn_protocols();
         Ok(cfg)
     }
 }
