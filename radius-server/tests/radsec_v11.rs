@@ -144,8 +144,12 @@ async fn v11_negotiated_when_both_offer_it() {
     let s = c.status().await.unwrap();
     assert_eq!(s.code(), Code::ACCESS_ACCEPT);
     assert!(!s.packet().has_message_authenticator());
-    // A client requiring 1.1 gets it too.
-    let c = client(&srv, ca.tls(&ca.client("nas")), RadiusV11::Required);
+    // A client requiring 1.1 gets it too; require_message_authenticator
+    // does not apply to 1.1 (there is none).
+    let mut cfg = RadSecClientConfig::new(srv.local_addr(), "localhost");
+    cfg.radius_v11 = RadiusV11::Required;
+    cfg.require_message_authenticator = true;
+    let c = RadSecClient::new(cfg, ca.tls(&ca.client("nas"))).unwrap();
     let r = pap(&c, "bob", "bad").await.unwrap();
     assert_eq!(r.code(), Code::ACCESS_REJECT);
     assert_eq!(r.version(), RadiusVersion::V1_1);

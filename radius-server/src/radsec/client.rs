@@ -723,22 +723,21 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: Sock
         tracing::warn!(%server, id, code = %p.code(), "RadSec server sent a request, dropped");
         return;
     }
-    // RADIUS/1.1: no Response Authenticator; a Message-Authenticator is
-    // ignored (RFC 9765 §4.2): TLS authenticated the server.
-    match if v11 {
-        Ok(false)
-    } else {
-        p.verify_reply(secret, &w.authenticator)
-    } {
-        Ok(has_ma) => {
-            if require_ma && !has_ma && w.code == Code::ACCESS_REQUEST {
-                tracing::warn!(%server, id, "RadSec reply without Message-Authenticator, dropped");
+    // RADIUS/1.1: no Response Authenticator, and a Message-Authenticator is
+    // neither required nor checked (RFC 9765 §4.2): TLS authenticated the
+    // server.
+    if !v11 {
+        match p.verify_reply(secret, &w.authenticator) {
+            Ok(has_ma) => {
+                if require_ma && !has_ma && w.code == Code::ACCESS_REQUEST {
+                    tracing::warn!(%server, id, "RadSec reply without Message-Authenticator, dropped");
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%server, id, "RadSec reply failed verification, dropped: {e}");
                 return;
             }
-        }
-        Err(e) => {
-            tracing::warn!(%server, id, "RadSec reply failed verification, dropped: {e}");
-            return;
         }
     }
     let Slot::Waiting(w) = std::mem::replace(&mut s.waiting[id as usize], Slot::Free) else {
