@@ -399,7 +399,11 @@ async fn socket_loop(
             };
             let now = Instant::now();
             let data = &rbuf[..n];
-            let owner = if n >= 20 { ids.owner[data[1] as usize] } else { FREE };
+            let owner = if n >= 20 {
+                ids.owner[data[1] as usize]
+            } else {
+                FREE
+            };
             if owner == FREE {
                 counters.stray.fetch_add(1, Ordering::Relaxed);
                 continue;

@@ -66,7 +66,9 @@ pub enum Lookup<'a> {
 
 /// Bounded duplicate cache; see the [module docs](self).
 pub struct DedupCache {
-    index: HashMap<DedupKey, u32>,
+    /// foldhash: seeded per process (keys come from the network) and far
+    /// cheaper than SipHash on this 40-octet key.
+    index: HashMap<DedupKey, u32, foldhash::fast::RandomState>,
     slots: Vec<Slot>,
     head: usize,
     capacity: usize,
@@ -81,7 +83,7 @@ impl DedupCache {
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         let capacity = capacity.max(1);
         DedupCache {
-            index: HashMap::with_capacity(capacity.min(4096)),
+            index: HashMap::with_capacity_and_hasher(capacity.min(4096), Default::default()),
             slots: Vec::new(),
             head: 0,
             capacity,

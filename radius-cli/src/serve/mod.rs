@@ -269,7 +269,7 @@ async fn auth(
     app: State<Arc<App>>,
 ) -> Reply {
     let Some(user) = app.users.get(name.as_str()) else {
-        tracing::info!(user = %name.as_str(), "unknown user");
+        tracing::debug!(user = %name.as_str(), "unknown user");
         return AccessReject::new().into();
     };
     let ok = if let Some(pass) = pass {
@@ -291,10 +291,10 @@ async fn auth(
         }
     };
     if ok {
-        tracing::info!(user = %name.as_str(), "accepted");
+        tracing::debug!(user = %name.as_str(), "accepted");
         accept_for(user, &req, &app.dict)
     } else {
-        tracing::info!(user = %name.as_str(), "rejected: bad credentials");
+        tracing::debug!(user = %name.as_str(), "rejected: bad credentials");
         AccessReject::new().into()
     }
 }
@@ -346,7 +346,7 @@ async fn accounting(
         .insert(rec)
         .await
         .map_err(radius_server::HandlerError::new)?;
-    tracing::info!(record = id, status = %status, "accounting stored");
+    tracing::debug!(record = id, status = %status, "accounting stored");
     Ok(AccountingResponse::new())
 }
 
