@@ -229,14 +229,14 @@ async fn many_in_flight_use_several_sockets() {
         .max_sockets(8)
         .build();
     // "slow" keeps each request in flight for 30 ms, so 1000 at once need
-    // at least four sockets' worth of Identifiers.
+    // four sockets' worth of Identifiers; assert at least three so a slow
+    // spawn loop on a loaded CI machine cannot make it flaky.
     let mut tasks = Vec::new();
-    for i in 0..1000 {
+    for _ in 0..1000 {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            let user = if i % 2 == 0 { "slow" } else { "bob" };
             c.access_request()
-                .with(UserName::new(user))
+                .with(UserName::new("slow"))
                 .with(UserPassword::new("hello"))
                 .send()
                 .await
@@ -247,7 +247,7 @@ async fn many_in_flight_use_several_sockets() {
         assert_eq!(r.code(), Code::ACCESS_ACCEPT);
     }
     let st = c.stats();
-    assert!(st.sockets >= 4, "{st:?}");
+    assert!(st.sockets >= 3, "{st:?}");
     assert_eq!(st.replies, 1000);
 
     // One socket only: 600 requests wait for Identifiers and all succeed.
