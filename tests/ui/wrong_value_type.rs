@@ -4,5 +4,4 @@ use typed_radius::dict::prelude::*;
 fn main() {
     let _name = UserName::new(5u32);
     let _port = NasPort::new("five");
-    let _ip = NasIpAddress::new("10.0.0.1");
 }
