@@ -134,7 +134,7 @@ secret = "s3cret"
 [[user]]
 name = "bob"
 password = "hello"
-reply = ['Reply-Message = "Hello, bob"', "Session-Timeout = 3600", "Tunnel-Type:1 = VLAN", 'Tunnel-Private-Group-Id:1 = "100"']
+reply = ['Reply-Message = "Hello, bob"', "Session-Timeout = 3600", "Tunnel-Type:1 = VLAN", 'Tunnel-Private-Group-Id:1 = "100"', 'Tunnel-Password:1 = "tun"']
 "#;
 
 /// An argon2 PHC string made by `radius hash-password`.
@@ -198,6 +198,8 @@ fn config_users_chap_reply_attrs_and_accounting_rows() {
     assert!(ok && out.contains("Access-Accept"), "{out}");
     assert!(out.contains("Session-Timeout = 3600"), "{out}");
     assert!(out.contains("Tunnel-Private-Group-Id:1 = \"100\""), "{out}");
+    // Obfuscated with this request's authenticator; radclient decrypts it.
+    assert!(out.contains("Tunnel-Password:1 = \"tun\""), "{out}");
     // CHAP against the cleartext password.
     let (ok, out) = radclient(
         s.auth,

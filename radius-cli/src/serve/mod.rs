@@ -14,7 +14,8 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use radius_core::dict::Dictionary;
-use radius_core::text::{Codec, Pair};
+use radius_core::dict::Encrypt;
+use radius_core::text::{AttrRef, Codec, Pair};
 use radius_server::radsec::{RadSecServer, TlsClient, TlsClientTable, TlsConfig};
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
@@ -69,7 +70,17 @@ pub struct ServeArgs {
 /// A user with reply attributes checked against the dictionary at start-up.
 struct User {
     password: Password,
-    reply: Vec<Pair>,
+    reply: ReplyTemplate,
+}
+
+/// A user's reply attributes, encoded once at start-up unless one of them
+/// is obfuscated (Tunnel-Password ...) and so depends on each request's
+/// authenticator.
+enum ReplyTemplate {
+    /// Top-level (type, value) pairs, ready to append.
+    Fixed(Vec<(u8, Vec<u8>)>),
+    /// Encoded per request with the client's secret and the authenticator.
+    PerRequest(Vec<Pair>),
 }
 
 /// Shared state of the handlers.
@@ -99,6 +110,23 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
             })?;
             reply.extend(attrs);
         }
+        // Encoding once here also reports an unencodable list (too long,
+        // bad value) at start-up rather than on every Access-Accept.
+        let bytes = Codec::new(&dict).encode(&reply).map_err(|e| {
+            anyhow::anyhow!("{}: reply attributes of user {:?}: {e}", cfg.source, u.name)
+        })?;
+        let obfuscated = reply.iter().any(|p| {
+            matches!(p.attr, AttrRef::Known(id) if dict.attr(id).flags.encrypt != Encrypt::None)
+        });
+        let reply = if obfuscated {
+            ReplyTemplate::PerRequest(reply)
+        } else {
+            ReplyTemplate::Fixed(
+                radius_core::attr::Attributes::new(&bytes)
+                    .map(|a| (a.typ, a.value.to_vec()))
+                    .collect(),
+            )
+        };
         users.insert(
             u.name.clone(),
             User {
@@ -241,19 +269,27 @@ fn check_password(p: &Password, given: &str) -> bool {
 
 fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> Reply {
     let mut a = AccessAccept::new();
-    if !user.reply.is_empty() {
-        // Obfuscated reply attributes are keyed on this request's authenticator.
-        let codec = Codec::new(dict)
-            .with_secret(req.client().secret().as_bytes())
-            .with_authenticator(*req.authenticator());
-        match codec.encode(&user.reply) {
-            Ok(bytes) => {
-                for at in radius_core::attr::Attributes::new(&bytes) {
-                    a = a.with_raw(at.typ, at.value);
-                }
+    match &user.reply {
+        ReplyTemplate::Fixed(attrs) => {
+            for (typ, value) in attrs {
+                a = a.with_raw(*typ, value);
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot encode reply attributes; sending Access-Accept without them")
+        }
+        ReplyTemplate::PerRequest(pairs) => {
+            // Obfuscated reply attributes are keyed on this request's authenticator.
+            let codec = Codec::new(dict)
+                .with_secret(req.client().secret().as_bytes())
+                .with_authenticator(*req.authenticator());
+            match codec.encode(pairs) {
+                Ok(bytes) => {
+                    for at in radius_core::attr::Attributes::new(&bytes) {
+                        a = a.with_raw(at.typ, at.value);
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "cannot encode reply attributes; sending Access-Accept without them"
+                ),
             }
         }
     }
