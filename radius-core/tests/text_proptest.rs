@@ -48,6 +48,14 @@ fn attribute_area() -> impl Strategy<Value = Vec<u8>> {
 /// Message-Authenticator as sixteen zeros (the packet layer signs it).
 /// A Tunnel-Password tag octet outside 1..=31 (FreeRADIUS keeps any octet
 /// as its tag) is written as 0.
+/// Whether two consecutive pairs are pieces of the same concat attribute.
+fn concat_pieces_meet(d: &Dictionary, pairs: &[Pair]) -> bool {
+    pairs.windows(2).any(|w| match (&w[0].attr, &w[1].attr) {
+        (AttrRef::Known(a), AttrRef::Known(b)) => a == b && d.attr(*a).flags.concat,
+        _ => false,
+    })
+}
+
 fn without_empty(d: &Dictionary, pairs: &[Pair]) -> Vec<Pair> {
     pairs
         .iter()
@@ -115,6 +123,14 @@ proptest! {
             let _ = codec.encode(&pairs);
             return Ok(());
         }
+        let expected = without_empty(d, &pairs);
+        if concat_pieces_meet(d, &expected) {
+            // Dropping an empty attribute made two pieces of a concat
+            // attribute adjacent: on the wire they are one value now
+            // (RFC 3579 §3.1 joins consecutive EAP-Message), so the text
+            // cannot come back as two.
+            return Ok(());
+        }
         let wire = codec.encode(&pairs).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         let again = codec.decode(&wire).unwrap();
         prop_assert_eq!(codec.format(&again), codec.format(&without_empty(d, &pairs)), "{:02x?}", wire);
@@ -167,6 +183,9 @@ proptest! {
             }
             let tag = a.flags.has_tag.then_some(tag);
             pairs.push(Pair { attr: AttrRef::Known(id), tag, value });
+        }
+        if concat_pieces_meet(d, &normalized(d, &pairs)) {
+            return Ok(()); // adjacent pieces of a concat attribute join on the wire
         }
         let text = codec.format(&pairs);
         let wire = match codec.encode(&pairs) {
