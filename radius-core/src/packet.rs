@@ -662,11 +662,32 @@ impl<'b> PacketWriter<'b> {
     /// Append already-encoded attribute octets (type, length, value ...),
     /// e.g. a VSA or extended attribute built by [`crate::attr`].
     pub fn raw(&mut self, encoded: &[u8]) -> Result<(), EncodeError> {
-        self.check_room(encoded.len())?;
+        self.append_with(|buf| {
+            buf.extend_from_slice(encoded);
+            Ok(())
+        })
+    }
+
+    /// Append complete attributes that `f` writes straight into the packet
+    /// buffer (no temporary). On error, or past 4096 octets, whatever `f`
+    /// wrote is removed again. A Message-Authenticator among them is noted
+    /// so [`finish`](Self::finish) fills it in.
+    pub fn append_with(
+        &mut self,
+        f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let start = self.buf.len();
+        let mut r = f(self.buf);
+        if r.is_ok() && self.buf.len() > MAX_PACKET_LEN {
+            r = Err(EncodeError::PacketTooLong(self.buf.len()));
+        }
+        if let Err(e) = r {
+            self.buf.truncate(start);
+            return Err(e);
+        }
         if self.ma_offset.is_none() {
-            let mut a = Attributes::new(encoded);
-            let mut off = self.buf.len();
-            for at in a.by_ref() {
+            let mut off = start;
+            for at in Attributes::new(&self.buf[start..]) {
                 if at.typ == MESSAGE_AUTHENTICATOR && at.value.len() == 16 {
                     self.ma_offset = Some(off + 2);
                     break;
@@ -674,7 +695,6 @@ impl<'b> PacketWriter<'b> {
                 off += 2 + at.value.len();
             }
         }
-        self.buf.extend_from_slice(encoded);
         Ok(())
     }
 

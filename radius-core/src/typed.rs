@@ -89,9 +89,9 @@ pub trait Attribute: Sized {
 
     /// Append the complete encoded attribute (header(s) included) to `out`.
     fn encode(&self, out: &mut Vec<u8>, ctx: &CryptoCtx<'_>) -> Result<(), EncodeError> {
-        let mut v = Vec::with_capacity(32);
-        encode_value_parts(&Self::INFO, self.value(), self.tag(), ctx, &mut v)?;
-        place(&Self::INFO, &v, out)
+        place_with(&Self::INFO, out, |v| {
+            encode_value_parts(&Self::INFO, self.value(), self.tag(), ctx, v)
+        })
     }
 
     /// [`decode`](Self::decode), or in clear for RADIUS/1.1.
@@ -109,11 +109,9 @@ pub trait Attribute: Sized {
     fn encode_with(&self, out: &mut Vec<u8>, crypto: &AttrCrypto<'_>) -> Result<(), EncodeError> {
         match crypto {
             AttrCrypto::Obfuscated(ctx) => self.encode(out, ctx),
-            AttrCrypto::Clear => {
-                let mut v = Vec::with_capacity(32);
-                encode_value_parts_clear(&Self::INFO, self.value(), self.tag(), &mut v)?;
-                place(&Self::INFO, &v, out)
-            }
+            AttrCrypto::Clear => place_with(&Self::INFO, out, |v| {
+                encode_value_parts_clear(&Self::INFO, self.value(), self.tag(), v)
+            }),
         }
     }
 }
@@ -249,6 +247,43 @@ fn encode_parts<V: AttrValue>(
     }
     let _ = start;
     Ok(())
+}
+
+/// Write an attribute whose value `write` appends: a plain top-level
+/// attribute (the common case) goes straight into `out` with its header
+/// patched afterwards; other layouts go through a temporary and [`place`].
+/// On error nothing is left in `out`.
+pub fn place_with(
+    info: &AttrInfo,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), ValueError>,
+) -> Result<(), EncodeError> {
+    match info.key {
+        AttrKey::Std(t) if !info.concat => {
+            let start = out.len();
+            out.extend_from_slice(&[t, 0]);
+            let len = write(out).map(|()| out.len() - start - 2);
+            match len {
+                Ok(len) if len <= crate::packet::MAX_ATTR_VALUE_LEN => {
+                    out[start + 1] = (len + 2) as u8;
+                    Ok(())
+                }
+                Ok(len) => {
+                    out.truncate(start);
+                    Err(EncodeError::ValueTooLong { typ: t, len })
+                }
+                Err(e) => {
+                    out.truncate(start);
+                    Err(e.into())
+                }
+            }
+        }
+        _ => {
+            let mut v = Vec::with_capacity(32);
+            write(&mut v)?;
+            place(info, &v, out)
+        }
+    }
 }
 
 /// Wrap value octets in the attribute header(s) its key calls for.
@@ -402,9 +437,7 @@ impl PacketWriter<'_> {
         } else {
             AttrCrypto::Obfuscated(ctx)
         };
-        let mut tmp = Vec::with_capacity(64);
-        attr.encode_with(&mut tmp, &crypto)?;
-        self.raw(&tmp)
+        self.append_with(|buf| attr.encode_with(buf, &crypto))
     }
 }
 
