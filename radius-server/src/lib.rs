@@ -30,6 +30,7 @@
 // Lets `#[radius_handler]` expansions (which name `::radius_server`) work inside this crate.
 extern crate self as radius_server;
 
+mod batch;
 pub mod client;
 pub mod dedup;
 pub mod engine;

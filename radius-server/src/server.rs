@@ -25,12 +25,13 @@
 //! Design: each listener address gets one `SO_REUSEPORT` socket per worker
 //! (the kernel spreads clients over them by address hash, so one client's
 //! retransmissions reach the same worker and its duplicate cache). Each
-//! socket has one receive loop that drains the socket, runs the
-//! [`Engine`] inline, calls the handler and polls its future once: a handler
-//! that is ready answers without a task switch or allocation beyond the
-//! request itself; a pending one is spawned, bounded by the in-flight limits
-//! and the handler timeout. Receive and send buffers are reused.
-//! (Batching with recvmmsg/sendmmsg is a possible next step.)
+//! socket has one receive loop that takes up to 32 queued datagrams per
+//! system call (`recvmmsg` on Linux), runs the [`Engine`] inline on each,
+//! calls the handler and polls its future once: a handler that is ready
+//! answers without a task switch or allocation beyond the request itself;
+//! a pending one is spawned, bounded by the in-flight limits and the handler
+//! timeout. The batch's ready replies leave in one `sendmmsg`. Receive and
+//! send buffers are reused.
 
 use std::io;
 use std::net::SocketAddr;
@@ -45,6 +46,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::batch::{RecvBatch, SendBatch};
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
 use crate::host::HostTable;
@@ -445,7 +447,7 @@ impl Wake for NoopWaker {
 }
 
 /// Datagrams handled before yielding to other tasks.
-const BATCH: usize = 64;
+const BUDGET: usize = 64;
 
 async fn recv_loop<S: Clone + Send + Sync + 'static>(
     sock: Arc<UdpSocket>,
@@ -454,8 +456,8 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
     kind: PortKind,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut buf = vec![0u8; radius_core::packet::MAX_PACKET_LEN];
-    let mut out = Vec::with_capacity(radius_core::packet::MAX_PACKET_LEN);
+    let mut rx = RecvBatch::new(radius_core::packet::MAX_PACKET_LEN);
+    let mut tx = SendBatch::new(256);
     let waker = Waker::from(Arc::new(NoopWaker));
     loop {
         tokio::select! {
@@ -469,28 +471,39 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
             }
         }
         let mut drained = false;
-        for _ in 0..BATCH {
-            let (n, src) = match sock.try_recv_from(&mut buf) {
-                Ok(v) => v,
+        let mut handled = 0;
+        while handled < BUDGET {
+            match rx.try_recv(&sock) {
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     drained = true;
                     break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // ICMP errors from earlier sends (ECONNREFUSED ...) surface here.
+                // ICMP errors from earlier sends (ECONNREFUSED ...) surface
+                // here, once each.
                 Err(e) => {
                     tracing::debug!(listener = %kind, "recv error: {e}");
+                    handled += 1;
                     continue;
                 }
-            };
+            }
             let now = Instant::now();
-            match engine.handle(&buf[..n], src, kind, now, &mut out) {
-                Event::Drop(_) => {}
-                Event::Send { .. } => send(&sock, &out, src, &engine).await,
-                Event::Dispatch(req) => {
-                    dispatch(req, &sock, &engine, &shared, &waker, &mut out).await;
+            for i in 0..rx.len() {
+                let (data, src) = rx.get(i);
+                let out = tx.next_buf();
+                let reply = match engine.handle(data, src, kind, now, out) {
+                    Event::Drop(_) => false,
+                    Event::Send { .. } => true,
+                    Event::Dispatch(req) => dispatch(req, &sock, &engine, &shared, &waker, out),
+                };
+                if reply {
+                    tx.push(src);
                 }
             }
+            handled += rx.len();
+            // At most BATCH received, so the replies fit: send them together.
+            tx.flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
+                .await;
         }
         if *shutdown.borrow() {
             break;
@@ -499,9 +512,14 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
             // readable() parks the task until epoll reports more.
             continue;
         }
-        // A full batch: let other tasks (spawned handlers, other sockets) run.
+        // A full budget: let other tasks (spawned handlers, other sockets) run.
         tokio::task::yield_now().await;
     }
+}
+
+fn send_failed(engine: &Engine, dst: SocketAddr, e: &io::Error) {
+    engine.stats().count_drop(DropReason::SendError);
+    tracing::debug!(%dst, "send failed: {e}");
 }
 
 async fn send(sock: &UdpSocket, out: &[u8], dst: SocketAddr, engine: &Engine) {
@@ -510,8 +528,7 @@ async fn send(sock: &UdpSocket, out: &[u8], dst: SocketAddr, engine: &Engine) {
         r => r,
     };
     if let Err(e) = r {
-        engine.stats().count_drop(DropReason::SendError);
-        tracing::debug!(%dst, "send failed: {e}");
+        send_failed(engine, dst, &e);
     }
 }
 
@@ -521,25 +538,28 @@ fn span_for(req: &Request) -> tracing::Span {
     tracing::debug_span!("radius", client = req.client().name(), code = %req.code(), id = req.identifier())
 }
 
-async fn dispatch<S: Clone + Send + Sync + 'static>(
+/// Run the handler for `req`. Returns whether `out` now holds a reply for
+/// `req.source()`; a handler that does not finish at its first poll is
+/// spawned and sends its own reply.
+fn dispatch<S: Clone + Send + Sync + 'static>(
     req: Request,
     sock: &Arc<UdpSocket>,
     engine: &Arc<Engine>,
     shared: &Arc<Shared<S>>,
     waker: &Waker,
     out: &mut Vec<u8>,
-) {
+) -> bool {
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.
         engine.abandon(&req, DropReason::NoHandler);
-        return;
+        return false;
     };
     let client = req.client().clone();
     if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
         || client.inner.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight_per_client
     {
         engine.abandon(&req, DropReason::Overloaded);
-        return;
+        return false;
     }
     let span = span_for(&req);
     let fut = {
@@ -548,11 +568,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let fut = match fut {
         HandlerFuture::Ready(reply) => {
-            let send_it = span.in_scope(|| complete(&req, reply, engine, out));
-            if send_it {
-                send(sock, out, req.source(), engine).await;
-            }
-            return;
+            return span.in_scope(|| complete(&req, reply, engine, out));
         }
         HandlerFuture::Future(mut f) => {
             let polled = {
@@ -562,11 +578,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
             };
             match polled {
                 Poll::Ready(reply) => {
-                    let send_it = span.in_scope(|| complete(&req, reply, engine, out));
-                    if send_it {
-                        send(sock, out, req.source(), engine).await;
-                    }
-                    return;
+                    return span.in_scope(|| complete(&req, reply, engine, out));
                 }
                 Poll::Pending => f,
             }
@@ -592,6 +604,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
         }
         .instrument(span),
     );
+    false
 }
 
 /// Encode the reply, cache it, count it; whether there is something to send.
