@@ -109,3 +109,23 @@ fn macro_generated_vendor_with_tlv() {
     assert_eq!(*p.get::<AcmeLimitRate>(&ctx).unwrap().unwrap(), 1000);
     assert!(p.get::<AcmeLimitBurst>(&ctx).is_none());
 }
+
+#[test]
+fn untagged_string_starting_below_0x20_keeps_its_first_octet() {
+    // RFC 2868 §3.6: an octet 0x00-0x1F first is a tag, so a value starting
+    // with one must be sent behind tag 0 or it loses that octet.
+    let (buf, s) = roundtrip(|w, s| {
+        w.add(&TunnelPrivateGroupId::new("\u{1}vlan"), s).unwrap();
+        w.add(&TunnelClientEndpoint::new("host"), s).unwrap();
+    });
+    let p = Packet::decode(&buf).unwrap();
+    let auth = *p.authenticator();
+    let ctx = CryptoCtx {
+        secret: &s,
+        authenticator: &auth,
+    };
+    assert_eq!(p.find(81), Some(&b"\x00\x01vlan"[..]));
+    assert_eq!(p.find(66), Some(&b"host"[..]), "no tag octet needed");
+    let v = p.get::<TunnelPrivateGroupId>(&ctx).unwrap().unwrap();
+    assert_eq!((v.as_str(), v.tag), ("\u{1}vlan", 0));
+}

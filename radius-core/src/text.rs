@@ -1071,6 +1071,12 @@ impl<'d> Codec<'d> {
                     out.push(t);
                     out.extend_from_slice(&plain);
                 }
+                // Untagged, but the value starts like a tag (0x00-0x1F):
+                // tag 0 first, or the receiver takes that octet for the tag.
+                (None, DataType::String) if spec.flags.has_tag && plain[0] < 0x20 => {
+                    out.push(0);
+                    out.extend_from_slice(&plain);
+                }
                 _ => out.extend_from_slice(&plain),
             },
         }

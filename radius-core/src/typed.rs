@@ -245,7 +245,15 @@ fn encode_parts<V: AttrValue>(
     if info.has_tag && info.data_type == "integer" && out.len() == vstart + 4 {
         out[vstart] = tag;
     }
-    let _ = start;
+    // Untagged, but the value itself starts like a tag (0x00-0x1F): write
+    // tag 0 first, or the receiver would take that octet for the tag.
+    if info.has_tag
+        && vstart == start
+        && info.data_type != "integer"
+        && out.get(vstart).is_some_and(|&b| b < 0x20)
+    {
+        out.insert(vstart, 0);
+    }
     Ok(())
 }
 

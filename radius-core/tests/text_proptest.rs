@@ -203,3 +203,20 @@ proptest! {
         prop_assert_eq!(codec.encode(&reparsed).unwrap(), wire);
     }
 }
+
+/// A tagged string whose value starts with an octet below 0x20 needs its
+/// tag octet even when the tag is 0, or the receiver eats the value's first
+/// octet as the tag (found by `clean_decodes_reencode`).
+#[test]
+fn untagged_value_that_looks_like_a_tag_keeps_a_zero_tag() {
+    let codec = Codec::new(dict()).with_salt([0x80, 1]);
+    for data in [
+        vec![81u8, 5, 0, 0, 0],
+        vec![81, 4, 0, 0x1f],
+        vec![81, 4, 0, b'a'],
+    ] {
+        let pairs = codec.decode(&data).unwrap();
+        let wire = codec.encode(&pairs).unwrap();
+        assert_eq!(codec.decode(&wire).unwrap(), pairs, "{data:?} -> {wire:?}");
+    }
+}
