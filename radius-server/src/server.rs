@@ -57,7 +57,11 @@ use crate::stats::{DropReason, LogLimiter, Stats};
 /// Server limits and tuning.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Sockets (and receive loops) per listener address; default: CPU count.
+    /// Sockets (and receive loops) per listener address; default: half the
+    /// CPUs, at least 1. Measured on 2 cores under 64 closed-loop clients:
+    /// one worker served 236k req/s at 4.2 µs CPU each; two workers served
+    /// fewer (170k–230k) at 4.7–5.2 µs, because each wakeup found half the
+    /// batch and the threads competed with the kernel's network work.
     pub workers: usize,
     /// Spawned (not immediately ready) requests in flight, in total.
     pub max_in_flight: usize,
@@ -73,12 +77,19 @@ pub struct ServerConfig {
     pub log_lines_per_second: u32,
     /// Kernel socket buffer size to request (each direction).
     pub socket_buffer: usize,
+    /// Run each worker on its own OS thread with a single-threaded tokio
+    /// runtime (thread per core; the default), instead of as tasks on the
+    /// caller's runtime. Handlers that do not finish at once are spawned on
+    /// their worker's runtime; sync handlers use its blocking pool. Why:
+    /// as a task on a multi-threaded runtime, a receive loop hops between
+    /// threads, and one worker cost 6.2–6.7 µs per request instead of 4.2.
+    pub own_threads: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             max_in_flight: 65536,
             max_in_flight_per_client: 4096,
             handler_timeout: Duration::from_secs(10),
@@ -86,6 +97,7 @@ impl Default for ServerConfig {
             dedup_ttl: Duration::from_secs(30),
             log_lines_per_second: 10,
             socket_buffer: 4 << 20,
+            own_threads: true,
         }
     }
 }
@@ -204,9 +216,16 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         self
     }
 
-    /// Sockets per listener address.
+    /// Sockets per listener address, one receive loop (and thread) each.
     pub fn workers(mut self, n: usize) -> Self {
         self.config.workers = n.max(1);
+        self
+    }
+
+    /// Whether workers get their own threads (default) or run as tasks on
+    /// the caller's runtime; see [`ServerConfig::own_threads`].
+    pub fn own_threads(mut self, yes: bool) -> Self {
+        self.config.own_threads = yes;
         self
     }
 
@@ -262,34 +281,49 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
             served,
         };
         let (tx, rx) = watch::channel(false);
-        let mut tasks = Vec::new();
+        let workers = self.config.workers.max(1);
+        // Sockets by worker: worker w serves socket w of every listener.
+        let mut per_worker: Vec<Vec<(std::net::UdpSocket, PortKind)>> =
+            (0..workers).map(|_| Vec::new()).collect();
         let mut addrs = Vec::new();
         for (kind, addr) in self.binds {
-            let workers = self.config.workers.max(1);
             let first = bind_udp(addr, workers > 1, self.config.socket_buffer)?;
             let local = first.local_addr()?;
             addrs.push((kind, local));
-            let mut socks = vec![first];
-            for _ in 1..workers {
-                socks.push(bind_udp(local, true, self.config.socket_buffer)?);
-            }
-            for s in socks {
-                let sock = Arc::new(UdpSocket::from_std(s)?);
-                let engine = Arc::new(Engine::with_shared(
-                    hosts.clone(),
-                    engine_config.clone(),
-                    stats.clone(),
-                    limiter.clone(),
-                ));
-                tasks.push(tokio::spawn(recv_loop(
-                    sock,
-                    engine,
-                    shared.clone(),
-                    kind,
-                    rx.clone(),
-                )));
+            per_worker[0].push((first, kind));
+            for w in per_worker.iter_mut().skip(1) {
+                w.push((bind_udp(local, true, self.config.socket_buffer)?, kind));
             }
             tracing::info!(listener = %kind, %local, workers, "RADIUS listener up");
+        }
+        let new_engine = || {
+            Arc::new(Engine::with_shared(
+                hosts.clone(),
+                engine_config.clone(),
+                stats.clone(),
+                limiter.clone(),
+            ))
+        };
+        let mut tasks = Vec::new();
+        for (w, socks) in per_worker.into_iter().enumerate() {
+            let loops: Vec<_> = socks
+                .into_iter()
+                .map(|(s, kind)| (s, new_engine(), kind))
+                .collect();
+            if self.config.own_threads {
+                tasks.push(spawn_worker_thread(w, loops, shared.clone(), rx.clone())?);
+            } else {
+                for (s, engine, kind) in loops {
+                    let sock = Arc::new(UdpSocket::from_std(s)?);
+                    tasks.push(tokio::spawn(recv_loop(
+                        sock,
+                        engine,
+                        shared.clone(),
+                        kind,
+                        rx.clone(),
+                    )));
+                }
+            }
         }
         Ok(ServerHandle {
             addrs,
@@ -421,6 +455,60 @@ impl std::fmt::Debug for ServerHandle {
             .field("addrs", &self.addrs)
             .finish_non_exhaustive()
     }
+}
+
+/// Run one worker's receive loops on a new OS thread with its own
+/// single-threaded runtime. The returned task (on the caller's runtime)
+/// ends when the loops do; the thread lives on until the worker's spawned
+/// handlers finish (each bounded by the handler timeout).
+fn spawn_worker_thread<S: Clone + Send + Sync + 'static>(
+    w: usize,
+    loops: Vec<(std::net::UdpSocket, Arc<Engine>, PortKind)>,
+    shared: Arc<Shared<S>>,
+    shutdown: watch::Receiver<bool>,
+) -> io::Result<JoinHandle<()>> {
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name(format!("radius-worker-{w}"))
+        .spawn(move || {
+            // Built here: a runtime must not be dropped inside async code.
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("worker {w}: no runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let mut set = Vec::new();
+                for (s, engine, kind) in loops {
+                    match UdpSocket::from_std(s) {
+                        Ok(sock) => set.push(tokio::spawn(recv_loop(
+                            Arc::new(sock),
+                            engine,
+                            shared.clone(),
+                            kind,
+                            shutdown.clone(),
+                        ))),
+                        Err(e) => tracing::error!(listener = %kind, "socket failed: {e}"),
+                    }
+                }
+                for t in set {
+                    let _ = t.await;
+                }
+                let _ = done_tx.send(());
+                // Handlers spawned here run on this runtime: let them finish.
+                while shared.in_flight.load(Ordering::Relaxed) > 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })?;
+    Ok(tokio::spawn(async move {
+        let _ = done_rx.await;
+    }))
 }
 
 fn bind_udp(addr: SocketAddr, reuse_port: bool, buffer: usize) -> io::Result<std::net::UdpSocket> {

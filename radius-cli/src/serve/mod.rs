@@ -46,7 +46,7 @@ pub struct ServeArgs {
     /// Accounting database (overrides the config).
     #[arg(long)]
     pub accounting_db: Option<PathBuf>,
-    /// Worker sockets per listener (default: one per CPU).
+    /// Worker sockets per listener, one thread each (default: half the CPUs, at least 1).
     #[arg(long)]
     pub workers: Option<usize>,
     /// Load this FreeRADIUS dictionary tree instead of the embedded one.
