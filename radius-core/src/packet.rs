@@ -297,6 +297,16 @@ pub struct Packet<'a> {
 impl<'a> Packet<'a> {
     /// Validate `data` and borrow it as a packet. Never panics, never allocates.
     pub fn decode(data: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_version(data, RadiusVersion::V1_0)
+    }
+
+    /// [`decode`](Self::decode) for a connection speaking `version`. In
+    /// RADIUS/1.1 (RFC 9765) Message-Authenticator has no role: one of any
+    /// length is ignored on receipt rather than failing the packet, and
+    /// [`message_authenticator_offset`](Self::message_authenticator_offset)
+    /// reports none.
+    pub fn decode_version(data: &'a [u8], version: RadiusVersion) -> Result<Self, DecodeError> {
+        let check_ma = !version.is_v1_1();
         if data.len() < MIN_PACKET_LEN {
             return Err(DecodeError::TooShort(data.len()));
         }
@@ -337,7 +347,7 @@ impl<'a> Packet<'a> {
                     end: len,
                 });
             }
-            if buf[i] == MESSAGE_AUTHENTICATOR {
+            if check_ma && buf[i] == MESSAGE_AUTHENTICATOR {
                 if alen != 18 {
                     return Err(DecodeError::BadMessageAuthenticatorLength(i));
                 }

@@ -317,7 +317,7 @@ impl Engine {
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Event {
-        let packet = match Packet::decode(data) {
+        let packet = match Packet::decode_version(data, version) {
             Ok(p) => p,
             Err(e) => {
                 let r = match e {

@@ -97,7 +97,7 @@ impl Request {
 
     /// The packet, for raw attribute iteration (`packet().attributes()`).
     pub fn packet(&self) -> Packet<'_> {
-        Packet::decode(&self.data).expect("validated when received")
+        Packet::decode_version(&self.data, self.version).expect("validated when received")
     }
 
     /// The host-table entry of the sender.

@@ -291,6 +291,20 @@ async fn v11_wire_clear_password_ignored_ma_same_token_no_ma_clear_tunnel_passwo
     let p2 = Packet::decode(&r2).unwrap();
     assert_eq!((p2.code(), p2.token()), (Code::ACCESS_REJECT, 0xcafe_f00e));
     assert_eq!(calls.0.load(Ordering::Relaxed), 2);
+
+    // A Message-Authenticator of the wrong length is ignored too (RFC 9765):
+    // in RADIUS/1.0 that packet would be dropped as malformed.
+    let mut buf = Vec::new();
+    let mut w = PacketWriter::v1_1(&mut buf, Code::ACCESS_REQUEST, 0xcafe_f00f);
+    w.attr(80, &[0xab; 4]).unwrap();
+    w.attr(1, b"bob").unwrap();
+    w.attr(2, b"hello").unwrap();
+    w.finish(&Secret::new("unused")).unwrap();
+    assert!(Packet::decode(&buf).is_err());
+    s.write_all(&buf).await.unwrap();
+    let r3 = read_packet(&mut s).await;
+    let p3 = Packet::decode(&r3).unwrap();
+    assert_eq!((p3.code(), p3.token()), (Code::ACCESS_ACCEPT, 0xcafe_f00f));
     srv.shutdown().await;
 }
 

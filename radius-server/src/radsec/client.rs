@@ -142,7 +142,7 @@ impl Response {
 
     /// The packet, for raw attribute access.
     pub fn packet(&self) -> Packet<'_> {
-        Packet::decode(&self.bytes).expect("verified on receipt")
+        Packet::decode_version(&self.bytes, self.version).expect("verified on receipt")
     }
 
     /// The first attribute `T` (obfuscated ones decoded, or read in clear
@@ -712,7 +712,7 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: Sock
         tracing::debug!(%server, id, "RadSec reply for no outstanding request: dropped");
         return;
     };
-    let p = match Packet::decode(pkt) {
+    let p = match Packet::decode_version(pkt, c.version) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(%server, id, "RadSec reply malformed, dropped: {e}");
