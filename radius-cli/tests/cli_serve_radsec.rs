@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use radius_core::Code;
+use radius_core::{Code, RadiusVersion};
+use radius_server::radsec::{RadSecClient, RadSecClientConfig, RadiusV11};
 
 #[path = "../../radius-server/tests/radsec_support/mod.rs"]
 mod radsec_support;
@@ -33,6 +34,7 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
         .arg(&key)
         .arg("--tls-ca")
         .arg(&ca_pem)
+        .args(["--radius-v11", "allowed"])
         .current_dir(&dir.0)
         .stderr(Stdio::piped())
         .spawn()
@@ -61,9 +63,22 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
         }
     };
 
+    assert!(seen.contains("RADIUS/1.1: Allowed"), "{seen}");
     let c = client(addr, ca.tls(&ca.client("nas01")));
     let ok = pap(&c, "bob", "hello").await.unwrap();
     assert_eq!(ok.code(), Code::ACCESS_ACCEPT);
+    assert_eq!(ok.version(), RadiusVersion::V1_0, "client offered 1.0 only");
+    // A client that requires RADIUS/1.1 gets it (ALPN radius/1.1).
+    let mut cfg = RadSecClientConfig::new(addr, "localhost");
+    cfg.radius_v11 = RadiusV11::Required;
+    cfg.request_timeout = Duration::from_secs(5);
+    let c11 = RadSecClient::new(cfg, ca.tls(&ca.client("nas02"))).unwrap();
+    let ok11 = pap(&c11, "bob", "hello").await.unwrap();
+    assert_eq!(
+        (ok11.code(), ok11.version()),
+        (Code::ACCESS_ACCEPT, RadiusVersion::V1_1)
+    );
+    assert!(ok11.token().is_some());
     assert_eq!(
         pap(&c, "bob", "nope").await.unwrap().code(),
         Code::ACCESS_REJECT

@@ -16,7 +16,7 @@ use anyhow::Context;
 use radius_core::dict::Dictionary;
 use radius_core::dict::Encrypt;
 use radius_core::text::{AttrRef, Codec, Pair};
-use radius_server::radsec::{RadSecServer, TlsClient, TlsClientTable, TlsConfig};
+use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig};
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
@@ -65,6 +65,31 @@ pub struct ServeArgs {
     /// CA certificate(s) (PEM) that RadSec client certificates must chain to.
     #[arg(long)]
     pub tls_ca: Option<PathBuf>,
+    /// RADIUS/1.1 (RFC 9765, ALPN) on the RadSec listener: off (RADIUS/1.0
+    /// only), allowed (1.1 when the client offers it) or required.
+    #[arg(long, value_enum, default_value_t = V11Mode::Off, requires = "radsec")]
+    pub radius_v11: V11Mode,
+}
+
+/// `--radius-v11` values (see [`RadiusV11`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum V11Mode {
+    /// RADIUS/1.0 only (what radsecproxy and FreeRADIUS 3 speak).
+    Off,
+    /// RADIUS/1.1 when the client offers it, else RADIUS/1.0.
+    Allowed,
+    /// RADIUS/1.1 only.
+    Required,
+}
+
+impl From<V11Mode> for RadiusV11 {
+    fn from(m: V11Mode) -> Self {
+        match m {
+            V11Mode::Off => RadiusV11::Off,
+            V11Mode::Allowed => RadiusV11::Allowed,
+            V11Mode::Required => RadiusV11::Required,
+        }
+    }
 }
 
 /// A user with reply attributes checked against the dictionary at start-up.
@@ -200,6 +225,7 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
             let clients = TlsClientTable::new().with(TlsClient::new("radsec-clients"));
             let h = RadSecServer::with_state(tls, app.clone())
                 .clients(clients)
+                .radius_v11(args.radius_v11.into())
                 .auth(auth)
                 .accounting(accounting)
                 .bind(*addr)
@@ -215,7 +241,11 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         eprintln!("  listening {kind:?} on {addr}");
     }
     if let Some(r) = &radsec {
-        eprintln!("  listening RadSec on {}", r.local_addr());
+        eprintln!(
+            "  RadSec RADIUS/1.1: {:?}; listening RadSec on {}",
+            args.radius_v11,
+            r.local_addr()
+        );
     }
     for c in &cfg.clients {
         eprintln!(
