@@ -10,6 +10,7 @@
 pub mod attr;
 pub mod codegen;
 pub mod crypto;
+pub mod md5x;
 
 pub mod packet;
 pub mod text;

@@ -282,6 +282,31 @@ pub enum EncodeError {
     Value(#[from] crate::value::ValueError),
 }
 
+/// A reply written by [`PacketWriter::finish_or_defer`] and not yet signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsignedReply {
+    /// The authenticator of the request it answers.
+    pub request_auth: [u8; 16],
+    /// Offset of its Message-Authenticator value, if it has one.
+    pub ma_offset: Option<usize>,
+}
+
+impl UnsignedReply {
+    /// The signing job for its octets `packet` under `secret`.
+    pub fn to_sign<'a>(
+        &self,
+        packet: &'a mut [u8],
+        secret: &'a Secret,
+    ) -> crypto::batch::ReplyToSign<'a> {
+        crypto::batch::ReplyToSign {
+            packet,
+            request_auth: self.request_auth,
+            ma_offset: self.ma_offset,
+            secret,
+        }
+    }
+}
+
 /// A validated, borrowed RADIUS packet.
 ///
 /// The slice is trimmed to the Length field; octets past it are ignored
@@ -478,6 +503,49 @@ impl<'a> Packet<'a> {
             }
         }
         self.verify_message_authenticator(secret, &self.request_ma_key())
+    }
+
+    /// [`verify_request`](Self::verify_request) against authenticators
+    /// computed beforehand for a whole batch of requests
+    /// ([`crypto::batch::expected_for_requests`], from
+    /// [`to_check`](Self::to_check)).
+    pub fn verify_request_expected(
+        &self,
+        expected: &crypto::batch::Expected,
+    ) -> Result<bool, AuthError> {
+        if self.code().authenticator_kind() == AuthenticatorKind::RequestDigest
+            && !expected
+                .digest
+                .is_some_and(|d| crypto::ct_eq(&d, self.authenticator()))
+        {
+            return Err(AuthError::RequestAuthenticator);
+        }
+        let Some(off) = self.message_authenticator_offset() else {
+            return Ok(false);
+        };
+        if expected
+            .ma
+            .is_some_and(|m| crypto::ct_eq(&m, &self.buf[off..off + 16]))
+        {
+            Ok(true)
+        } else {
+            Err(AuthError::MessageAuthenticator)
+        }
+    }
+
+    /// What [`crypto::batch::expected_for_requests`] needs to check this
+    /// request with `secret`.
+    pub fn to_check<'s>(&self, secret: &'s Secret) -> crypto::batch::RequestToCheck<'s>
+    where
+        'a: 's,
+    {
+        crypto::batch::RequestToCheck {
+            packet: self.buf,
+            secret,
+            ma_offset: self.message_authenticator_offset(),
+            ma_key: self.request_ma_key(),
+            digest: self.code().authenticator_kind() == AuthenticatorKind::RequestDigest,
+        }
     }
 
     /// Verify a reply against the request it answers: Response Authenticator
@@ -751,6 +819,27 @@ impl<'b> PacketWriter<'b> {
         self.ma_offset = Some(self.buf.len());
         self.buf.extend_from_slice(&[0; 16]);
         Ok(())
+    }
+
+    /// Like [`finish`](Self::finish), except that a RADIUS/1.0 reply is left
+    /// unsigned (Length set, Message-Authenticator zero) and described by the
+    /// returned [`UnsignedReply`], to be signed with others in one batch
+    /// ([`crypto::batch::sign_replies`]). Other packets are finished.
+    pub fn finish_or_defer(self, secret: &Secret) -> Result<Option<UnsignedReply>, EncodeError> {
+        match self.request_auth {
+            Some(request_auth) if !self.v11 => {
+                let len = self.buf.len();
+                if len > MAX_PACKET_LEN {
+                    return Err(EncodeError::PacketTooLong(len));
+                }
+                self.buf[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+                Ok(Some(UnsignedReply {
+                    request_auth,
+                    ma_offset: self.ma_offset,
+                }))
+            }
+            _ => self.finish(secret).map(|_| None),
+        }
     }
 
     /// Fill in Length, Message-Authenticator and the authenticator field.
