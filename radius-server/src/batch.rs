@@ -97,6 +97,17 @@ impl SendBatch {
         b
     }
 
+    /// Replies queued.
+    pub(crate) fn len(&self) -> usize {
+        self.dsts.len()
+    }
+
+    /// The queued replies' octets (to sign them in place before sending).
+    pub(crate) fn queued_mut(&mut self) -> &mut [Vec<u8>] {
+        let n = self.dsts.len();
+        &mut self.bufs[..n]
+    }
+
     /// Queue the reply just written by [`next_buf`](Self::next_buf) for `dst`.
     pub(crate) fn push(&mut self, dst: SocketAddr) {
         self.dsts.push(SockAddr::from(dst));

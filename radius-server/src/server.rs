@@ -46,6 +46,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use radius_core::crypto::batch::{self, Expected};
+use radius_core::md5x::Md5Batch;
+use radius_core::packet::UnsignedReply;
+
 use crate::batch::{RecvBatch, SendBatch};
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
@@ -546,6 +550,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
 ) {
     let mut rx = RecvBatch::new(radius_core::packet::MAX_PACKET_LEN);
     let mut tx = SendBatch::new(256);
+    let mut work = BatchWork::default();
     let waker = Waker::from(Arc::new(NoopWaker));
     loop {
         tokio::select! {
@@ -576,18 +581,15 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
                 }
             }
             let now = Instant::now();
-            for i in 0..rx.len() {
-                let (data, src) = rx.get(i);
-                let out = tx.next_buf();
-                let reply = match engine.handle(data, src, kind, now, out) {
-                    Event::Drop(_) => false,
-                    Event::Send { .. } => true,
-                    Event::Dispatch(req) => dispatch(req, &sock, &engine, &shared, &waker, out),
-                };
-                if reply {
-                    tx.push(src);
-                }
-            }
+            let ctx = Ctx {
+                sock: &sock,
+                engine: &engine,
+                shared: &shared,
+                waker: &waker,
+                kind,
+                now,
+            };
+            handle_batch(&rx, &mut tx, &mut work, &ctx);
             handled += rx.len();
             // At most BATCH received, so the replies fit: send them together.
             tx.flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
@@ -602,6 +604,96 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
         }
         // A full budget: let other tasks (spawned handlers, other sockets) run.
         tokio::task::yield_now().await;
+    }
+}
+
+/// What one receive loop hands to [`handle_batch`].
+struct Ctx<'a, S> {
+    sock: &'a Arc<UdpSocket>,
+    engine: &'a Arc<Engine>,
+    shared: &'a Arc<Shared<S>>,
+    waker: &'a Waker,
+    kind: PortKind,
+    now: Instant,
+}
+
+/// Buffers for one batch's authenticator work, reused across batches.
+#[derive(Default)]
+struct BatchWork {
+    expected: Vec<Option<Expected>>,
+    md5: Md5Batch,
+    pending: Vec<Pending>,
+}
+
+/// A reply answered inline and waiting to be signed with its batch.
+struct Pending {
+    /// Its index in the send batch.
+    slot: usize,
+    req: Request,
+    code: radius_core::Code,
+    unsigned: UnsignedReply,
+}
+
+/// Handle one received batch: check every request's authenticators
+/// together, run the engine and the handlers, sign the inline replies
+/// together, cache them, and queue them in `tx`.
+fn handle_batch<S: Clone + Send + Sync + 'static>(
+    rx: &RecvBatch,
+    tx: &mut SendBatch,
+    work: &mut BatchWork,
+    cx: &Ctx<'_, S>,
+) {
+    let datagrams: Vec<(&[u8], SocketAddr)> = (0..rx.len()).map(|i| rx.get(i)).collect();
+    cx.engine
+        .precompute(&datagrams, &mut work.md5, &mut work.expected);
+    for (&(data, src), expected) in datagrams.iter().zip(&work.expected) {
+        let slot = tx.len();
+        let out = tx.next_buf();
+        let reply =
+            match cx
+                .engine
+                .handle_checked(data, src, cx.kind, cx.now, out, expected.as_ref())
+            {
+                Event::Drop(_) => false,
+                Event::Send { .. } => true,
+                Event::Dispatch(req) => {
+                    match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, out) {
+                        Inline::Nothing => false,
+                        Inline::Ready => true,
+                        Inline::Unsigned(req, code, unsigned) => {
+                            work.pending.push(Pending {
+                                slot,
+                                req,
+                                code,
+                                unsigned,
+                            });
+                            true
+                        }
+                    }
+                }
+            };
+        if reply {
+            tx.push(src);
+        }
+    }
+    if work.pending.is_empty() {
+        return;
+    }
+    let bufs = tx.queued_mut();
+    {
+        let mut items = Vec::with_capacity(work.pending.len());
+        let mut pending = work.pending.iter().peekable();
+        for (slot, buf) in bufs.iter_mut().enumerate() {
+            if let Some(p) = pending.next_if(|p| p.slot == slot) {
+                items.push(p.unsigned.to_sign(buf, p.req.client().secret()));
+            }
+        }
+        batch::sign_replies(&mut items, &mut work.md5);
+    }
+    // Cache before sending so a fast retransmission finds the reply.
+    for p in work.pending.drain(..) {
+        cx.engine
+            .finish(&p.req, Some((p.code, &bufs[p.slot])), cx.now);
     }
 }
 
@@ -626,9 +718,19 @@ fn span_for(req: &Request) -> tracing::Span {
     tracing::debug_span!("radius", client = req.client().name(), code = %req.code(), id = req.identifier())
 }
 
-/// Run the handler for `req`. Returns whether `out` now holds a reply for
-/// `req.source()`; a handler that does not finish at its first poll is
-/// spawned and sends its own reply.
+/// What [`dispatch`] left in `out`.
+enum Inline {
+    /// Nothing to send (spawned, dropped or no reply).
+    Nothing,
+    /// A finished, cached reply.
+    Ready,
+    /// A reply to sign with its batch, then finish.
+    Unsigned(Request, radius_core::Code, UnsignedReply),
+}
+
+/// Run the handler for `req`. A handler that finishes at its first poll
+/// leaves its reply in `out`; one that does not is spawned and sends its
+/// own reply.
 fn dispatch<S: Clone + Send + Sync + 'static>(
     req: Request,
     sock: &Arc<UdpSocket>,
@@ -636,18 +738,18 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     shared: &Arc<Shared<S>>,
     waker: &Waker,
     out: &mut Vec<u8>,
-) -> bool {
+) -> Inline {
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.
         engine.abandon(&req, DropReason::NoHandler);
-        return false;
+        return Inline::Nothing;
     };
     let client = req.client().clone();
     if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
         || client.inner.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight_per_client
     {
         engine.abandon(&req, DropReason::Overloaded);
-        return false;
+        return Inline::Nothing;
     }
     let span = span_for(&req);
     let fut = {
@@ -656,7 +758,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let fut = match fut {
         HandlerFuture::Ready(reply) => {
-            return span.in_scope(|| complete(&req, reply, engine, out));
+            return span.in_scope(|| complete_inline(req, reply, engine, out));
         }
         HandlerFuture::Future(mut f) => {
             let polled = {
@@ -666,7 +768,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
             };
             match polled {
                 Poll::Ready(reply) => {
-                    return span.in_scope(|| complete(&req, reply, engine, out));
+                    return span.in_scope(|| complete_inline(req, reply, engine, out));
                 }
                 Poll::Pending => f,
             }
@@ -692,7 +794,23 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
         }
         .instrument(span),
     );
-    false
+    Inline::Nothing
+}
+
+/// Encode an inline reply; a RADIUS/1.0 one is left for its batch to sign.
+fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> Inline {
+    match engine.encode_reply_deferred(&req, reply, out) {
+        (Completion::Send(code), Some(unsigned)) => Inline::Unsigned(req, code, unsigned),
+        (Completion::Send(code), None) => {
+            engine.finish(&req, Some((code, out)), Instant::now());
+            Inline::Ready
+        }
+        (Completion::NoReply(r), _) => {
+            engine.finish(&req, None, Instant::now());
+            engine.stats().count_drop(r);
+            Inline::Nothing
+        }
+    }
 }
 
 /// Encode the reply, cache it, count it; whether there is something to send.
