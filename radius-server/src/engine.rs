@@ -843,21 +843,26 @@ fn write_reply(
             (w, AttrCrypto::Obfuscated(ctx))
         }
     };
-    // Encode the handler's attributes straight after the header.
-    let mut tmp = Vec::new();
+    // Encode the handler's attributes straight into the packet.
     if !attrs.is_empty() {
-        attrs.write_with(&mut tmp, &crypto)?;
-        // Never let a handler add its own Message-Authenticator or Proxy-State.
-        let foreign = |a: &radius_core::attr::RawAttr<'_>| {
-            a.typ == MESSAGE_AUTHENTICATOR || a.typ == PROXY_STATE
-        };
-        if radius_core::attr::Attributes::new(&tmp).any(|a| foreign(&a)) {
-            for a in radius_core::attr::Attributes::new(&tmp).filter(|a| !foreign(a)) {
-                w.attr(a.typ, a.value)?;
+        w.append_with(|buf| {
+            let start = buf.len();
+            attrs.write_with(buf, &crypto)?;
+            // Never let a handler add its own Message-Authenticator or
+            // Proxy-State: drop them (rare, so only then copy).
+            let foreign = |a: &radius_core::attr::RawAttr<'_>| {
+                a.typ == MESSAGE_AUTHENTICATOR || a.typ == PROXY_STATE
+            };
+            if radius_core::attr::Attributes::new(&buf[start..]).any(|a| foreign(&a)) {
+                let theirs = buf.split_off(start);
+                for a in radius_core::attr::Attributes::new(&theirs).filter(|a| !foreign(a)) {
+                    buf.push(a.typ);
+                    buf.push(2 + a.value.len() as u8);
+                    buf.extend_from_slice(a.value);
+                }
             }
-        } else {
-            w.raw(&tmp)?;
-        }
+            Ok(())
+        })?;
     }
     copy_proxy_state(&mut w, &packet)?;
     if defer {

@@ -701,3 +701,40 @@ fn v11_duplicates_by_token() {
         DropReason::BadMessageAuthenticator
     );
 }
+
+#[test]
+fn handler_cannot_add_message_authenticator_or_proxy_state() {
+    // The engine writes both itself (MA first, Proxy-State copied from the
+    // request); a handler's own copies are dropped, the rest kept in order.
+    let e = engine();
+    let pkt = request(
+        Code::ACCESS_REQUEST,
+        7,
+        SECRET,
+        true,
+        &[(1, b"bob"), (33, b"from-proxy")],
+    );
+    let req = dispatched(&e, &pkt, PortKind::Auth);
+    let reply = AccessAccept::new()
+        .with_raw(18, b"one")
+        .with_raw(80, &[0xee; 16])
+        .with_raw(33, b"forged")
+        .with_raw(18, b"two");
+    let mut out = Vec::new();
+    e.complete(&req, reply.into(), Instant::now(), &mut out);
+    let p = Packet::decode(&out).unwrap();
+    let s = Secret::new(SECRET);
+    p.verify_reply(&s, Packet::decode(&pkt).unwrap().authenticator())
+        .expect("signed with the engine's own Message-Authenticator");
+    let attrs: Vec<(u8, Vec<u8>)> = p.attributes().map(|a| (a.typ, a.value.to_vec())).collect();
+    assert_eq!(attrs[0].0, 80, "Message-Authenticator first");
+    let rest: Vec<(u8, &[u8])> = attrs[1..].iter().map(|(t, v)| (*t, &v[..])).collect();
+    assert_eq!(
+        rest,
+        vec![
+            (18, &b"one"[..]),
+            (18, &b"two"[..]),
+            (33, &b"from-proxy"[..])
+        ]
+    );
+}
