@@ -199,6 +199,34 @@ pub fn decrypt_user_password(
     Ok(())
 }
 
+/// [`decrypt_user_password`] with the first keystream block,
+/// MD5(secret + Request Authenticator), already computed (in a batch:
+/// [`batch::Expected::keystream`]). Same result.
+pub fn decrypt_user_password_keyed(
+    cipher: &[u8],
+    secret: &Secret,
+    first: &[u8; 16],
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
+    if cipher.is_empty() || cipher.len() % 16 != 0 || cipher.len() > MAX_USER_PASSWORD {
+        return Err(ValueError::BadCipherLength(cipher.len()));
+    }
+    out.clear();
+    let mut prev: &[u8] = &[];
+    for (i, chunk) in cipher.chunks_exact(16).enumerate() {
+        let b = if i == 0 {
+            *first
+        } else {
+            secret_digest(secret, prev)
+        };
+        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
+        prev = chunk;
+    }
+    let keep = out.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+    out.truncate(keep);
+    Ok(())
+}
+
 /// MD5(secret + data): the keystream block of the RFC 2865/2868 schemes.
 #[inline]
 fn secret_digest(secret: &Secret, data: &[u8]) -> [u8; 16] {
@@ -520,6 +548,9 @@ pub mod batch {
         /// Whether the Request Authenticator is a digest to check
         /// (Accounting, CoA and Disconnect requests).
         pub digest: bool,
+        /// Whether to compute the first User-Password keystream block
+        /// (an Access-Request carrying User-Password).
+        pub user_password: bool,
     }
 
     /// What a request's authenticators must be, computed in a batch;
@@ -530,6 +561,9 @@ pub mod batch {
         pub ma: Option<[u8; 16]>,
         /// The Request Authenticator it must carry.
         pub digest: Option<[u8; 16]>,
+        /// MD5(secret + Request Authenticator), for
+        /// [`decrypt_user_password_keyed`](super::decrypt_user_password_keyed).
+        pub keystream: Option<[u8; 16]>,
     }
 
     /// Compute [`Expected`] for each request into `out` (same order).
@@ -547,6 +581,9 @@ pub mod batch {
                 }
                 if it.digest {
                     e.digest = Some(request_digest(it.secret, it.packet));
+                }
+                if it.user_password {
+                    e.keystream = Some(super::secret_digest(it.secret, &it.packet[4..20]));
                 }
             }
             return;
@@ -568,6 +605,9 @@ pub mod batch {
                     &[&p[..4], &it.ma_key, &p[20..off], &[0; 16], &p[off + 16..]],
                 )
             }));
+            if it.user_password {
+                scratch.push(Md5State::INITIAL, &[it.secret.as_bytes(), &p[4..20]]);
+            }
         }
         if scratch.is_empty() {
             return;
@@ -582,6 +622,10 @@ pub mod batch {
             }
             if let Some(at) = at {
                 inner.push(scratch.digest(*at));
+                k += 1;
+            }
+            if it.user_password {
+                e.keystream = Some(scratch.digest(k));
                 k += 1;
             }
         }

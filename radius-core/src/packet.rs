@@ -19,6 +19,8 @@ pub const MAX_ATTR_VALUE_LEN: usize = 253;
 pub const MESSAGE_AUTHENTICATOR: u8 = 80;
 /// Attribute number of Proxy-State (RFC 2865 §5.33).
 pub const PROXY_STATE: u8 = 33;
+/// Attribute number of User-Password (RFC 2865 §5.2).
+pub const USER_PASSWORD: u8 = 2;
 
 /// Which RADIUS variant a packet is in (RFC 9765).
 ///
@@ -545,6 +547,8 @@ impl<'a> Packet<'a> {
             ma_offset: self.message_authenticator_offset(),
             ma_key: self.request_ma_key(),
             digest: self.code().authenticator_kind() == AuthenticatorKind::RequestDigest,
+            user_password: self.code() == Code::ACCESS_REQUEST
+                && self.attributes().any(|a| a.typ == USER_PASSWORD),
         }
     }
 

@@ -3,6 +3,7 @@
 //! sides of the lane threshold.
 
 use radius_core::crypto::batch::{expected_for_requests, sign_replies, MIN_BATCH};
+use radius_core::crypto::{decrypt_user_password, decrypt_user_password_keyed};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::AuthError;
 use radius_core::{Code, Packet, PacketWriter, Secret};
@@ -70,6 +71,18 @@ fn expected_authenticators_match_verify_request() {
             let batched = p.verify_request_expected(&out[i]);
             assert_eq!(batched, one, "request {i} of {n}");
             failures += usize::from(one.is_err());
+            // The User-Password keystream decrypts like the plain path.
+            match p.find(2) {
+                Some(c) => {
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    decrypt_user_password(c, &s[*k], p.authenticator(), &mut a).unwrap();
+                    let first = out[i].keystream.expect("Access-Request with User-Password");
+                    decrypt_user_password_keyed(c, &s[*k], &first, &mut b).unwrap();
+                    assert_eq!(a, b);
+                    assert!(a.iter().all(|&x| x == b'p'), "{a:?}");
+                }
+                None => assert_eq!(out[i].keystream, None),
+            }
         }
         if n >= 13 {
             assert!(failures > 0, "tampered requests must fail");

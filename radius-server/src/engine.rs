@@ -502,14 +502,16 @@ impl Engine {
             Err(ev) => return ev,
         };
         self.stats.dispatched();
-        Event::Dispatch(Request::new(
+        let mut req = Request::new(
             packet.as_bytes(),
             client.clone(),
             src,
             port,
             has_ma,
             Some(ticket),
-        ))
+        );
+        req.set_keystream(expected.and_then(|e| e.keystream));
+        Event::Dispatch(req)
     }
 
     /// RADIUS/1.1 (RFC 9765): no authenticator or Message-Authenticator

@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use radius_core::crypto;
+use radius_core::dict::Encrypt;
 use radius_core::typed::{get_all_from_with, get_from_with, AttrCrypto, Attribute, CryptoCtx};
+use radius_core::value::AttrValue;
 use radius_core::{Code, Packet, RadiusVersion, ValueError};
 
 use crate::dedup::Ticket;
@@ -25,6 +28,9 @@ pub struct Request {
     protocol: Protocol,
     version: RadiusVersion,
     pub(crate) ticket: Option<Ticket>,
+    /// MD5(secret + Request Authenticator), computed with the request's
+    /// batch, so reading User-Password costs no MD5 block of its own.
+    keystream: Option<[u8; 16]>,
 }
 
 impl Request {
@@ -45,7 +51,12 @@ impl Request {
             protocol: Protocol::Udp,
             version: RadiusVersion::V1_0,
             ticket,
+            keystream: None,
         }
+    }
+
+    pub(crate) fn set_keystream(&mut self, k: Option<[u8; 16]>) {
+        self.keystream = k;
     }
 
     pub(crate) fn set_version(&mut self, version: RadiusVersion) {
@@ -144,6 +155,21 @@ impl Request {
     /// User-Password and other obfuscated attributes come back in clear
     /// (RADIUS/1.1 sends them in clear).
     pub fn get<T: Attribute>(&self) -> Option<Result<T, ValueError>> {
+        if let (Some(first), Encrypt::UserPassword, false, false, RadiusVersion::V1_0) = (
+            &self.keystream,
+            T::INFO.encrypt,
+            T::INFO.has_tag,
+            T::INFO.concat,
+            self.version,
+        ) {
+            let raw = T::INFO.key.find_all(&self.data[20..]).next()?;
+            let mut plain = Vec::new();
+            return Some(
+                crypto::decrypt_user_password_keyed(&raw, self.client.secret(), first, &mut plain)
+                    .and_then(|()| T::Value::decode_value(&plain))
+                    .map(|v| T::from_parts(v, 0)),
+            );
+        }
         get_from_with::<T>(&self.data[20..], &self.attr_crypto())
     }
 

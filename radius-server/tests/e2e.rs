@@ -285,3 +285,59 @@ async fn tunnel_password_in_reply_is_encrypted_for_the_request() {
     let _ = PacketWriter::request;
     srv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_checked_and_signed_in_batches_matches_one_by_one() {
+    // 120 requests sent back to back reach the listener in batches, whose
+    // authenticators and User-Passwords are computed in SIMD lanes and whose
+    // replies are signed together: every answer must be what one request at
+    // a time gets.
+    let srv = start_server(Calls::default()).await;
+    let to = srv.auth_addrs()[0];
+    let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut sent = Vec::new();
+    for id in 0..120u8 {
+        let mut pkt = match id % 4 {
+            0 => pap(id, SECRET, "bob", "wrong", true),
+            1 | 2 => pap(id, SECRET, "bob", "hello", true),
+            _ => chap(id, SECRET, "bob", "hello"),
+        };
+        if id % 4 == 1 {
+            // Break the Message-Authenticator: dropped, counted, no reply.
+            let at = Packet::decode(&pkt)
+                .unwrap()
+                .message_authenticator_offset()
+                .unwrap();
+            pkt[at] ^= 0xff;
+        }
+        sent.push(pkt);
+    }
+    for p in &sent {
+        c.send_to(p, to).unwrap();
+    }
+    let mut buf = [0u8; 4096];
+    let mut seen = [false; 120];
+    for _ in 0..90 {
+        let (n, _) = c.recv_from(&mut buf).expect("90 replies within 5 s");
+        let id = buf[1];
+        assert!(!seen[id as usize], "one reply per request");
+        seen[id as usize] = true;
+        let (code, has_ma, first) = check_reply(&buf[..n], &sent[id as usize], SECRET);
+        assert!(
+            has_ma && first,
+            "Message-Authenticator first in every reply"
+        );
+        let want = if id % 4 == 0 {
+            Code::ACCESS_REJECT
+        } else {
+            Code::ACCESS_ACCEPT
+        };
+        assert_eq!(code, want, "request {id}");
+        assert_ne!(id % 4, 1, "a forged request was answered");
+    }
+    let s = srv.stats().snapshot();
+    assert_eq!(s.dropped(DropReason::BadMessageAuthenticator), 30);
+    assert_eq!((s.accepted, s.rejected), (60, 30));
+    srv.shutdown().await;
+}
