@@ -24,14 +24,25 @@
 //!
 //! Design: each listener address gets one `SO_REUSEPORT` socket per worker
 //! (the kernel spreads clients over them by address hash, so one client's
-//! retransmissions reach the same worker and its duplicate cache). Each
-//! socket has one receive loop that takes up to 32 queued datagrams per
-//! system call (`recvmmsg` on Linux), runs the [`Engine`] inline on each,
-//! calls the handler and polls its future once: a handler that is ready
-//! answers without a task switch or allocation beyond the request itself;
-//! a pending one is spawned, bounded by the in-flight limits and the handler
-//! timeout. The batch's ready replies leave in one `sendmmsg`. Receive and
-//! send buffers are reused.
+//! retransmissions reach the same worker and its duplicate cache). A worker
+//! is an OS thread with a single-threaded tokio runtime
+//! ([`ServerConfig::own_threads`]). Each socket has one receive loop that:
+//!
+//! 1. takes up to 32 queued datagrams per system call (`recvmmsg` on Linux);
+//! 2. computes the Message-Authenticators, Request Authenticator digests and
+//!    User-Password keystreams the whole batch needs at once, in SIMD lanes
+//!    ([`radius_core::crypto::batch`]);
+//! 3. runs the [`Engine`] on each datagram, calls the handler and polls its
+//!    future once: a ready handler answers without a task switch; a pending
+//!    one is spawned on the worker's runtime, bounded by the in-flight limits
+//!    and the handler timeout, and sends its own reply;
+//! 4. signs the batch's ready replies together, caches them for duplicates,
+//!    and sends them in one `sendmmsg`.
+//!
+//! Receive and send buffers are reused. Handlers run on the worker thread,
+//! so `tokio::task::block_in_place` is not available there (use a sync
+//! handler, which runs on the blocking pool), and tasks a handler spawns
+//! and leaves running end with the worker at shutdown.
 
 use std::io;
 use std::net::SocketAddr;
