@@ -183,7 +183,7 @@ fn bench(c: &mut Criterion) {
 
     // A batch of 16 as the server sees it: one by one, and in lanes.
     let reqs: Vec<Vec<u8>> = (0..16).map(|_| request()).collect();
-    let mut outs = vec![Vec::with_capacity(4096); 16];
+    let mut outs: Vec<Vec<u8>> = (0..16).map(|_| Vec::with_capacity(4096)).collect();
     let mut md5 = radius_core::md5x::Md5Batch::new();
     let mut expected = Vec::new();
     ours_batched(&reqs, &s, &mut outs, &mut md5, &mut expected, &mut pw);
