@@ -8,9 +8,10 @@
 //! Storage is a ring of at most `capacity` slots plus a hash index: insertion,
 //! lookup, completion and eviction are O(1), the oldest entry is evicted when
 //! the ring is full, and entries older than the time-to-live are ignored and
-//! overwritten. Reply buffers are reused slot by slot, so a warm cache does not
-//! allocate. Memory is bounded by `capacity` × (key + largest reply kept,
-//! replies over 1 KiB are not kept beyond their slot's next use).
+//! overwritten. Replies up to 80 octets are kept inside the slot; longer ones
+//! in a buffer reused slot by slot, so a warm cache does not allocate. Memory
+//! is bounded by `capacity` × (slot + largest reply kept; buffers over 1 KiB
+//! are not kept beyond their slot's next use).
 
 use std::hash::BuildHasher;
 use std::net::SocketAddr;
@@ -55,7 +56,49 @@ struct Slot {
     generation: u32,
     state: State,
     at: Instant,
-    reply: Vec<u8>,
+    reply: Stored,
+}
+
+/// Octets kept inline in the slot (most replies: an Access-Accept with
+/// Message-Authenticator is 38): the slot is already in cache when its
+/// reply is stored, a separate buffer usually is not (measured ~1% of
+/// server CPU on cache misses).
+const INLINE: usize = 80;
+
+/// A cached reply: inline when short, else in a reused heap buffer.
+struct Stored {
+    len: u16,
+    inline: [u8; INLINE],
+    heap: Vec<u8>,
+}
+
+impl Stored {
+    const EMPTY: Stored = Stored {
+        len: 0,
+        inline: [0; INLINE],
+        heap: Vec::new(),
+    };
+
+    fn set(&mut self, reply: &[u8]) {
+        if reply.len() <= INLINE {
+            self.inline[..reply.len()].copy_from_slice(reply);
+            self.len = reply.len() as u16;
+            return;
+        }
+        if self.heap.capacity() > KEEP_BUFFER && reply.len() <= KEEP_BUFFER {
+            self.heap = Vec::with_capacity(reply.len());
+        }
+        self.heap.clear();
+        self.heap.extend_from_slice(reply);
+        self.len = u16::MAX;
+    }
+
+    fn get(&self) -> &[u8] {
+        match self.len {
+            u16::MAX => &self.heap,
+            n => &self.inline[..n as usize],
+        }
+    }
 }
 
 /// The result of [`DedupCache::check`].
@@ -126,7 +169,7 @@ impl DedupCache {
             if now.saturating_duration_since(s.at) < self.ttl {
                 return match s.state {
                     State::InProgress => Lookup::InProgress,
-                    State::Done => Lookup::Cached(&s.reply),
+                    State::Done => Lookup::Cached(s.reply.get()),
                     State::Free => unreachable!("indexed slots are never free"),
                 };
             }
@@ -146,7 +189,7 @@ impl DedupCache {
                 generation: 0,
                 state: State::Free,
                 at: now,
-                reply: Vec::new(),
+                reply: Stored::EMPTY,
             });
             slots.len() - 1
         } else {
@@ -181,11 +224,7 @@ impl DedupCache {
         if s.generation != t.generation || s.state != State::InProgress {
             return false;
         }
-        if s.reply.capacity() > KEEP_BUFFER && reply.len() <= KEEP_BUFFER {
-            s.reply = Vec::with_capacity(reply.len());
-        }
-        s.reply.clear();
-        s.reply.extend_from_slice(reply);
+        s.reply.set(reply);
         s.state = State::Done;
         s.at = now;
         true
@@ -313,5 +352,21 @@ mod tests {
         }
         assert!(matches!(c.check(k(3999), t0), Lookup::New(_)));
         assert_eq!(c.len(), 1000);
+    }
+
+    #[test]
+    fn short_and_long_replies_in_the_same_slot() {
+        // Capacity 1: every new key reuses the one slot, so its storage
+        // switches between inline and heap.
+        let mut c = DedupCache::new(1, Duration::from_secs(30));
+        let t0 = Instant::now();
+        for (n, len) in [10usize, INLINE, INLINE + 1, 3000, 5, 0, 200].into_iter().enumerate() {
+            let reply: Vec<u8> = (0..len).map(|i| (i + n) as u8).collect();
+            let Lookup::New(t) = c.check(key(n as u8), t0) else {
+                panic!()
+            };
+            assert!(c.complete(t, &reply, t0));
+            assert_eq!(c.check(key(n as u8), t0), Lookup::Cached(&reply[..]), "{len}");
+        }
     }
 }
