@@ -360,13 +360,20 @@ mod tests {
         // switches between inline and heap.
         let mut c = DedupCache::new(1, Duration::from_secs(30));
         let t0 = Instant::now();
-        for (n, len) in [10usize, INLINE, INLINE + 1, 3000, 5, 0, 200].into_iter().enumerate() {
+        for (n, len) in [10usize, INLINE, INLINE + 1, 3000, 5, 0, 200]
+            .into_iter()
+            .enumerate()
+        {
             let reply: Vec<u8> = (0..len).map(|i| (i + n) as u8).collect();
             let Lookup::New(t) = c.check(key(n as u8), t0) else {
                 panic!()
             };
             assert!(c.complete(t, &reply, t0));
-            assert_eq!(c.check(key(n as u8), t0), Lookup::Cached(&reply[..]), "{len}");
+            assert_eq!(
+                c.check(key(n as u8), t0),
+                Lookup::Cached(&reply[..]),
+                "{len}"
+            );
         }
     }
 }

@@ -729,6 +729,21 @@ impl Engine {
         }
     }
 
+    /// [`finish`](Self::finish) for several sent replies under one lock.
+    pub fn finish_sent<'r>(
+        &self,
+        sent: impl IntoIterator<Item = (&'r Request, Code, &'r [u8])>,
+        now: Instant,
+    ) {
+        let mut cache = self.cache();
+        for (req, code, bytes) in sent {
+            self.stats.replied(code);
+            if let Some(t) = req.ticket {
+                cache.complete(t, bytes, now);
+            }
+        }
+    }
+
     /// Drop a dispatched request without an answer (overload, timeout):
     /// count it and forget it in the cache.
     pub fn abandon(&self, req: &Request, r: DropReason) {

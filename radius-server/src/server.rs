@@ -702,10 +702,13 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
         batch::sign_replies(&mut items, &mut work.md5);
     }
     // Cache before sending so a fast retransmission finds the reply.
-    for p in work.pending.drain(..) {
-        cx.engine
-            .finish(&p.req, Some((p.code, &bufs[p.slot])), cx.now);
-    }
+    cx.engine.finish_sent(
+        work.pending
+            .iter()
+            .map(|p| (&p.req, p.code, &bufs[p.slot][..])),
+        cx.now,
+    );
+    work.pending.clear();
 }
 
 fn send_failed(engine: &Engine, dst: SocketAddr, e: &io::Error) {
