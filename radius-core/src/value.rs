@@ -50,6 +50,11 @@ pub trait AttrValue: Sized {
     const DATA_TYPE: &'static str;
     /// Decode from value octets.
     fn decode_value(b: &[u8]) -> Result<Self, ValueError>;
+    /// Decode from value octets the caller owns (a decrypted password):
+    /// strings and octets take the buffer instead of copying it.
+    fn decode_owned(b: Vec<u8>) -> Result<Self, ValueError> {
+        Self::decode_value(&b)
+    }
     /// Append the value octets.
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError>;
 }
@@ -73,6 +78,9 @@ impl AttrValue for String {
             .map(str::to_owned)
             .map_err(|_| ValueError::Utf8)
     }
+    fn decode_owned(b: Vec<u8>) -> Result<Self, ValueError> {
+        String::from_utf8(b).map_err(|_| ValueError::Utf8)
+    }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.extend_from_slice(self.as_bytes());
         Ok(())
@@ -83,6 +91,9 @@ impl AttrValue for Vec<u8> {
     const DATA_TYPE: &'static str = "octets";
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(b.to_vec())
+    }
+    fn decode_owned(b: Vec<u8>) -> Result<Self, ValueError> {
+        Ok(b)
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.extend_from_slice(self);

@@ -163,10 +163,10 @@ impl Request {
             self.version,
         ) {
             let raw = T::INFO.key.find_all(&self.data[20..]).next()?;
-            let mut plain = Vec::new();
+            let mut plain = Vec::with_capacity(raw.len());
             return Some(
                 crypto::decrypt_user_password_keyed(&raw, self.client.secret(), first, &mut plain)
-                    .and_then(|()| T::Value::decode_value(&plain))
+                    .and_then(|()| T::Value::decode_owned(plain))
                     .map(|v| T::from_parts(v, 0)),
             );
         }
