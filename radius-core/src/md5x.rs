@@ -179,6 +179,9 @@ fn compress_avx2(state: &mut [Lanes; 4], m: &[Lanes; 16]) {
     compress(state, m)
 }
 
+/// Why the `unsafe` below: the portable build (SSE2, two 4-lane halves per
+/// word plus emulated rotates) measured 108 ns per one-block message in a
+/// batch of 13 — no better than scalar MD5 — and the AVX2 build 51 ns.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 fn compress_best(state: &mut [Lanes; 4], m: &[Lanes; 16]) {
