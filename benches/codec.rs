@@ -48,6 +48,25 @@ fn request() -> Vec<u8> {
 fn ours(req: &[u8], s: &Secret, out: &mut Vec<u8>, pw: &mut Vec<u8>) -> usize {
     let p = Packet::decode(req).unwrap();
     assert_eq!(p.verify_request(s), Ok(true));
+    answer(
+        &p,
+        out,
+        |cipher, pw| crypto::decrypt_user_password(cipher, s, p.authenticator(), pw),
+        pw,
+    )
+    .finish(s)
+    .unwrap()
+    .len()
+}
+
+/// Read User-Name and User-Password (decrypted by `decrypt`) and write the
+/// reply, unsigned yet.
+fn answer<'o>(
+    p: &Packet<'_>,
+    out: &'o mut Vec<u8>,
+    decrypt: impl FnOnce(&[u8], &mut Vec<u8>) -> Result<(), radius_core::ValueError>,
+    pw: &mut Vec<u8>,
+) -> PacketWriter<'o> {
     let mut user: &[u8] = &[];
     let mut cipher: &[u8] = &[];
     for a in p.attributes() {
@@ -57,7 +76,7 @@ fn ours(req: &[u8], s: &Secret, out: &mut Vec<u8>, pw: &mut Vec<u8>) -> usize {
             _ => {}
         }
     }
-    crypto::decrypt_user_password(cipher, s, p.authenticator(), pw).unwrap();
+    decrypt(cipher, pw).unwrap();
     let ok = user == b"bob" && pw.as_slice() == b"hello";
     let code = if ok {
         Code::ACCESS_ACCEPT
@@ -68,7 +87,7 @@ fn ours(req: &[u8], s: &Secret, out: &mut Vec<u8>, pw: &mut Vec<u8>) -> usize {
     w.message_authenticator().unwrap();
     w.attr(27, &3600u32.to_be_bytes()).unwrap();
     w.attr(18, b"Welcome, bob").unwrap();
-    w.finish(s).unwrap().len()
+    w
 }
 
 /// Sixteen rounds the way the UDP server does a received batch: every
@@ -88,26 +107,13 @@ fn ours_batched(
     let mut unsigned = Vec::with_capacity(reqs.len());
     for ((p, e), out) in packets.iter().zip(expected.iter()).zip(outs.iter_mut()) {
         assert_eq!(p.verify_request_expected(e), Ok(true));
-        let mut user: &[u8] = &[];
-        let mut cipher: &[u8] = &[];
-        for a in p.attributes() {
-            match a.typ {
-                1 => user = a.value,
-                2 => cipher = a.value,
-                _ => {}
-            }
-        }
-        crypto::decrypt_user_password_keyed(cipher, s, &e.keystream.unwrap(), pw).unwrap();
-        let ok = user == b"bob" && pw.as_slice() == b"hello";
-        let code = if ok {
-            Code::ACCESS_ACCEPT
-        } else {
-            Code::ACCESS_REJECT
-        };
-        let mut w = PacketWriter::reply(out, code, p.identifier(), p.authenticator());
-        w.message_authenticator().unwrap();
-        w.attr(27, &3600u32.to_be_bytes()).unwrap();
-        w.attr(18, b"Welcome, bob").unwrap();
+        let key = e.keystream.unwrap();
+        let w = answer(
+            p,
+            out,
+            |cipher, pw| crypto::decrypt_user_password_keyed(cipher, s, &key, pw),
+            pw,
+        );
         unsigned.push(w.finish_or_defer(s).unwrap().unwrap());
     }
     let mut jobs: Vec<_> = outs

@@ -184,18 +184,15 @@ pub fn decrypt_user_password(
     authenticator: &[u8; 16],
     out: &mut Vec<u8>,
 ) -> Result<(), ValueError> {
+    check_user_password_len(cipher)?;
+    let first = secret_digest(secret, authenticator);
+    decrypt_user_password_keyed(cipher, secret, &first, out)
+}
+
+fn check_user_password_len(cipher: &[u8]) -> Result<(), ValueError> {
     if cipher.is_empty() || cipher.len() % 16 != 0 || cipher.len() > MAX_USER_PASSWORD {
         return Err(ValueError::BadCipherLength(cipher.len()));
     }
-    out.clear();
-    let mut prev: &[u8] = authenticator;
-    for chunk in cipher.chunks_exact(16) {
-        let b = secret_digest(secret, prev);
-        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
-        prev = chunk;
-    }
-    let keep = out.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-    out.truncate(keep);
     Ok(())
 }
 
@@ -208,9 +205,7 @@ pub fn decrypt_user_password_keyed(
     first: &[u8; 16],
     out: &mut Vec<u8>,
 ) -> Result<(), ValueError> {
-    if cipher.is_empty() || cipher.len() % 16 != 0 || cipher.len() > MAX_USER_PASSWORD {
-        return Err(ValueError::BadCipherLength(cipher.len()));
-    }
+    check_user_password_len(cipher)?;
     out.clear();
     let mut prev: &[u8] = &[];
     for (i, chunk) in cipher.chunks_exact(16).enumerate() {

@@ -260,17 +260,7 @@ impl Engine {
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Event {
-        self.stats.received();
-        out.clear();
-        let Some(client) = self.hosts.lookup(src.ip()) else {
-            return self.drop_with(
-                DropReason::UnknownClient,
-                src,
-                None,
-                &format_args!("{src} is not in the host table"),
-            );
-        };
-        self.handle_inner(data, client, src, port, RadiusVersion::V1_0, now, out, None)
+        self.handle_checked(data, src, port, now, out, None)
     }
 
     /// [`handle`](Self::handle) for a datagram whose authenticators were
