@@ -483,3 +483,57 @@ async fn unknown_client_and_alpn() {
     assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"radius/1.0"[..]));
     srv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coa_and_disconnect_on_the_same_connection() {
+    use radius_server::{
+        radius_handler, CoaAck, CoaNak, CoaRequest, DisconnectAck, DisconnectRequest,
+    };
+
+    #[radius_handler]
+    async fn coa(_req: CoaRequest, name: UserName) -> radius_server::Reply {
+        if name.as_str() == "bob" {
+            CoaAck::new().into()
+        } else {
+            CoaNak::new().error_cause(503).into()
+        }
+    }
+    #[radius_handler]
+    async fn disconnect(_req: DisconnectRequest) -> DisconnectAck {
+        DisconnectAck::new()
+    }
+    let ca = Ca::new("Test CA");
+    let srv =
+        radius_server::radsec::RadSecServer::with_state(ca.tls(&ca.server()), Calls::default())
+            .clients(
+                radius_server::radsec::TlsClientTable::new()
+                    .with(radius_server::radsec::TlsClient::new("any")),
+            )
+            .auth(auth)
+            .coa(coa)
+            .disconnect(disconnect)
+            .bind(localhost())
+            .spawn()
+            .await
+            .unwrap();
+    let c = client(srv.local_addr(), ca.tls(&ca.client("nas")));
+    assert_eq!(
+        pap(&c, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+    let send =
+        |code, user: &'static str| c.request(code, move |w, s| w.add(&UserName::new(user), s));
+    assert_eq!(
+        send(Code::COA_REQUEST, "bob").await.unwrap().code(),
+        Code::COA_ACK
+    );
+    let nak = send(Code::COA_REQUEST, "eve").await.unwrap();
+    assert_eq!(nak.code(), Code::COA_NAK);
+    assert_eq!(nak.packet().find(101), Some(&503u32.to_be_bytes()[..]));
+    assert_eq!(
+        send(Code::DISCONNECT_REQUEST, "bob").await.unwrap().code(),
+        Code::DISCONNECT_ACK
+    );
+    assert_eq!(c.connects(), 1, "one connection carried all of it");
+    srv.shutdown().await;
+}

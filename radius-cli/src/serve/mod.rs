@@ -228,6 +228,8 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
                 .radius_v11(args.radius_v11.into())
                 .auth(auth)
                 .accounting(accounting)
+                .coa(coa)
+                .disconnect(disconnect)
                 .bind(*addr)
                 .spawn()
                 .await

@@ -117,6 +117,8 @@ pub struct RadSecBuilder<S> {
     state: S,
     auth: Option<DynHandler<S>>,
     acct: Option<DynHandler<S>>,
+    coa: Option<DynHandler<S>>,
+    disconnect: Option<DynHandler<S>>,
     addr: SocketAddr,
     config: RadSecConfig,
     v11: RadiusV11,
@@ -146,6 +148,8 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             state,
             auth: None,
             acct: None,
+            coa: None,
+            disconnect: None,
             addr: SocketAddr::from(([0, 0, 0, 0], RADSEC_PORT)),
             config: RadSecConfig::default(),
             v11: RadiusV11::Off,
@@ -181,6 +185,19 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
         self
     }
 
+    /// Handler for CoA-Request (RFC 5176), on the same connections: a
+    /// RadSec connection carries every RADIUS code (RFC 6614 §2.5).
+    pub fn coa<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.coa = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self
+    }
+
+    /// Handler for Disconnect-Request (RFC 5176), on the same connections.
+    pub fn disconnect<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
+        self.disconnect = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self
+    }
+
     /// Listen here (default `0.0.0.0:2083`; port 0 picks a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -209,14 +226,16 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
         let served = Served {
             access: self.auth.is_some(),
             accounting: self.acct.is_some(),
-            coa: false,
-            disconnect: false,
+            coa: self.coa.is_some(),
+            disconnect: self.disconnect.is_some(),
         };
         let stats = Arc::new(Stats::new());
         let shared = Arc::new(Shared {
             state: self.state,
             auth: self.auth,
             acct: self.acct,
+            coa: self.coa,
+            disconnect: self.disconnect,
             clients: self.clients,
             engine_config: EngineConfig {
                 dedup_capacity: (self.config.max_in_flight_per_connection * 4).max(64),
@@ -263,6 +282,8 @@ struct Shared<S> {
     state: S,
     auth: Option<DynHandler<S>>,
     acct: Option<DynHandler<S>>,
+    coa: Option<DynHandler<S>>,
+    disconnect: Option<DynHandler<S>>,
     clients: TlsClientTable,
     engine_config: EngineConfig,
     stats: Arc<Stats>,
@@ -310,6 +331,8 @@ impl<S> Shared<S> {
         match code {
             Code::ACCESS_REQUEST => self.auth.as_ref(),
             Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
+            Code::COA_REQUEST => self.coa.as_ref(),
+            Code::DISCONNECT_REQUEST => self.disconnect.as_ref(),
             _ => None,
         }
     }
@@ -421,10 +444,11 @@ impl Wake for NoopWaker {
 }
 
 /// Which engine rules a RadSec packet goes through: one connection carries
-/// authentication and accounting alike.
+/// authentication, accounting and dynamic authorization alike.
 fn port_for(code: Code) -> PortKind {
     match code {
         Code::ACCOUNTING_REQUEST => PortKind::Acct,
+        Code::COA_REQUEST | Code::DISCONNECT_REQUEST => PortKind::Coa,
         _ => PortKind::Auth,
     }
 }
