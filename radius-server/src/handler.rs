@@ -136,3 +136,80 @@ where
         self.0.call(req, state)
     }
 }
+
+/// What calling a handler and polling it once inline gave.
+pub(crate) enum FirstPoll {
+    /// Answered.
+    Ready(Reply),
+    /// Not yet: finish it in a task with [`finish_pending`].
+    Pending(BoxReplyFuture),
+    /// It panicked (already logged): the request gets no answer.
+    Panicked,
+}
+
+/// Call `handler` for `req` and poll its future once (with `waker`, which
+/// need not wake anything). A panic costs this request, not the listener
+/// that called it: the client retransmits or gives up, as after a timeout.
+pub(crate) fn call_and_poll<S: 'static>(
+    handler: &dyn ErasedHandler<S>,
+    req: Request,
+    state: &S,
+    waker: &std::task::Waker,
+) -> FirstPoll {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::{Context, Poll};
+    let r = catch_unwind(AssertUnwindSafe(|| match handler.call(req, state) {
+        HandlerFuture::Ready(reply) => FirstPoll::Ready(reply),
+        HandlerFuture::Future(mut f) => match f.as_mut().poll(&mut Context::from_waker(waker)) {
+            Poll::Ready(reply) => FirstPoll::Ready(reply),
+            Poll::Pending => FirstPoll::Pending(f),
+        },
+    }));
+    r.unwrap_or_else(|p| {
+        tracing::error!("handler panicked: {}", panic_message(&p));
+        FirstPoll::Panicked
+    })
+}
+
+/// Run a pending handler to its reply, bounded by `timeout`; a panic or the
+/// timeout becomes the drop reason to record.
+pub(crate) async fn finish_pending(
+    fut: BoxReplyFuture,
+    timeout: std::time::Duration,
+) -> Result<Reply, crate::DropReason> {
+    match tokio::time::timeout(timeout, CatchUnwind(fut)).await {
+        Ok(Ok(reply)) => Ok(reply),
+        Ok(Err(p)) => {
+            tracing::error!("handler panicked: {}", panic_message(&p));
+            Err(crate::DropReason::HandlerPanic)
+        }
+        Err(_) => Err(crate::DropReason::HandlerTimeout),
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {
+    p.downcast_ref::<&str>()
+        .copied()
+        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// A future whose panics are caught and returned.
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        use std::task::Poll;
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.0).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(p) => Poll::Ready(Err(p)),
+        }
+    }
+}

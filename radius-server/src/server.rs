@@ -48,7 +48,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -63,7 +63,7 @@ use radius_core::packet::UnsignedReply;
 
 use crate::batch::{RecvBatch, SendBatch};
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
-use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
+use crate::handler::{call_and_poll, finish_pending, Erased, ErasedHandler, FirstPoll, Handler};
 use crate::host::HostTable;
 use crate::reply::Reply;
 use crate::request::Request;
@@ -766,27 +766,19 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
         return Inline::Nothing;
     }
     let span = span_for(&req);
-    let fut = {
+    let first = {
         let _g = span.enter();
-        handler.call(req.clone(), &shared.state)
+        call_and_poll(&**handler, req.clone(), &shared.state, waker)
     };
-    let fut = match fut {
-        HandlerFuture::Ready(reply) => {
+    let fut = match first {
+        FirstPoll::Ready(reply) => {
             return span.in_scope(|| complete_inline(req, reply, engine, out));
         }
-        HandlerFuture::Future(mut f) => {
-            let polled = {
-                let mut cx = Context::from_waker(waker);
-                let _g = span.enter();
-                f.as_mut().poll(&mut cx)
-            };
-            match polled {
-                Poll::Ready(reply) => {
-                    return span.in_scope(|| complete_inline(req, reply, engine, out));
-                }
-                Poll::Pending => f,
-            }
+        FirstPoll::Panicked => {
+            engine.abandon(&req, DropReason::HandlerPanic);
+            return Inline::Nothing;
         }
+        FirstPoll::Pending(f) => f,
     };
     // Slow path: run it as a task, bounded.
     let guard = InFlightGuard::new(shared.clone(), client);
@@ -796,14 +788,14 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     tokio::spawn(
         async move {
             let _guard = guard;
-            match tokio::time::timeout(timeout, fut).await {
+            match finish_pending(fut, timeout).await {
                 Ok(reply) => {
                     let mut out = Vec::with_capacity(256);
                     if complete(&req, reply, &engine, &mut out) {
                         send(&sock, &out, req.source(), &engine).await;
                     }
                 }
-                Err(_) => engine.abandon(&req, DropReason::HandlerTimeout),
+                Err(why) => engine.abandon(&req, why),
             }
         }
         .instrument(span),

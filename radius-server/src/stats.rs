@@ -56,6 +56,9 @@ drop_reasons! {
     EncodeError => "encode_error",
     /// The reply could not be sent.
     SendError => "send_error",
+    /// The handler panicked; the request is forgotten (a retransmission
+    /// runs it again) and the listener keeps serving.
+    HandlerPanic => "handler_panic",
 }
 
 impl fmt::Display for DropReason {
@@ -64,7 +67,7 @@ impl fmt::Display for DropReason {
     }
 }
 
-const NREASONS: usize = 16;
+const NREASONS: usize = 17;
 
 /// Server counters. All updates are relaxed atomics; read them with
 /// [`Stats::snapshot`] or the accessors.

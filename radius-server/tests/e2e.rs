@@ -341,3 +341,55 @@ async fn burst_checked_and_signed_in_batches_matches_one_by_one() {
     assert_eq!((s.accepted, s.rejected), (60, 30));
     srv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_handler_costs_its_request_not_the_listener() {
+    // A handler bug (unwrap on bad input ...) must not stop the listener:
+    // the request is dropped and counted, and later requests are answered.
+    let srv = radius_server::Server::builder()
+        .clients(
+            HostTable::new()
+                .add("127.0.0.1", "localhost", SECRET)
+                .unwrap(),
+        )
+        .auth(|req: radius_server::Request| async move {
+            let user = req.raw_attrs(1).next().unwrap_or_default().to_vec();
+            match &user[..] {
+                b"boom" => panic!("inline panic"),
+                b"later" => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    panic!("panic after an await")
+                }
+                _ => radius_server::AccessAccept::new(),
+            }
+        })
+        .bind_auth("127.0.0.1:0".parse().unwrap())
+        .workers(1)
+        .spawn()
+        .await
+        .unwrap();
+    let to = srv.auth_addrs()[0];
+    let c = client().await;
+    let boom = pap(1, SECRET, "boom", "x", true);
+    let later = pap(2, SECRET, "later", "x", true);
+    for req in [&boom, &later] {
+        assert!(
+            exchange(&c, to, req, Duration::from_millis(300))
+                .await
+                .is_none(),
+            "no answer"
+        );
+    }
+    for id in 3..6u8 {
+        let req = pap(id, SECRET, "bob", "hello", true);
+        let rep = exchange(&c, to, &req, WAIT).await.expect("still serving");
+        assert_eq!(check_reply(&rep, &req, SECRET).0, Code::ACCESS_ACCEPT);
+    }
+    // The panicked requests were forgotten, not left "in progress": a
+    // retransmission runs the handler again (and panics again).
+    let _ = exchange(&c, to, &boom, Duration::from_millis(100)).await;
+    let s = srv.stats().snapshot();
+    assert_eq!(s.dropped(DropReason::HandlerPanic), 3);
+    assert_eq!(s.dropped(DropReason::DuplicateInProgress), 0);
+    srv.shutdown().await;
+}

@@ -4,7 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use radius_core::{Code, RadiusVersion};
@@ -19,7 +19,7 @@ use super::frame::FrameBuf;
 use super::ident::{PeerIdentity, TlsClientTable};
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
 use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
-use crate::handler::{Erased, ErasedHandler, Handler, HandlerFuture};
+use crate::handler::{call_and_poll, finish_pending, Erased, ErasedHandler, FirstPoll, Handler};
 use crate::host::{Client, HostTable};
 use crate::reply::Reply;
 use crate::request::{Protocol, Request};
@@ -693,44 +693,37 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let span = tracing::info_span!("radsec", client = req.client().name(),
         code = %req.code(), id = req.identifier(), token = req.token());
-    let fut = {
+    let first = {
         let _g = span.enter();
-        handler.call(req.clone(), &shared.state)
+        call_and_poll(&**handler, req.clone(), &shared.state, waker)
     };
-    let mut fut = match fut {
-        HandlerFuture::Ready(reply) => {
+    let fut = match first {
+        FirstPoll::Ready(reply) => {
             if span.in_scope(|| complete(&req, reply, engine, out)) {
                 let _ = tx.send(out.clone()).await;
             }
             return;
         }
-        HandlerFuture::Future(f) => f,
-    };
-    let polled = {
-        let mut cx = Context::from_waker(waker);
-        let _g = span.enter();
-        fut.as_mut().poll(&mut cx)
-    };
-    if let Poll::Ready(reply) = polled {
-        if span.in_scope(|| complete(&req, reply, engine, out)) {
-            let _ = tx.send(out.clone()).await;
+        FirstPoll::Panicked => {
+            engine.abandon(&req, DropReason::HandlerPanic);
+            return;
         }
-        return;
-    }
+        FirstPoll::Pending(f) => f,
+    };
     let engine = engine.clone();
     let tx = tx.clone();
     let timeout = shared.config.handler_timeout;
     tokio::spawn(
         async move {
             let _permit = permit;
-            match tokio::time::timeout(timeout, fut).await {
+            match finish_pending(fut, timeout).await {
                 Ok(reply) => {
                     let mut out = Vec::with_capacity(256);
                     if complete(&req, reply, &engine, &mut out) {
                         let _ = tx.send(out).await;
                     }
                 }
-                Err(_) => engine.abandon(&req, DropReason::HandlerTimeout),
+                Err(why) => engine.abandon(&req, why),
             }
         }
         .instrument(span),
