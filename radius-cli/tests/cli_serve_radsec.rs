@@ -87,6 +87,42 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
     let other = Ca::new("other CA");
     let bad = client(addr, other.tls(&other.client("intruder")));
     assert!(pap(&bad, "bob", "hello").await.is_err());
+
+    // `radius bench --radsec` loads it: pipelined requests over two
+    // connections, every reply verified.
+    let (ca_pem, nas_cert, nas_key) = ca.write(&dir.0, "nas03", &ca.client("nas03"));
+    let out = Command::new(env!("CARGO_BIN_EXE_radius"))
+        .args([
+            "bench",
+            "--json",
+            "-q",
+            "-d",
+            "1",
+            "-c",
+            "8",
+            "--connections",
+            "2",
+        ])
+        .arg("--radsec")
+        .arg("--tls-cert")
+        .arg(&nas_cert)
+        .arg("--tls-key")
+        .arg(&nas_key)
+        .arg("--tls-ca")
+        .arg(&ca_pem)
+        .args([&addr.to_string(), "auth"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(r["accepted"].as_u64().unwrap() > 100, "{r}");
+    assert_eq!(r["invalid_replies"], 0, "{r}");
+    assert_eq!(r["timeouts"], 0, "{r}");
     let _ = child.kill();
     let _ = child.wait();
 }
