@@ -227,3 +227,70 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
         }
     }
 }
+
+/// A type-erased handler, shared by the tasks that run it.
+pub(crate) type DynHandler<S> = std::sync::Arc<dyn ErasedHandler<S>>;
+
+/// The handlers a server dispatches to, by request code (the UDP and the
+/// RadSec server hold the same set).
+pub(crate) struct Handlers<S> {
+    auth: Option<DynHandler<S>>,
+    acct: Option<DynHandler<S>>,
+    coa: Option<DynHandler<S>>,
+    disconnect: Option<DynHandler<S>>,
+}
+
+impl<S> Default for Handlers<S> {
+    fn default() -> Self {
+        Handlers {
+            auth: None,
+            acct: None,
+            coa: None,
+            disconnect: None,
+        }
+    }
+}
+
+impl<S: 'static> Handlers<S> {
+    /// Register `h` for request `code` (Access-, Accounting-, CoA- or
+    /// Disconnect-Request).
+    pub(crate) fn set<M: 'static>(&mut self, code: radius_core::Code, h: impl Handler<M, S>) {
+        let h: DynHandler<S> = std::sync::Arc::new(Erased(h, PhantomData));
+        if let Some(slot) = self.slot(code) {
+            *slot = Some(h);
+        }
+    }
+
+    fn slot(&mut self, code: radius_core::Code) -> Option<&mut Option<DynHandler<S>>> {
+        use radius_core::Code;
+        match code {
+            Code::ACCESS_REQUEST => Some(&mut self.auth),
+            Code::ACCOUNTING_REQUEST => Some(&mut self.acct),
+            Code::COA_REQUEST => Some(&mut self.coa),
+            Code::DISCONNECT_REQUEST => Some(&mut self.disconnect),
+            _ => None,
+        }
+    }
+
+    /// The handler for requests with `code`.
+    pub(crate) fn get(&self, code: radius_core::Code) -> Option<&DynHandler<S>> {
+        use radius_core::Code;
+        match code {
+            Code::ACCESS_REQUEST => self.auth.as_ref(),
+            Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
+            Code::COA_REQUEST => self.coa.as_ref(),
+            Code::DISCONNECT_REQUEST => self.disconnect.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Which request kinds have a handler (what the engine dispatches).
+    pub(crate) fn served(&self) -> crate::engine::Served {
+        crate::engine::Served {
+            access: self.auth.is_some(),
+            accounting: self.acct.is_some(),
+            coa: self.coa.is_some(),
+            disconnect: self.disconnect.is_some(),
+        }
+    }
+}

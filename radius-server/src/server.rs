@@ -62,8 +62,8 @@ use radius_core::md5x::Md5Batch;
 use radius_core::packet::UnsignedReply;
 
 use crate::batch::{RecvBatch, SendBatch};
-use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
-use crate::handler::{call_and_poll, finish_pending, Erased, ErasedHandler, FirstPoll, Handler};
+use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind};
+use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::HostTable;
 use crate::reply::Reply;
 use crate::request::Request;
@@ -117,8 +117,6 @@ impl Default for ServerConfig {
     }
 }
 
-type DynHandler<S> = Arc<dyn ErasedHandler<S>>;
-
 /// The server; start with [`Server::builder`] or [`Server::with_state`].
 #[derive(Debug)]
 pub struct Server;
@@ -139,10 +137,7 @@ impl Server {
 pub struct Builder<S> {
     hosts: HostTable,
     state: S,
-    auth: Option<DynHandler<S>>,
-    acct: Option<DynHandler<S>>,
-    coa: Option<DynHandler<S>>,
-    disconnect: Option<DynHandler<S>>,
+    handlers: Handlers<S>,
     binds: Vec<(PortKind, SocketAddr)>,
     config: ServerConfig,
 }
@@ -152,10 +147,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         Builder {
             hosts: HostTable::new(),
             state,
-            auth: None,
-            acct: None,
-            coa: None,
-            disconnect: None,
+            handlers: Handlers::default(),
             binds: Vec::new(),
             config: ServerConfig::default(),
         }
@@ -167,10 +159,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         Builder {
             hosts: self.hosts,
             state,
-            auth: None,
-            acct: None,
-            coa: None,
-            disconnect: None,
+            handlers: Handlers::default(),
             binds: self.binds,
             config: self.config,
         }
@@ -184,25 +173,25 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
 
     /// Handler for Access-Request.
     pub fn auth<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.auth = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(radius_core::Code::ACCESS_REQUEST, h);
         self
     }
 
     /// Handler for Accounting-Request.
     pub fn accounting<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.acct = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(radius_core::Code::ACCOUNTING_REQUEST, h);
         self
     }
 
     /// Handler for CoA-Request.
     pub fn coa<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.coa = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(radius_core::Code::COA_REQUEST, h);
         self
     }
 
     /// Handler for Disconnect-Request.
     pub fn disconnect<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.disconnect = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(radius_core::Code::DISCONNECT_REQUEST, h);
         self
     }
 
@@ -272,21 +261,13 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
                 "no listener address given",
             ));
         }
-        let served = Served {
-            access: self.auth.is_some(),
-            accounting: self.acct.is_some(),
-            coa: self.coa.is_some(),
-            disconnect: self.disconnect.is_some(),
-        };
+        let served = self.handlers.served();
         let stats = Arc::new(Stats::new());
         let limiter = Arc::new(LogLimiter::new(self.config.log_lines_per_second));
         let hosts = Arc::new(self.hosts);
         let shared = Arc::new(Shared {
             state: self.state,
-            auth: self.auth,
-            acct: self.acct,
-            coa: self.coa,
-            disconnect: self.disconnect,
+            handlers: self.handlers,
             in_flight: AtomicUsize::new(0),
             config: self.config.clone(),
         });
@@ -363,10 +344,7 @@ trait InFlight: Send + Sync {
 
 struct Shared<S> {
     state: S,
-    auth: Option<DynHandler<S>>,
-    acct: Option<DynHandler<S>>,
-    coa: Option<DynHandler<S>>,
-    disconnect: Option<DynHandler<S>>,
+    handlers: Handlers<S>,
     in_flight: AtomicUsize,
     config: ServerConfig,
 }
@@ -377,16 +355,9 @@ impl<S: Send + Sync> InFlight for Shared<S> {
     }
 }
 
-impl<S> Shared<S> {
+impl<S: 'static> Shared<S> {
     fn handler(&self, code: radius_core::Code) -> Option<&DynHandler<S>> {
-        use radius_core::Code;
-        match code {
-            Code::ACCESS_REQUEST => self.auth.as_ref(),
-            Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
-            Code::COA_REQUEST => self.coa.as_ref(),
-            Code::DISCONNECT_REQUEST => self.disconnect.as_ref(),
-            _ => None,
-        }
+        self.handlers.get(code)
     }
 }
 

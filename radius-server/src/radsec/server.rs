@@ -18,8 +18,8 @@ use tracing::Instrument;
 use super::frame::FrameBuf;
 use super::ident::{PeerIdentity, TlsClientTable};
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
-use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
-use crate::handler::{call_and_poll, finish_pending, Erased, ErasedHandler, FirstPoll, Handler};
+use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind};
+use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::{Client, HostTable};
 use crate::reply::Reply;
 use crate::request::{Protocol, Request};
@@ -65,8 +65,6 @@ impl Default for RadSecConfig {
         }
     }
 }
-
-type DynHandler<S> = Arc<dyn ErasedHandler<S>>;
 
 /// Entry point: `RadSecServer::builder(tls)` or `RadSecServer::with_state(tls, state)`.
 ///
@@ -115,10 +113,7 @@ pub struct RadSecBuilder<S> {
     tls: TlsConfig,
     clients: TlsClientTable,
     state: S,
-    auth: Option<DynHandler<S>>,
-    acct: Option<DynHandler<S>>,
-    coa: Option<DynHandler<S>>,
-    disconnect: Option<DynHandler<S>>,
+    handlers: Handlers<S>,
     addr: SocketAddr,
     config: RadSecConfig,
     v11: RadiusV11,
@@ -146,10 +141,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             tls,
             clients: TlsClientTable::new(),
             state,
-            auth: None,
-            acct: None,
-            coa: None,
-            disconnect: None,
+            handlers: Handlers::default(),
             addr: SocketAddr::from(([0, 0, 0, 0], RADSEC_PORT)),
             config: RadSecConfig::default(),
             v11: RadiusV11::Off,
@@ -175,26 +167,26 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
 
     /// Handler for Access-Request.
     pub fn auth<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.auth = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(Code::ACCESS_REQUEST, h);
         self
     }
 
     /// Handler for Accounting-Request.
     pub fn accounting<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.acct = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(Code::ACCOUNTING_REQUEST, h);
         self
     }
 
     /// Handler for CoA-Request (RFC 5176), on the same connections: a
     /// RadSec connection carries every RADIUS code (RFC 6614 §2.5).
     pub fn coa<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.coa = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(Code::COA_REQUEST, h);
         self
     }
 
     /// Handler for Disconnect-Request (RFC 5176), on the same connections.
     pub fn disconnect<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
-        self.disconnect = Some(Arc::new(Erased(h, std::marker::PhantomData)));
+        self.handlers.set(Code::DISCONNECT_REQUEST, h);
         self
     }
 
@@ -223,19 +215,11 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             addr: self.addr,
             source,
         })?;
-        let served = Served {
-            access: self.auth.is_some(),
-            accounting: self.acct.is_some(),
-            coa: self.coa.is_some(),
-            disconnect: self.disconnect.is_some(),
-        };
+        let served = self.handlers.served();
         let stats = Arc::new(Stats::new());
         let shared = Arc::new(Shared {
             state: self.state,
-            auth: self.auth,
-            acct: self.acct,
-            coa: self.coa,
-            disconnect: self.disconnect,
+            handlers: self.handlers,
             clients: self.clients,
             engine_config: EngineConfig {
                 dedup_capacity: (self.config.max_in_flight_per_connection * 4).max(64),
@@ -280,10 +264,7 @@ trait Counters: Send + Sync {
 
 struct Shared<S> {
     state: S,
-    auth: Option<DynHandler<S>>,
-    acct: Option<DynHandler<S>>,
-    coa: Option<DynHandler<S>>,
-    disconnect: Option<DynHandler<S>>,
+    handlers: Handlers<S>,
     clients: TlsClientTable,
     engine_config: EngineConfig,
     stats: Arc<Stats>,
@@ -326,15 +307,9 @@ impl<S> Shared<S> {
     }
 }
 
-impl<S> Shared<S> {
+impl<S: 'static> Shared<S> {
     fn handler(&self, code: Code) -> Option<&DynHandler<S>> {
-        match code {
-            Code::ACCESS_REQUEST => self.auth.as_ref(),
-            Code::ACCOUNTING_REQUEST => self.acct.as_ref(),
-            Code::COA_REQUEST => self.coa.as_ref(),
-            Code::DISCONNECT_REQUEST => self.disconnect.as_ref(),
-            _ => None,
-        }
+        self.handlers.get(code)
     }
 }
 
