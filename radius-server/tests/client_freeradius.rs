@@ -2,6 +2,8 @@
 //! files+pap site: bob/hello, secret testing123). Skipped with a printed
 //! reason when FreeRADIUS is not installed, unless RADIUS_REQUIRE_PEERS=1.
 
+mod client_support;
+use client_support::*;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -12,11 +14,6 @@ use radius_core::Code;
 use radius_server::client::RetryPolicy;
 use radius_server::UdpClient;
 use tokio::net::UdpSocket;
-
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
-radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
-radius_core::attribute! { AcctSessionId(AcctSessionId_) = "Acct-Session-Id", Std(44), String }
 
 const SCRIPT: &str = "/work/shared/anchors/freeradius-minimal.sh";
 
@@ -168,20 +165,7 @@ async fn against_freeradius() {
     let many = UdpClient::builder(fr.auth, "testing123")
         .retry(RetryPolicy::fixed(Duration::from_secs(2), 3))
         .build();
-    let mut tasks = Vec::new();
-    for _ in 0..600 {
-        let many = many.clone();
-        tasks.push(tokio::spawn(async move {
-            many.access_request()
-                .with(UserName::new("bob"))
-                .with(UserPassword::new("hello"))
-                .send()
-                .await
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap().code(), Code::ACCESS_ACCEPT);
-    }
+    all_accepted(&many, 600, "bob", "hello").await;
     assert_eq!(many.stats().replies, 600);
 }
 

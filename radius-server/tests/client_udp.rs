@@ -1,6 +1,8 @@
 //! The UDP client against our own server (and against small fake servers
 //! and a lossy proxy for the retransmission and verification rules).
 
+mod client_support;
+use client_support::*;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,11 +18,7 @@ use radius_server::{
 };
 use tokio::net::UdpSocket;
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
 radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
-radius_core::attribute! { AcctSessionId(AcctSessionId_) = "Acct-Session-Id", Std(44), String }
 radius_core::attribute! { ErrorCause(ErrorCause_) = "Error-Cause", Std(101), u32 }
 
 const SECRET: &str = "testing123";
@@ -231,21 +229,7 @@ async fn many_in_flight_use_several_sockets() {
     // "slow" keeps each request in flight for 30 ms, so 1000 at once need
     // four sockets' worth of Identifiers; assert at least three so a slow
     // spawn loop on a loaded CI machine cannot make it flaky.
-    let mut tasks = Vec::new();
-    for _ in 0..1000 {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            c.access_request()
-                .with(UserName::new("slow"))
-                .with(UserPassword::new("hello"))
-                .send()
-                .await
-        }));
-    }
-    for t in tasks {
-        let r = t.await.unwrap().unwrap();
-        assert_eq!(r.code(), Code::ACCESS_ACCEPT);
-    }
+    all_accepted(&c, 1000, "slow", "hello").await;
     let st = c.stats();
     assert!(st.sockets >= 3, "{st:?}");
     assert_eq!(st.replies, 1000);
@@ -255,20 +239,7 @@ async fn many_in_flight_use_several_sockets() {
         .retry(RetryPolicy::fixed(Duration::from_secs(2), 3))
         .max_sockets(1)
         .build();
-    let mut tasks = Vec::new();
-    for _ in 0..600 {
-        let one = one.clone();
-        tasks.push(tokio::spawn(async move {
-            one.access_request()
-                .with(UserName::new("slow"))
-                .with(UserPassword::new("hello"))
-                .send()
-                .await
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap().code(), Code::ACCESS_ACCEPT);
-    }
+    all_accepted(&one, 600, "slow", "hello").await;
     assert_eq!(one.stats().sockets, 1);
     srv.shutdown().await;
 }
