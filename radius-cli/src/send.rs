@@ -26,6 +26,11 @@ pub struct SendArgs {
     /// Print requests and replies in full (radclient -x style).
     #[arg(short = 'x')]
     verbose: bool,
+    /// Print one JSON object per request on stdout (for scripts): index,
+    /// code, id, server, rtt_ms, attempts and the reply's attributes as
+    /// name/value pairs in the FreeRADIUS text form; or index and error.
+    #[arg(long, conflicts_with = "verbose")]
+    json: bool,
     /// Send each packet this many times (each a new request).
     #[arg(short = 'c', value_name = "COUNT", default_value_t = 1)]
     count: u32,
@@ -225,6 +230,7 @@ fn run_inner(args: SendArgs) -> anyhow::Result<i32> {
         .build()?;
     let opts = Opts {
         verbose: args.verbose,
+        json: args.json,
         code: args.kind.code(),
         secret: args.secret.clone(),
     };
@@ -271,6 +277,7 @@ fn run_inner(args: SendArgs) -> anyhow::Result<i32> {
 
 struct Opts {
     verbose: bool,
+    json: bool,
     code: Code,
     secret: String,
 }
@@ -307,7 +314,26 @@ async fn one(
             let reply_pairs = reply_codec
                 .decode(&resp.as_bytes()[20..])
                 .unwrap_or_default();
-            if opts.verbose {
+            if opts.json {
+                let attrs: Vec<serde_json::Value> = reply_pairs
+                    .iter()
+                    .map(|p| {
+                        let text = reply_codec.format_pair(p);
+                        let (name, value) = text.split_once(" = ").unwrap_or((&text, ""));
+                        serde_json::json!({ "name": name, "value": value })
+                    })
+                    .collect();
+                let v = serde_json::json!({
+                    "index": index,
+                    "code": resp.code().to_string(),
+                    "id": resp.identifier(),
+                    "server": resp.server().to_string(),
+                    "rtt_ms": resp.rtt().as_secs_f64() * 1000.0,
+                    "attempts": resp.attempts(),
+                    "attributes": attrs,
+                });
+                let _ = writeln!(out, "{v}");
+            } else if opts.verbose {
                 let sent = resp.request();
                 let _ = writeln!(
                     out,
@@ -358,12 +384,19 @@ async fn one(
                 1
             }
         }
-        Err(e) if e.is_timeout() => {
-            eprintln!("({index}) {e}");
-            2
-        }
         Err(e) => {
-            eprintln!("({index}) error: {e}");
+            if opts.json {
+                let v = serde_json::json!({
+                    "index": index,
+                    "error": e.to_string(),
+                    "timeout": e.is_timeout(),
+                });
+                println!("{v}");
+            } else if e.is_timeout() {
+                eprintln!("({index}) {e}");
+            } else {
+                eprintln!("({index}) error: {e}");
+            }
             2
         }
     }

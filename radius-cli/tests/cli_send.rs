@@ -120,6 +120,32 @@ async fn send_against_our_server() {
     assert!(out.starts_with("(0) Access-Accept Id "), "{out}");
     assert!(out.contains("Reply-Message = \"welcome bob\""), "{out}");
 
+    // --json: one object per request, reply attributes as name/value.
+    let two = format!("{BOB}\nUser-Name = \"bob\", User-Password = \"nope\"\n");
+    let (out, err, rc) = text(&send(
+        &["--json", "-p", "1", &auth, "auth", "testing123"],
+        &two,
+    ));
+    assert_eq!(rc, 1, "one reject: exit 1; {out}{err}");
+    let objs: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(objs.len(), 2, "{out}");
+    assert_eq!(objs[0]["index"], 0);
+    assert_eq!(objs[0]["code"], "Access-Accept");
+    assert_eq!(objs[0]["server"], auth.as_str());
+    assert_eq!(objs[0]["attempts"], 1);
+    assert!(objs[0]["rtt_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        objs[0]["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"name": "Reply-Message", "value": "\"welcome bob\""})),
+        "{out}"
+    );
+    assert_eq!(objs[1]["code"], "Access-Reject");
+
     // -x: radclient's layout.
     let (out, err, rc) = text(&send(&["-x", &auth, "auth", "testing123"], BOB));
     assert_eq!(rc, 0, "{err}");
@@ -275,6 +301,18 @@ fn send_to_nobody_times_out() {
     let (_, err, rc) = text(&send(&["-t", "0.1", "-r", "2", &addr, "auth", "x"], BOB));
     assert_eq!(rc, 2, "{err}");
     assert!(err.contains("no reply"), "{err}");
+    // --json reports it on stdout.
+    let (out, err, rc) = text(&send(
+        &["--json", "-t", "0.1", "-r", "1", &addr, "auth", "x"],
+        BOB,
+    ));
+    assert_eq!(rc, 2, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["index"].as_u64(), v["timeout"].as_bool()),
+        (Some(0), Some(true)),
+        "{out}"
+    );
 }
 
 #[test]
