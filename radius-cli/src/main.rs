@@ -56,10 +56,28 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, `: `-joined like anyhow's `{:#}`, except that a
+/// cause its parent's message already ends with is not repeated (our
+/// library errors name their I/O cause in their own text: "cannot read CA
+/// file ca.pem: No such file or directory").
+pub(crate) fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn run_serve(args: serve::ServeArgs) -> anyhow::Result<()> {
@@ -75,4 +93,25 @@ fn run_serve(args: serve::ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(serve::run(args, dict))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read CA file ca.pem: {source}")]
+        struct Read {
+            source: std::io::Error,
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
+        let e = anyhow::Error::from(Read { source: io }).context("starting RadSec");
+        assert_eq!(
+            super::describe(&e),
+            "starting RadSec: cannot read CA file ca.pem: not found"
+        );
+        // A cause not in the text is still shown.
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::describe(&e), "outer: inner");
+    }
 }

@@ -166,7 +166,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<()> {
     let code = match run_inner(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::describe(&e));
             2
         }
     };
