@@ -175,6 +175,13 @@ pub enum Completion {
     NoReply(DropReason),
 }
 
+impl Completion {
+    /// Whether there is a reply to send.
+    pub fn is_send(&self) -> bool {
+        matches!(self, Completion::Send(_))
+    }
+}
+
 /// The sans-IO engine; see the [module docs](self). Shareable across
 /// threads; the duplicate cache sits behind a short-held lock.
 pub struct Engine {
@@ -705,12 +712,7 @@ impl Engine {
     /// and count it.
     pub fn finish(&self, req: &Request, sent: Option<(Code, &[u8])>, now: Instant) {
         match sent {
-            Some((code, bytes)) => {
-                self.stats.replied(code);
-                if let Some(t) = req.ticket {
-                    self.cache().complete(t, bytes, now);
-                }
-            }
+            Some((code, bytes)) => self.finish_sent([(req, code, bytes)], now),
             None => {
                 if let Some(t) = req.ticket {
                     self.cache().abandon(t);

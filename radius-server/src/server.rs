@@ -762,7 +762,10 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
             match finish_pending(fut, timeout).await {
                 Ok(reply) => {
                     let mut out = Vec::with_capacity(256);
-                    if complete(&req, reply, &engine, &mut out) {
+                    if engine
+                        .complete(&req, reply, Instant::now(), &mut out)
+                        .is_send()
+                    {
                         send(&sock, &out, req.source(), &engine).await;
                     }
                 }
@@ -786,23 +789,6 @@ fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8
             engine.finish(&req, None, Instant::now());
             engine.stats().count_drop(r);
             Inline::Nothing
-        }
-    }
-}
-
-/// Encode the reply, cache it, count it; whether there is something to send.
-fn complete(req: &Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> bool {
-    let now = Instant::now();
-    match engine.encode_reply(req, reply, out) {
-        Completion::Send(code) => {
-            // Cache before sending so a fast retransmission finds it.
-            engine.finish(req, Some((code, out)), now);
-            true
-        }
-        Completion::NoReply(r) => {
-            engine.finish(req, None, now);
-            engine.stats().count_drop(r);
-            false
         }
     }
 }

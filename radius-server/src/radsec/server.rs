@@ -18,10 +18,9 @@ use tracing::Instrument;
 use super::frame::FrameBuf;
 use super::ident::{PeerIdentity, TlsClientTable};
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
-use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind};
+use crate::engine::{Engine, EngineConfig, Event, PortKind};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::{Client, HostTable};
-use crate::reply::Reply;
 use crate::request::{Protocol, Request};
 use crate::stats::{DropReason, LogLimiter, Stats};
 
@@ -674,7 +673,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let fut = match first {
         FirstPoll::Ready(reply) => {
-            if span.in_scope(|| complete(&req, reply, engine, out)) {
+            if span.in_scope(|| engine.complete(&req, reply, Instant::now(), out).is_send()) {
                 let _ = tx.send(out.clone()).await;
             }
             return;
@@ -694,7 +693,10 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
             match finish_pending(fut, timeout).await {
                 Ok(reply) => {
                     let mut out = Vec::with_capacity(256);
-                    if complete(&req, reply, &engine, &mut out) {
+                    if engine
+                        .complete(&req, reply, Instant::now(), &mut out)
+                        .is_send()
+                    {
                         let _ = tx.send(out).await;
                     }
                 }
@@ -703,19 +705,4 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
         }
         .instrument(span),
     );
-}
-
-fn complete(req: &Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> bool {
-    let now = Instant::now();
-    match engine.encode_reply(req, reply, out) {
-        Completion::Send(code) => {
-            engine.finish(req, Some((code, out)), now);
-            true
-        }
-        Completion::NoReply(r) => {
-            engine.finish(req, None, now);
-            engine.stats().count_drop(r);
-            false
-        }
-    }
 }
