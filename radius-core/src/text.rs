@@ -150,15 +150,16 @@ impl Value {
         match self {
             Value::String(b) | Value::Octets(b) | Value::Abinary(b) => b.clone(),
             Value::Ipaddr(a) => a.octets().to_vec(),
+            // Bits past the length go out as zero (RFC 8044 §3.10, §3.11).
             Value::Ipv4Prefix(a, l) => {
                 let mut v = vec![0, *l];
-                v.extend_from_slice(&a.octets());
+                v.extend_from_slice(&(u32::from(*a) & crate::value::v4_mask(*l)).to_be_bytes());
                 v
             }
             Value::Ipv6Addr(a) => a.octets().to_vec(),
             Value::Ipv6Prefix(a, l) => {
                 let mut v = vec![0, *l];
-                v.extend_from_slice(&a.octets());
+                v.extend_from_slice(&(u128::from(*a) & crate::value::v6_mask(*l)).to_be_bytes());
                 v
             }
             Value::Integer(n) | Value::Date(n) => n.to_be_bytes().to_vec(),
@@ -189,10 +190,12 @@ impl Value {
             DataType::Ipaddr => Value::Ipaddr(<[u8; 4]>::try_from(b).ok()?.into()),
             DataType::Ipv4Prefix => {
                 let b = <[u8; 6]>::try_from(b).ok()?;
-                if b[0] != 0 || b[1] > 32 {
+                let a = Ipv4Addr::new(b[2], b[3], b[4], b[5]);
+                // Bits past the length must be zero (RFC 8044 §3.11).
+                if b[0] != 0 || b[1] > 32 || u32::from(a) & !crate::value::v4_mask(b[1]) != 0 {
                     return None;
                 }
-                Value::Ipv4Prefix(Ipv4Addr::new(b[2], b[3], b[4], b[5]), b[1])
+                Value::Ipv4Prefix(a, b[1])
             }
             DataType::Ipv6Addr => Value::Ipv6Addr(<[u8; 16]>::try_from(b).ok()?.into()),
             DataType::Ipv6Prefix => {
@@ -201,6 +204,10 @@ impl Value {
                 }
                 let mut a = [0u8; 16];
                 a[..b.len() - 2].copy_from_slice(&b[2..]);
+                // Bits past the length must be zero (RFC 8044 §3.10).
+                if u128::from_be_bytes(a) & !crate::value::v6_mask(b[1]) != 0 {
+                    return None;
+                }
                 Value::Ipv6Prefix(a.into(), b[1])
             }
             DataType::Integer => Value::Integer(u32::from_be_bytes(b.try_into().ok()?)),
@@ -809,22 +816,12 @@ impl<'d> Codec<'d> {
             DataType::Ipv4Prefix => {
                 let (a, l) = split_prefix(s, 32).ok_or_else(|| bad("expected a.b.c.d/len"))?;
                 let a: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
-                let mask = if l == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - l as u32)
-                };
-                Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & mask), l)
+                Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & crate::value::v4_mask(l)), l)
             }
             DataType::Ipv6Prefix => {
                 let (a, l) = split_prefix(s, 128).ok_or_else(|| bad("expected addr/len"))?;
                 let a: Ipv6Addr = a.parse().map_err(|_| bad("not an IPv6 address"))?;
-                let mask = if l == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - l as u32)
-                };
-                Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & mask), l)
+                Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & crate::value::v6_mask(l)), l)
             }
             DataType::ComboIp => Value::ComboIp(
                 s.parse::<IpAddr>()

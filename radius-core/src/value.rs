@@ -164,6 +164,21 @@ impl AttrValue for IpAddr {
     }
 }
 
+/// The network mask of an IPv6 prefix of `len` bits (`len` <= 128).
+///
+/// RFC 8044 §3.10/§3.11: bits past the prefix length MUST be zero, so
+/// decoders reject them and encoders clear them.
+pub(crate) fn v6_mask(len: u8) -> u128 {
+    u128::MAX
+        .checked_shl(128 - len.min(128) as u32)
+        .unwrap_or(0)
+}
+
+/// The network mask of an IPv4 prefix of `len` bits (`len` <= 32).
+pub(crate) fn v4_mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - len.min(32) as u32).unwrap_or(0)
+}
+
 /// An IPv6 prefix (RFC 3162 §2.3, RFC 8044 §3.10): reserved octet, prefix
 /// length, then only as many prefix octets as the length needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,10 +205,13 @@ impl AttrValue for Ipv6Prefix {
         }
         let mut a = [0u8; 16];
         a[..b.len() - 2].copy_from_slice(&b[2..]);
-        Ok(Ipv6Prefix {
-            addr: a.into(),
-            len,
-        })
+        let addr = Ipv6Addr::from(a);
+        if u128::from(addr) & !v6_mask(len) != 0 {
+            return Err(ValueError::Prefix(
+                "IPv6 prefix has bits set past its length",
+            ));
+        }
+        Ok(Ipv6Prefix { addr, len })
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         if self.len > 128 {
@@ -202,7 +220,8 @@ impl AttrValue for Ipv6Prefix {
         out.push(0);
         out.push(self.len);
         let n = (self.len as usize).div_ceil(8);
-        out.extend_from_slice(&self.addr.octets()[..n]);
+        let masked = u128::from(self.addr) & v6_mask(self.len);
+        out.extend_from_slice(&masked.to_be_bytes()[..n]);
         Ok(())
     }
 }
@@ -223,17 +242,20 @@ impl AttrValue for Ipv4Prefix {
         if b[1] > 32 {
             return Err(ValueError::Prefix("IPv4 prefix length above 32"));
         }
-        Ok(Ipv4Prefix {
-            addr: Ipv4Addr::new(b[2], b[3], b[4], b[5]),
-            len: b[1],
-        })
+        let addr = Ipv4Addr::new(b[2], b[3], b[4], b[5]);
+        if u32::from(addr) & !v4_mask(b[1]) != 0 {
+            return Err(ValueError::Prefix(
+                "IPv4 prefix has bits set past its length",
+            ));
+        }
+        Ok(Ipv4Prefix { addr, len: b[1] })
     }
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
         if self.len > 32 {
             return Err(ValueError::Prefix("IPv4 prefix length above 32"));
         }
         out.extend_from_slice(&[0, self.len]);
-        out.extend_from_slice(&self.addr.octets());
+        out.extend_from_slice(&(u32::from(self.addr) & v4_mask(self.len)).to_be_bytes());
         Ok(())
     }
 }
@@ -349,6 +371,23 @@ mod tests {
         assert!(u32::decode_value(&[1, 2, 3]).is_err());
         assert!(String::decode_value(&[0xff]).is_err());
         assert!(Ipv6Prefix::decode_value(&[0, 129]).is_err());
+        // RFC 8044: bits past the prefix length must be zero.
+        assert!(Ipv6Prefix::decode_value(&[0, 0, 0, 0, 0, 0, 1]).is_err());
+        assert!(Ipv6Prefix::decode_value(&[0, 60, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 1]).is_err());
+        assert!(Ipv6Prefix::decode_value(&[0, 60, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0x10]).is_ok());
+        assert!(Ipv4Prefix::decode_value(&[0, 8, 10, 0, 0, 1]).is_err());
+        assert!(Ipv4Prefix::decode_value(&[0, 32, 10, 0, 0, 1]).is_ok());
+        assert_eq!(v4_mask(0), 0);
+        assert_eq!(v6_mask(0), 0);
+        assert_eq!(v6_mask(128), u128::MAX);
+        let mut b = vec![];
+        Ipv4Prefix {
+            addr: Ipv4Addr::new(10, 1, 2, 3),
+            len: 8,
+        }
+        .encode_value(&mut b)
+        .unwrap();
+        assert_eq!(b, [0, 8, 10, 0, 0, 0]);
         let mut b = vec![];
         Ipv6Prefix {
             addr: "2001:db8::".parse().unwrap(),

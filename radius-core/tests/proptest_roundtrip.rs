@@ -114,19 +114,25 @@ proptest! {
 
     #[test]
     fn prefixes_roundtrip(a: [u8; 16], l in 0u8..=128, a4: [u8; 4], l4 in 0u8..=32) {
-        // Bits past the prefix length are not carried on the wire for IPv6.
+        // Bits past the prefix length go out as zero (RFC 8044 §3.10/3.11),
+        // so what comes back is the address masked to its length.
         let mut masked = a;
         for (i, b) in masked.iter_mut().enumerate() {
             let keep = (l as i32 - 8 * i as i32).clamp(0, 8);
             *b &= (0xffu16 << (8 - keep)) as u8;
         }
-        let p6 = Ipv6Prefix { addr: masked.into(), len: l };
+        let p6 = Ipv6Prefix { addr: a.into(), len: l };
         let mut out = vec![];
         p6.encode_value(&mut out).unwrap();
-        prop_assert_eq!(Ipv6Prefix::decode_value(&out).unwrap(), p6);
+        prop_assert_eq!(Ipv6Prefix::decode_value(&out).unwrap(), Ipv6Prefix { addr: masked.into(), len: l });
+        let mut masked4 = a4;
+        for (i, b) in masked4.iter_mut().enumerate() {
+            let keep = (l4 as i32 - 8 * i as i32).clamp(0, 8);
+            *b &= (0xffu16 << (8 - keep)) as u8;
+        }
         let p4 = Ipv4Prefix { addr: a4.into(), len: l4 };
         let mut out = vec![];
         p4.encode_value(&mut out).unwrap();
-        prop_assert_eq!(Ipv4Prefix::decode_value(&out).unwrap(), p4);
+        prop_assert_eq!(Ipv4Prefix::decode_value(&out).unwrap(), Ipv4Prefix { addr: masked4.into(), len: l4 });
     }
 }

@@ -100,8 +100,17 @@ fn normalized(d: &Dictionary, pairs: &[Pair]) -> Vec<Pair> {
         .collect()
 }
 
+/// 2000 cases by default; `PROPTEST_CASES` overrides it for long sweeps.
+fn config() -> ProptestConfig {
+    let mut c = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        c.cases = 2000;
+    }
+    c
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn random_octets_never_panic(data in prop::collection::vec(any::<u8>(), 0..300)) {
