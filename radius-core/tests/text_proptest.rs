@@ -147,6 +147,13 @@ proptest! {
         if pairs.iter().any(|p| p.tag.is_some_and(|t| t > 31)) {
             return Ok(()); // FreeRADIUS does not accept such tags either
         }
+        if pairs.iter().any(|p| matches!(&p.value, Value::String(b) if b.last() == Some(&0))) {
+            // Like radclient, the text form does not print a string's last
+            // octet when it is NUL (NASes send C strings), so this text
+            // stands for one octet less; text_freeradius checks that against
+            // radclient, and the wire round trip above still covers it.
+            return Ok(());
+        }
         let reparsed = codec.parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         prop_assert_eq!(codec.format(&reparsed), text);
     }
