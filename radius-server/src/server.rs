@@ -99,6 +99,10 @@ pub struct ServerConfig {
     /// as a task on a multi-threaded runtime, a receive loop hops between
     /// threads, and one worker cost 6.2–6.7 µs per request instead of 4.2.
     pub own_threads: bool,
+    /// Send replies of one size to one client as one segmented datagram
+    /// train (Linux UDP GSO, 4.18+; probed per socket, and turned off on a
+    /// socket where the kernel refuses it). Clients see ordinary datagrams.
+    pub udp_gso: bool,
 }
 
 impl Default for ServerConfig {
@@ -113,6 +117,7 @@ impl Default for ServerConfig {
             log_lines_per_second: 10,
             socket_buffer: 4 << 20,
             own_threads: true,
+            udp_gso: true,
         }
     }
 }
@@ -230,6 +235,13 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
     /// the caller's runtime; see [`ServerConfig::own_threads`].
     pub fn own_threads(mut self, yes: bool) -> Self {
         self.config.own_threads = yes;
+        self
+    }
+
+    /// Whether replies to one client may be sent as one segmented train;
+    /// see [`ServerConfig::udp_gso`].
+    pub fn udp_gso(mut self, yes: bool) -> Self {
+        self.config.udp_gso = yes;
         self
     }
 
@@ -532,6 +544,9 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
 ) {
     let mut rx = RecvBatch::new(radius_core::packet::MAX_PACKET_LEN);
     let mut tx = SendBatch::new(256);
+    if shared.config.udp_gso {
+        tx.enable_gso(&sock);
+    }
     let mut work = BatchWork::default();
     let waker = Waker::from(Arc::new(NoopWaker));
     loop {
@@ -574,8 +589,10 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
             handle_batch(&rx, &mut tx, &mut work, &ctx);
             handled += rx.len();
             // At most BATCH received, so the replies fit: send them together.
-            tx.flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
+            let segmented = tx
+                .flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
                 .await;
+            engine.stats().segmented(segmented);
         }
         if *shutdown.borrow() {
             break;

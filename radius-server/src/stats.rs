@@ -84,6 +84,7 @@ pub struct Stats {
     disconnect_naks: AtomicU64,
     status_server: AtomicU64,
     duplicates: AtomicU64,
+    segmented: AtomicU64,
     dropped: [AtomicU64; NREASONS],
 }
 
@@ -102,6 +103,7 @@ impl Default for Stats {
             disconnect_naks: AtomicU64::new(0),
             status_server: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            segmented: AtomicU64::new(0),
             dropped: Default::default(),
         }
     }
@@ -134,6 +136,9 @@ pub struct StatsSnapshot {
     pub status_server: u64,
     /// Retransmissions answered from the duplicate cache.
     pub duplicates: u64,
+    /// UDP replies that went out in segmented trains of two or more to one
+    /// client ([`ServerConfig::udp_gso`](crate::ServerConfig::udp_gso)).
+    pub segmented: u64,
     /// Drops, per reason, in [`DropReason::ALL`] order.
     pub dropped: Vec<(DropReason, u64)>,
 }
@@ -166,6 +171,11 @@ impl Stats {
     }
     pub(crate) fn duplicate(&self) {
         self.duplicates.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn segmented(&self, n: u64) {
+        if n > 0 {
+            self.segmented.fetch_add(n, Relaxed);
+        }
     }
     pub(crate) fn status_server(&self) {
         self.status_server.fetch_add(1, Relaxed);
@@ -211,6 +221,7 @@ impl Stats {
             disconnect_naks: self.disconnect_naks.load(Relaxed),
             status_server: self.status_server.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
+            segmented: self.segmented.load(Relaxed),
             dropped: DropReason::ALL
                 .iter()
                 .map(|&r| (r, self.dropped[r as usize].load(Relaxed)))
