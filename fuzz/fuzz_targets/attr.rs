@@ -8,11 +8,12 @@ use radius_core::value::{AttrValue, Date, Ifid, Ipv4Prefix, Ipv6Prefix, MacAddr}
 use radius_core::{AttrKey, Secret};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-fn all<T: AttrValue>(b: &[u8]) {
+fn all<T: AttrValue + PartialEq + std::fmt::Debug>(b: &[u8]) {
     if let Ok(v) = T::decode_value(b) {
         let mut out = Vec::new();
-        // Whatever decodes must encode again.
+        // Whatever decodes must encode again, to octets that decode to it.
         v.encode_value(&mut out).expect("decoded value re-encodes");
+        assert_eq!(T::decode_value(&out).ok(), Some(v), "{b:02x?} -> {out:02x?}");
     }
 }
 

@@ -479,36 +479,55 @@ impl Engine {
             }
         }
 
-        if !self.served.serves(code) {
-            return self.drop_with(
-                DropReason::NoHandler,
-                src,
-                Some(client),
-                &format_args!("no handler for {code}"),
-            );
-        }
-
         let key = DedupKey {
             src,
             port,
             id: packet.identifier(),
             authenticator: *packet.authenticator(),
         };
-        let ticket = match self.dedup(key, code, client, src, out, now) {
-            Ok(t) => t,
-            Err(ev) => return ev,
-        };
+        match self.dispatch(&packet, client, src, port, key, has_ma, out, now) {
+            Ok(mut req) => {
+                req.set_keystream(expected.and_then(|e| e.keystream));
+                Event::Dispatch(req)
+            }
+            Err(ev) => ev,
+        }
+    }
+
+    /// What both versions end with: a handler must exist for the code; the
+    /// duplicate cache then answers a retransmission, or gives the first
+    /// copy a ticket and it becomes a [`Request`].
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &self,
+        packet: &Packet<'_>,
+        client: &Client,
+        src: SocketAddr,
+        port: PortKind,
+        key: DedupKey,
+        has_ma: bool,
+        out: &mut Vec<u8>,
+        now: Instant,
+    ) -> Result<Request, Event> {
+        let code = packet.code();
+        if !self.served.serves(code) {
+            return Err(self.drop_with(
+                DropReason::NoHandler,
+                src,
+                Some(client),
+                &format_args!("no handler for {code}"),
+            ));
+        }
+        let ticket = self.dedup(key, code, client, src, out, now)?;
         self.stats.dispatched();
-        let mut req = Request::new(
+        Ok(Request::new(
             packet.as_bytes(),
             client.clone(),
             src,
             port,
             has_ma,
             Some(ticket),
-        );
-        req.set_keystream(expected.and_then(|e| e.keystream));
-        Event::Dispatch(req)
+        ))
     }
 
     /// RADIUS/1.1 (RFC 9765): no authenticator or Message-Authenticator
@@ -540,14 +559,6 @@ impl Engine {
             self.stats.status_server();
             return Event::Send { cached: false };
         }
-        if !self.served.serves(code) {
-            return self.drop_with(
-                DropReason::NoHandler,
-                src,
-                Some(client),
-                &format_args!("no handler for {code}"),
-            );
-        }
         // Reserved-1 and Reserved-2 are ignored on receipt: the Token alone
         // names the request.
         let mut authenticator = [0; 16];
@@ -558,21 +569,13 @@ impl Engine {
             id: 0,
             authenticator,
         };
-        let ticket = match self.dedup(key, code, client, src, out, now) {
-            Ok(t) => t,
-            Err(ev) => return ev,
-        };
-        self.stats.dispatched();
-        let mut req = Request::new(
-            packet.as_bytes(),
-            client.clone(),
-            src,
-            port,
-            false,
-            Some(ticket),
-        );
-        req.set_version(RadiusVersion::V1_1);
-        Event::Dispatch(req)
+        match self.dispatch(packet, client, src, port, key, false, out, now) {
+            Ok(mut req) => {
+                req.set_version(RadiusVersion::V1_1);
+                Event::Dispatch(req)
+            }
+            Err(ev) => ev,
+        }
     }
 
     /// Look `key` up in the duplicate cache: a new ticket, or the event for
