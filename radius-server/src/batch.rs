@@ -384,12 +384,12 @@ mod sys {
             h.msg_name = (&mut names[g] as *mut libc::sockaddr_in6).cast();
             h.msg_namelen = write_name(dst, &mut names[g]);
             h.msg_iov = &mut iovs[used];
-            h.msg_iovlen = count;
+            h.msg_iovlen = count as _; // size_t on glibc, int on musl
             if count > 1 {
                 let seg = bufs[order[first] as usize].len() as u16;
                 h.msg_control = controls[g].as_mut_ptr().cast();
                 // SAFETY: CMSG_SPACE is a size computation.
-                h.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<u16>() as u32) } as usize;
+                h.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<u16>() as u32) } as _;
                 // SAFETY: msg_control points at `controls[g]`, 24 octets,
                 // 8-aligned, at least CMSG_SPACE(2) = 16; CMSG_FIRSTHDR
                 // returns its start and CMSG_DATA a place within it.
@@ -397,7 +397,7 @@ mod sys {
                     let c = libc::CMSG_FIRSTHDR(h);
                     (*c).cmsg_level = libc::SOL_UDP;
                     (*c).cmsg_type = UDP_SEGMENT;
-                    (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as usize;
+                    (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
                     libc::CMSG_DATA(c).cast::<u16>().write_unaligned(seg);
                 }
             }
