@@ -20,7 +20,7 @@ fn have(tool: &str) -> bool {
     if !found {
         assert!(
             std::env::var("RADIUS_REQUIRE_PEERS").as_deref() != Ok("1"),
-            "{tool} is required (apt-get install freeradius-utils sqlite3)"
+            "{tool} is required (apt-get install freeradius-utils sqlite3 eapoltest)"
         );
         eprintln!("skipped: {tool} not installed");
     }
@@ -174,6 +174,53 @@ fn embedded_default_answers_radtest() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Received Access-Reject"));
+}
+
+/// wpa_supplicant's `eapol_test` (Debian `eapoltest`) as an 802.1X
+/// authenticator: EAP-MD5 through Access-Challenge and State, with
+/// Message-Authenticator checked by the peer on every reply.
+#[test]
+fn eapol_test_eap_md5() {
+    if !have("eapol_test") {
+        return;
+    }
+    let dir = scratch("eap");
+    let s = serve(&[], &dir);
+    let run = |password: &str, secret: &str| {
+        let conf = dir.join(format!("eap-{password}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "network={{\n\tkey_mgmt=IEEE8021X\n\teap=MD5\n\tidentity=\"bob\"\n\tpassword=\"{password}\"\n}}\n"
+            ),
+        )
+        .unwrap();
+        let out = Command::new("eapol_test")
+            // -n: EAP-MD5 derives no MPPE keys.
+            .args(["-n", "-t", "5", "-a", "127.0.0.1"])
+            .args(["-p", &s.auth.port().to_string(), "-s", secret, "-c"])
+            .arg(&conf)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), text)
+    };
+    let (ok, text) = run("hello", "testing123");
+    assert!(ok, "{text}");
+    assert!(text.contains("code=11 (Access-Challenge)"), "{text}");
+    assert!(text.contains("EAP: Received EAP-Success"), "{text}");
+    assert!(
+        text.contains("Hello, bob") || text.contains("Access-Accept"),
+        "{text}"
+    );
+    let (ok, text) = run("wrong", "testing123");
+    assert!(!ok, "{text}");
+    assert!(text.contains("EAP: Received EAP-Failure"), "{text}");
+    // A wrong secret: its Message-Authenticator fails here, so the request
+    // is dropped and the peer gives up.
+    let (ok, text) = run("hello", "not-the-secret");
+    assert!(!ok, "{text}");
+    assert!(!text.contains("Access-Challenge"), "{text}");
 }
 
 #[test]

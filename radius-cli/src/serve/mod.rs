@@ -4,6 +4,7 @@
 //! accounting database knows as active).
 
 pub mod config;
+pub mod eap;
 pub mod store;
 
 use std::collections::HashMap;
@@ -18,10 +19,11 @@ use radius_core::dict::Encrypt;
 use radius_core::text::{AttrRef, Codec, Pair};
 use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig};
 use radius_server::{
-    radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
+    radius_handler, AccessAccept, AccessChallenge, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
     DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, State,
 };
+use typed_radius::dict::prelude::State as StateAttr;
 use typed_radius::dict::prelude::*;
 
 use config::{Config, Password, PolicySetting};
@@ -113,6 +115,7 @@ pub struct App {
     users: HashMap<String, User>,
     store: Store,
     dict: Arc<Dictionary>,
+    eap: eap::EapMd5,
 }
 
 fn policy(p: PolicySetting) -> Policy {
@@ -160,7 +163,12 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
             },
         );
     }
-    Ok(App { users, store, dict })
+    Ok(App {
+        users,
+        store,
+        dict,
+        eap: eap::EapMd5::default(),
+    })
 }
 
 /// The host table a configuration describes.
@@ -299,7 +307,7 @@ fn check_password(p: &Password, given: &str) -> bool {
     }
 }
 
-fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> Reply {
+fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> AccessAccept {
     let mut a = AccessAccept::new();
     match &user.reply {
         ReplyTemplate::Fixed(attrs) => {
@@ -325,17 +333,23 @@ fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> Reply {
             }
         }
     }
-    a.into()
+    a
 }
 
-/// Access-Request: PAP (User-Password) or CHAP (CHAP-Password) against the users.
+/// Access-Request: PAP (User-Password), CHAP (CHAP-Password) or EAP-MD5
+/// (EAP-Message) against the users.
 #[radius_handler]
 async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
+    eap: Option<EapMessage>,
+    state: Option<StateAttr>,
     app: State<Arc<App>>,
 ) -> Reply {
+    if let Some(eap) = eap {
+        return eap_md5(&req, name.as_str(), &eap.0, state.as_ref(), &app);
+    }
     let Some(user) = app.users.get(name.as_str()) else {
         tracing::debug!(user = %name.as_str(), "unknown user");
         return AccessReject::new().into();
@@ -360,10 +374,47 @@ async fn auth(
     };
     if ok {
         tracing::debug!(user = %name.as_str(), "accepted");
-        accept_for(user, &req, &app.dict)
+        accept_for(user, &req, &app.dict).into()
     } else {
         tracing::debug!(user = %name.as_str(), "rejected: bad credentials");
         AccessReject::new().into()
+    }
+}
+
+/// One EAP-MD5 step ([`eap`]): Access-Challenge, or Access-Accept with the
+/// user's reply attributes and EAP-Success, or Access-Reject with
+/// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
+/// without Message-Authenticator, and signs every reply with one.
+fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app: &App) -> Reply {
+    const EAP_MESSAGE: u8 = 79;
+    const STATE: u8 = 24;
+    let user = app.users.get(name);
+    let password = user.and_then(|u| match &u.password {
+        Password::Clear(c) => Some(c.as_str()),
+        Password::Hash(_) => None,
+    });
+    let state = state.map(|s| s.0.as_slice());
+    match app
+        .eap
+        .step(eap, state, name, password, std::time::Instant::now())
+    {
+        eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
+            .with_raw(EAP_MESSAGE, &eap)
+            .with_raw(STATE, &state)
+            .into(),
+        eap::EapReply::Accept(eap) => match user {
+            Some(u) => {
+                tracing::debug!(user = %name, "accepted (EAP-MD5)");
+                accept_for(u, req, &app.dict)
+                    .with_raw(EAP_MESSAGE, &eap)
+                    .into()
+            }
+            None => AccessReject::new().into(),
+        },
+        eap::EapReply::Reject(eap, why) => {
+            tracing::debug!(user = %name, "rejected (EAP-MD5): {why}");
+            AccessReject::new().with_raw(EAP_MESSAGE, &eap).into()
+        }
     }
 }
 
