@@ -382,7 +382,10 @@ pub const TEST_AUTHENTICATOR: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 
 #[derive(Clone, Debug)]
 pub struct Codec<'d> {
     dict: &'d Dictionary,
-    secret: Secret,
+    /// Borrowed when the caller has one ([`with_secret_key`](Self::with_secret_key)):
+    /// building a `Secret` computes its HMAC key schedule (four MD5
+    /// blocks), which a codec made per request should not repeat.
+    secret: std::borrow::Cow<'d, Secret>,
     authenticator: [u8; 16],
     salt: Option<[u8; 2]>,
 }
@@ -403,7 +406,7 @@ impl<'d> Codec<'d> {
     pub fn new(dict: &'d Dictionary) -> Self {
         Codec {
             dict,
-            secret: Secret::new(b"testing123"),
+            secret: std::borrow::Cow::Borrowed(default_secret()),
             authenticator: TEST_AUTHENTICATOR,
             salt: None,
         }
@@ -411,7 +414,14 @@ impl<'d> Codec<'d> {
 
     /// Use this shared secret for encrypted attributes.
     pub fn with_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
-        self.secret = Secret::new(secret);
+        self.secret = std::borrow::Cow::Owned(Secret::new(secret));
+        self
+    }
+
+    /// Use this shared secret, already keyed (a client's, a host table
+    /// entry's), for encrypted attributes.
+    pub fn with_secret_key(mut self, secret: &'d Secret) -> Self {
+        self.secret = std::borrow::Cow::Borrowed(secret);
         self
     }
 
@@ -1842,6 +1852,12 @@ fn tlv_ok(data: &[u8], tw: usize, lw: usize) -> bool {
 }
 
 /// The User-Password keystream applied without stripping padding.
+/// radclient's default secret, keyed once.
+fn default_secret() -> &'static Secret {
+    static S: std::sync::OnceLock<Secret> = std::sync::OnceLock::new();
+    S.get_or_init(|| Secret::new(b"testing123"))
+}
+
 fn raw_user_password(cipher: &[u8], secret: &Secret, auth: &[u8; 16], out: &mut Vec<u8>) {
     let mut prev: Vec<u8> = auth.to_vec();
     for chunk in cipher.chunks(16) {

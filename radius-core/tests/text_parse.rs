@@ -137,3 +137,29 @@ fn malformed_octets_are_raw_or_errors() {
         Err(TextError::Malformed { offset: 3, .. })
     ));
 }
+
+/// A borrowed, already keyed secret encrypts and decrypts exactly as the
+/// same secret given as octets; the default is radclient's `testing123`.
+#[test]
+fn keyed_secret_is_the_same_secret() {
+    let d = dict();
+    let line = r#"User-Password = "hunter2", Tunnel-Password:1 = "tun""#;
+    let key = radius_core::Secret::new("s3cret");
+    let by_octets = Codec::new(&d).with_secret("s3cret").with_salt([0x80, 1]);
+    let by_key = Codec::new(&d).with_secret_key(&key).with_salt([0x80, 1]);
+    let wire = by_octets.encode_line(line).unwrap();
+    assert_eq!(by_key.encode_line(line).unwrap(), wire);
+    let back = by_key.decode(&wire).unwrap();
+    assert_eq!(by_key.format(&back), line);
+    // Another secret does not decrypt it.
+    let other = Codec::new(&d).with_secret("other");
+    assert_ne!(other.format(&other.decode(&wire).unwrap()), line);
+    let default = Codec::new(&d).with_salt([0x80, 1]);
+    let explicit = Codec::new(&d)
+        .with_secret("testing123")
+        .with_salt([0x80, 1]);
+    assert_eq!(
+        default.encode_line(line).unwrap(),
+        explicit.encode_line(line).unwrap()
+    );
+}

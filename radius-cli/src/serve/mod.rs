@@ -318,7 +318,7 @@ fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> AccessAccept {
         ReplyTemplate::PerRequest(pairs) => {
             // Obfuscated reply attributes are keyed on this request's authenticator.
             let codec = Codec::new(dict)
-                .with_secret(req.client().secret().as_bytes())
+                .with_secret_key(req.client().secret())
                 .with_authenticator(*req.authenticator());
             match codec.encode(pairs) {
                 Ok(bytes) => {
@@ -445,7 +445,7 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
         ),
         terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.0.to_string()),
         attributes: Codec::new(dict)
-            .with_secret(req.client().secret().as_bytes())
+            .with_secret_key(req.client().secret())
             .with_authenticator(*req.authenticator())
             .decode_to_string(req.packet().attribute_bytes())
             .unwrap_or_else(|e| format!("(undecodable: {e})")),

@@ -776,7 +776,7 @@ impl Response {
         dict: &radius_core::dict::Dictionary,
     ) -> Result<Vec<String>, radius_core::text::TextError> {
         let codec = radius_core::text::Codec::new(dict)
-            .with_secret(self.client.secret.as_bytes())
+            .with_secret_key(&self.client.secret)
             .with_authenticator(self.request_auth);
         let pairs = codec.decode(&self.data[20..])?;
         Ok(pairs.iter().map(|p| codec.format_pair(p)).collect())

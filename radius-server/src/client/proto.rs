@@ -503,7 +503,7 @@ impl ClientRequest {
         secret: &Secret,
     ) -> Result<(), radius_core::text::TextError> {
         let codec = radius_core::text::Codec::new(dict)
-            .with_secret(secret.as_bytes())
+            .with_secret_key(secret)
             .with_authenticator(self.auth);
         let pairs = codec.parse(text)?;
         let bytes = codec.encode(&pairs)?;
