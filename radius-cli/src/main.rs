@@ -7,6 +7,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: accounting handlers allocate a task,
+/// a large future and a record per request, freed on other threads, and
+/// glibc's fastbin consolidation showed in their profile. Measured with
+/// `radius bench -c 64 acct` (SQLite commit before each answer): 16.4 µs of
+/// server CPU per request instead of 19.8 (three pairs of runs); auth
+/// unchanged (3.32 vs 3.33 µs); resident memory ~10 MB higher.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod acct;
 mod attr;
 mod bench;
