@@ -3,7 +3,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use radius_core::{Code, RadiusVersion};
@@ -11,13 +12,17 @@ use radius_server::radsec::{RadSecClient, RadSecClientConfig, RadiusV11};
 
 #[path = "../../radius-server/tests/radsec_support/mod.rs"]
 mod radsec_support;
-use radsec_support::{client, pap, Ca, TempDir};
+use radsec_support::{
+    client, free_port_udp, have_tool, pap, proxy_leaf, tls_block, Ca, Proxy, TempDir, RADSECPROXY,
+};
 
-#[tokio::test]
-async fn serve_radsec_accepts_bob_over_mutual_tls() {
-    let dir = TempDir::new("serve-radsec");
-    let ca = Ca::new("serve-radsec CA");
-    let (ca_pem, cert, key) = ca.write(&dir.0, "server", &ca.server());
+/// `radius serve --radsec` on loopback with these TLS files and extra
+/// arguments; returns it, its RadSec address and its start-up log.
+fn serve_radsec(
+    dir: &Path,
+    (ca_pem, cert, key): &(PathBuf, PathBuf, PathBuf),
+    extra: &[&str],
+) -> (Child, SocketAddr, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_radius"))
         .args([
             "serve",
@@ -29,13 +34,13 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
             "127.0.0.1:0",
         ])
         .args(["--radsec", "127.0.0.1:0", "--tls-cert"])
-        .arg(&cert)
+        .arg(cert)
         .arg("--tls-key")
-        .arg(&key)
+        .arg(key)
         .arg("--tls-ca")
-        .arg(&ca_pem)
-        .args(["--radius-v11", "allowed"])
-        .current_dir(&dir.0)
+        .arg(ca_pem)
+        .args(extra)
+        .current_dir(dir)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -62,7 +67,15 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
             break line.rsplit(' ').next().unwrap().parse().unwrap();
         }
     };
+    (child, addr, seen)
+}
 
+#[tokio::test]
+async fn serve_radsec_accepts_bob_over_mutual_tls() {
+    let dir = TempDir::new("serve-radsec");
+    let ca = Ca::new("serve-radsec CA");
+    let files = ca.write(&dir.0, "server", &ca.server());
+    let (mut child, addr, seen) = serve_radsec(&dir.0, &files, &["--radius-v11", "allowed"]);
     assert!(seen.contains("RADIUS/1.1: Allowed"), "{seen}");
     let c = client(addr, ca.tls(&ca.client("nas01")));
     let ok = pap(&c, "bob", "hello").await.unwrap();
@@ -123,6 +136,69 @@ async fn serve_radsec_accepts_bob_over_mutual_tls() {
     assert!(r["accepted"].as_u64().unwrap() > 100, "{r}");
     assert_eq!(r["invalid_replies"], 0, "{r}");
     assert_eq!(r["timeouts"], 0, "{r}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// wpa_supplicant's `eapol_test` -> radsecproxy (UDP in, TLS out) ->
+/// `radius serve --radsec`: EAP-MD5, its Access-Challenge and State,
+/// across a real RadSec proxy that re-signs every hop.
+#[test]
+fn eapol_test_via_radsecproxy_to_serve_radsec() {
+    const EAPOL_TEST: &str = "/usr/bin/eapol_test";
+    if !have_tool(RADSECPROXY) || !have_tool(EAPOL_TEST) {
+        return;
+    }
+    let dir = TempDir::new("serve-radsec-eap");
+    let ca = Ca::new("serve-radsec-eap CA");
+    let files = ca.write(&dir.0, "server", &ca.server());
+    let (mut child, addr, _) = serve_radsec(&dir.0, &files, &[]);
+    let (ca_pem, cert, key) = ca.write(&dir.0, "proxy", &proxy_leaf(&ca));
+    let udp = free_port_udp();
+    let conf = format!(
+        "ListenUDP 127.0.0.1:{udp}\nLogLevel 4\n{}client eapol {{\n    host 127.0.0.1\n    type udp\n    secret testing123\n}}\nserver ours {{\n    host 127.0.0.1\n    port {}\n    type tls\n    secret radsec\n}}\nrealm * {{\n    server ours\n}}\n",
+        tls_block(&ca_pem, &cert, &key),
+        addr.port()
+    );
+    let proxy = Proxy::start(&dir.0, &conf);
+    let run = |password: &str| {
+        let conf = dir.0.join(format!("eap-{password}.conf"));
+        std::fs::write(
+            &conf,
+            format!("network={{\n\tkey_mgmt=IEEE8021X\n\teap=MD5\n\tidentity=\"bob\"\n\tpassword=\"{password}\"\n}}\n"),
+        )
+        .unwrap();
+        let out = Command::new(EAPOL_TEST)
+            .args(["-n", "-t", "5", "-a", "127.0.0.1", "-p", &udp.to_string()])
+            .args(["-s", "testing123", "-c"])
+            .arg(&conf)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The proxy may still be connecting to us: a few tries.
+    let mut last = String::new();
+    for _ in 0..5 {
+        let (ok, text) = run("hello");
+        last = text;
+        if ok {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(
+        last.contains("SUCCESS"),
+        "{last}\nradsecproxy log:\n{}",
+        proxy.log()
+    );
+    assert!(last.contains("code=11 (Access-Challenge)"), "{last}");
+    assert!(last.contains("EAP: Received EAP-Success"), "{last}");
+    let (ok, text) = run("wrong");
+    assert!(!ok && text.contains("EAP: Received EAP-Failure"), "{text}");
+    drop(proxy);
     let _ = child.kill();
     let _ = child.wait();
 }

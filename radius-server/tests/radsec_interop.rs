@@ -7,8 +7,7 @@
 
 mod radsec_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use radius_core::Code;
@@ -19,80 +18,7 @@ use radius_server::{HostTable, Server};
 use radsec_support::*;
 use rcgen::ExtendedKeyUsagePurpose as Eku;
 
-const RADSECPROXY: &str = "/usr/sbin/radsecproxy";
 const RADCLIENT: &str = "/usr/bin/radclient";
-
-/// radsecproxy in the foreground; killed (and its log printed) on drop.
-struct Proxy {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proxy {
-    fn start(dir: &Path, conf: &str) -> Proxy {
-        let path = dir.join("radsecproxy.conf");
-        std::fs::write(&path, conf).unwrap();
-        let check = Command::new(RADSECPROXY)
-            .arg("-p")
-            .arg("-c")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "radsecproxy -p rejects the config:\n{conf}\n{}{}",
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
-        let log = dir.join("radsecproxy.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(RADSECPROXY)
-            .arg("-f")
-            .arg("-d")
-            .arg("4")
-            .arg("-c")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Proxy { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- radsecproxy log ----\n{}", self.log());
-        }
-    }
-}
-
-fn tls_block(ca: &Path, cert: &Path, key: &Path) -> String {
-    format!(
-        "tls default {{\n    CACertificateFile {}\n    CertificateFile {}\n    CertificateKeyFile {}\n}}\n",
-        ca.display(),
-        cert.display(),
-        key.display()
-    )
-}
-
-/// The proxy's certificate: usable as client and as server, named like the host.
-fn proxy_leaf(ca: &Ca) -> Leaf {
-    ca.leaf(
-        "radsecproxy",
-        &["radsecproxy", "localhost", "127.0.0.1"],
-        &[Eku::ClientAuth, Eku::ServerAuth],
-        None,
-    )
-}
 
 fn radclient(port: u16, input: &str) -> (bool, String) {
     let mut child = Command::new(RADCLIENT)

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -233,7 +234,7 @@ pub fn have_tool(path: &str) -> bool {
         return true;
     }
     if std::env::var("RADIUS_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("{path} is missing and RADIUS_REQUIRE_PEERS=1 (apt-get install radsecproxy freeradius-utils)");
+        panic!("{path} is missing and RADIUS_REQUIRE_PEERS=1 (apt-get install radsecproxy freeradius-utils eapoltest)");
     }
     eprintln!("SKIP: {path} not installed (set RADIUS_REQUIRE_PEERS=1 to make this a failure)");
     false
@@ -278,4 +279,79 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Debian's radsecproxy.
+pub const RADSECPROXY: &str = "/usr/sbin/radsecproxy";
+
+/// radsecproxy in the foreground; killed (and its log printed) on drop.
+pub struct Proxy {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Proxy {
+    pub fn start(dir: &Path, conf: &str) -> Proxy {
+        let path = dir.join("radsecproxy.conf");
+        std::fs::write(&path, conf).unwrap();
+        let check = Command::new(RADSECPROXY)
+            .arg("-p")
+            .arg("-c")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "radsecproxy -p rejects the config:\n{conf}\n{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let log = dir.join("radsecproxy.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(RADSECPROXY)
+            .arg("-f")
+            .arg("-d")
+            .arg("4")
+            .arg("-c")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        Proxy { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- radsecproxy log ----\n{}", self.log());
+        }
+    }
+}
+
+pub fn tls_block(ca: &Path, cert: &Path, key: &Path) -> String {
+    format!(
+        "tls default {{\n    CACertificateFile {}\n    CertificateFile {}\n    CertificateKeyFile {}\n}}\n",
+        ca.display(),
+        cert.display(),
+        key.display()
+    )
+}
+
+/// The proxy's certificate: usable as client and as server, named like the host.
+pub fn proxy_leaf(ca: &Ca) -> Leaf {
+    ca.leaf(
+        "radsecproxy",
+        &["radsecproxy", "localhost", "127.0.0.1"],
+        &[Eku::ClientAuth, Eku::ServerAuth],
+        None,
+    )
 }
