@@ -185,20 +185,33 @@ pub(crate) fn call_and_poll<S: 'static>(
     }
 }
 
-/// Run a pending handler to its reply, bounded by `timeout`; a panic or the
-/// timeout becomes the drop reason to record.
+/// Run a pending handler to its end, bounded by `timeout`, and complete
+/// `req` with its reply: the encoded reply to send, or `None` (the handler
+/// chose no reply; or it panicked or timed out, which is counted and the
+/// request forgotten so a retransmission runs it again).
 pub(crate) async fn finish_pending(
     fut: BoxReplyFuture,
     timeout: std::time::Duration,
-) -> Result<Reply, crate::DropReason> {
-    match tokio::time::timeout(timeout, CatchUnwind(fut)).await {
-        Ok(Ok(reply)) => Ok(reply),
+    engine: &crate::engine::Engine,
+    req: &crate::Request,
+) -> Option<Vec<u8>> {
+    let why = match tokio::time::timeout(timeout, CatchUnwind(fut)).await {
+        Ok(Ok(reply)) => {
+            let mut out = Vec::with_capacity(256);
+            let now = std::time::Instant::now();
+            return engine
+                .complete(req, reply, now, &mut out)
+                .is_send()
+                .then_some(out);
+        }
         Ok(Err(p)) => {
             tracing::error!("handler panicked: {}", panic_message(&p));
-            Err(crate::DropReason::HandlerPanic)
+            crate::DropReason::HandlerPanic
         }
-        Err(_) => Err(crate::DropReason::HandlerTimeout),
-    }
+        Err(_) => crate::DropReason::HandlerTimeout,
+    };
+    engine.abandon(req, why);
+    None
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {

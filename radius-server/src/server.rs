@@ -776,17 +776,8 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     tokio::spawn(
         async move {
             let _guard = guard;
-            match finish_pending(fut, timeout).await {
-                Ok(reply) => {
-                    let mut out = Vec::with_capacity(256);
-                    if engine
-                        .complete(&req, reply, Instant::now(), &mut out)
-                        .is_send()
-                    {
-                        send(&sock, &out, req.source(), &engine).await;
-                    }
-                }
-                Err(why) => engine.abandon(&req, why),
+            if let Some(out) = finish_pending(fut, timeout, &engine, &req).await {
+                send(&sock, &out, req.source(), &engine).await;
             }
         }
         .instrument(span),

@@ -690,17 +690,8 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     tokio::spawn(
         async move {
             let _permit = permit;
-            match finish_pending(fut, timeout).await {
-                Ok(reply) => {
-                    let mut out = Vec::with_capacity(256);
-                    if engine
-                        .complete(&req, reply, Instant::now(), &mut out)
-                        .is_send()
-                    {
-                        let _ = tx.send(out).await;
-                    }
-                }
-                Err(why) => engine.abandon(&req, why),
+            if let Some(out) = finish_pending(fut, timeout, &engine, &req).await {
+                let _ = tx.send(out).await;
             }
         }
         .instrument(span),
