@@ -671,6 +671,10 @@ async fn bench(args: &BenchArgs, server: SocketAddr, sockets: usize) -> anyhow::
         sock.connect(server)
             .await
             .context("connecting a client socket")?;
+        // Room for every reply in flight on this socket (up to 256): with
+        // the default buffer a burst of replies can overflow it, and the
+        // lost ones would count against the server as timeouts.
+        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(4 << 20);
         tasks.push(tokio::spawn(socket_loop(
             sock,
             slots,
