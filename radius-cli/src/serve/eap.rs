@@ -102,7 +102,7 @@ impl EapMd5 {
         }
         let (typ, data) = (eap[4], &eap[5..len]);
         match typ {
-            IDENTITY => self.challenge(id, user, password, now),
+            IDENTITY => self.challenge(id, user, now),
             MD5_CHALLENGE => {
                 let Some(state) = state.and_then(|s| <[u8; 16]>::try_from(s).ok()) else {
                     return EapReply::Reject(failure(id), "MD5 response without our State");
@@ -114,12 +114,12 @@ impl EapMd5 {
                 else {
                     return EapReply::Reject(failure(id), "malformed MD5 response");
                 };
-                let Some(password) = password else {
-                    return EapReply::Reject(failure(id), "no cleartext password");
-                };
                 if p.id != id || p.user != user {
                     return EapReply::Reject(failure(id), "response to another challenge");
                 }
+                let Some(password) = password else {
+                    return EapReply::Reject(failure(id), "unknown user or no cleartext password");
+                };
                 let want =
                     radius_core::crypto::chap_response(id, password.as_bytes(), &p.challenge);
                 if radius_core::crypto::ct_eq(&want, value) {
@@ -133,10 +133,10 @@ impl EapMd5 {
         }
     }
 
-    fn challenge(&self, id: u8, user: &str, password: Option<&str>, now: Instant) -> EapReply {
-        if password.is_none() {
-            return EapReply::Reject(failure(id), "unknown user or no cleartext password");
-        }
+    /// An unknown user (or one without a cleartext password) is challenged
+    /// too and fails only at the response, so the exchange does not tell
+    /// which user names exist.
+    fn challenge(&self, id: u8, user: &str, now: Instant) -> EapReply {
         let challenge = radius_core::crypto::random_authenticator();
         let state = radius_core::crypto::random_authenticator();
         {
@@ -277,11 +277,19 @@ mod tests {
             ),
             EapReply::Reject(_, "unknown or expired State")
         ));
-        // Unknown users (or hashed passwords) get no challenge.
-        assert!(matches!(
-            m.step(&identity(1, "x"), None, "x", None, now),
-            EapReply::Reject(_, _)
-        ));
+        // Unknown users (or hashed passwords) are challenged like known
+        // ones, and fail at the response whatever they answer.
+        let EapReply::Challenge { eap, state } = m.step(&identity(1, "x"), None, "x", None, now)
+        else {
+            panic!("unknown users are challenged too")
+        };
+        assert_eq!(
+            m.step(&answer(&eap, "hello"), Some(&state), "x", None, now),
+            EapReply::Reject(
+                vec![FAILURE, 2, 0, 4],
+                "unknown user or no cleartext password"
+            )
+        );
     }
 
     #[test]
