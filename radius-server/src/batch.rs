@@ -218,8 +218,12 @@ impl SendBatch {
                         // The kernel refused the group (a device without
                         // checksum offload, IPsec, an unusual MTU): send
                         // its datagrams one by one, and stop grouping here.
-                        tracing::debug!(
-                            "UDP segmentation offload refused ({error}); sending replies singly"
+                        // Once per socket (grouping stays off): worth an
+                        // operator's notice, with where it was going.
+                        let dst = self.dsts[self.order[first as usize] as usize];
+                        tracing::info!(
+                            %dst,
+                            "UDP segmentation offload refused ({error}); this socket sends replies singly from now on"
                         );
                         self.gso = false;
                         self.groups
