@@ -218,7 +218,7 @@ impl SendBatch {
                         // The kernel refused the group (a device without
                         // checksum offload, IPsec, an unusual MTU): send
                         // its datagrams one by one, and stop grouping here.
-                        // Once per socket (grouping stays off): worth an
+                        // Rare (grouping stays off afterwards): worth an
                         // operator's notice, with where it was going.
                         let dst = self.dsts[self.order[first as usize] as usize];
                         tracing::info!(
