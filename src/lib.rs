@@ -21,13 +21,10 @@ pub use radius_derive::{radius_dictionary, radius_handler};
 pub use radius_server;
 pub use radius_server as server;
 
-/// Typed attributes generated from the project's `dictionaries/` at build
-/// time: one module per RFC dictionary file and per vendor, and a flat
-/// [`prelude`](dict::prelude).
-#[allow(missing_docs)]
-pub mod dict {
-    include!(concat!(env!("OUT_DIR"), "/radius_dictionary.rs"));
-}
+/// Typed attributes generated from the project's dictionaries (the
+/// [`radius_dict`] crate): one module per RFC dictionary file and per
+/// vendor, and a flat [`prelude`](dict::prelude).
+pub use radius_dict as dict;
 
 /// The usual imports: every generated attribute, plus the core types.
 pub mod prelude {

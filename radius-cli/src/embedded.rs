@@ -1,4 +1,4 @@
-//! The project's dictionaries, compiled into the binary (see `build.rs`),
+//! The project's dictionaries, compiled into the binary (by the `radius-dict` crate),
 //! and the `--dict PATH` alternative.
 
 use std::path::Path;
@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context as _;
 use radius_core::dict::{Dictionary, Loader};
 
-include!(concat!(env!("OUT_DIR"), "/embedded_dicts.rs"));
+/// Every file of the project's dictionaries: (file name, contents).
+pub use radius_dict::FILES;
 
 /// The directory name the embedded files appear under in locations and
 /// error messages.

@@ -146,7 +146,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn dict_check_reports_counts_or_file_and_line() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dictionaries/dictionary");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../radius-dict/dictionaries/dictionary");
     let o = radius(&["dict", "check", root.to_str().unwrap()], "");
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
