@@ -7,7 +7,8 @@ use radius_core::dict::Dictionary;
 use radius_core::text::{hex_spaced, Codec, TextError};
 
 fn dict() -> Dictionary {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../radius-dict/dictionaries/dictionary");
+    let root =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../radius-dict/dictionaries/dictionary");
     Dictionary::from_file(root).unwrap_or_else(|e| panic!("{e}"))
 }
 

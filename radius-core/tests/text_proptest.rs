@@ -14,7 +14,8 @@ use radius_core::text::{AttrRef, Codec, Pair, Value};
 fn dict() -> &'static Dictionary {
     static D: OnceLock<Dictionary> = OnceLock::new();
     D.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../radius-dict/dictionaries/dictionary");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../radius-dict/dictionaries/dictionary");
         Dictionary::from_file(root).unwrap_or_else(|e| panic!("{e}"))
     })
 }

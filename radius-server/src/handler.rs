@@ -298,8 +298,8 @@ impl<S: 'static> Handlers<S> {
     }
 
     /// Which request kinds have a handler (what the engine dispatches).
-    pub(crate) fn served(&self) -> crate::engine::Served {
-        crate::engine::Served {
+    pub(crate) fn served(&self) -> crate::port::Served {
+        crate::port::Served {
             access: self.auth.is_some(),
             accounting: self.acct.is_some(),
             coa: self.coa.is_some(),

@@ -32,27 +32,25 @@ extern crate self as radius_server;
 
 mod batch;
 pub mod client;
-pub mod dedup;
-pub mod engine;
 pub mod extract;
 pub mod handler;
-pub mod host;
 pub mod radsec;
-pub mod reply;
-pub mod request;
 pub mod server;
-pub mod stats;
+
+// The protocol rules live in the sans-IO crate; their modules are re-exported
+// here under the paths handler authors already use.
+pub use radius_proto::{dedup, engine, host, port, reply, request, stats};
 
 pub use client::{
     ClientError, ClientRequest, ClientStats, RequestBuilder, RequireMessageAuthenticator, Response,
     RetryPolicy, UdpClient, UdpClientBuilder,
 };
-pub use engine::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 pub use extract::{FromRequest, State};
 pub use handler::{run_blocking, Handler, HandlerFuture};
 pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
 pub use radius_core::RadiusVersion;
 pub use radius_derive::radius_handler;
+pub use radius_proto::{Completion, Engine, EngineConfig, Event, PortKind, Served};
 pub use radsec::{
     RadSecClient, RadSecClientConfig, RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig,
 };

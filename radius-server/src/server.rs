@@ -62,9 +62,10 @@ use radius_core::md5x::Md5Batch;
 use radius_core::packet::UnsignedReply;
 
 use crate::batch::{RecvBatch, SendBatch};
-use crate::engine::{Completion, Engine, EngineConfig, Event, PortKind};
+use crate::engine::{Completion, Engine, EngineConfig, Event};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::HostTable;
+use crate::port::PortKind;
 use crate::reply::Reply;
 use crate::request::Request;
 use crate::stats::{DropReason, LogLimiter, Stats};
@@ -748,7 +749,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let client = req.client().clone();
     if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
-        || client.inner.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight_per_client
+        || client.in_flight() >= shared.config.max_in_flight_per_client
     {
         engine.abandon(&req, DropReason::Overloaded);
         return Inline::Nothing;
@@ -803,20 +804,21 @@ fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8
 
 struct InFlightGuard<S> {
     shared: Arc<Shared<S>>,
-    client: crate::Client,
+    _client: crate::host::InFlight,
 }
 
 impl<S> InFlightGuard<S> {
     fn new(shared: Arc<Shared<S>>, client: crate::Client) -> Self {
         shared.in_flight.fetch_add(1, Ordering::Relaxed);
-        client.inner.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlightGuard { shared, client }
+        InFlightGuard {
+            shared,
+            _client: client.track_in_flight(),
+        }
     }
 }
 
 impl<S> Drop for InFlightGuard<S> {
     fn drop(&mut self) {
         self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.client.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }

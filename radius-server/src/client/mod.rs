@@ -39,7 +39,7 @@
 //! The protocol rules live in the sans-IO [`proto`] module; this module only
 //! drives them with tokio sockets and timers.
 
-pub mod proto;
+pub use radius_proto::client as proto;
 
 use std::fmt;
 use std::io;

@@ -19,9 +19,9 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
-use super::frame::FrameBuf;
-use super::ident::RADSEC_SECRET;
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
+use radius_proto::radsec::FrameBuf;
+use radius_proto::radsec::RADSEC_SECRET;
 
 /// RadSec client settings.
 #[derive(Debug, Clone)]

@@ -32,14 +32,13 @@
 //! [`RadiusVersion`](radius_core::RadiusVersion)).
 
 mod client;
-mod frame;
-mod ident;
 mod server;
 mod tls;
 
 pub use client::{ClientError, RadSecClient, RadSecClientConfig, Response};
-pub use frame::{FrameBuf, FrameError};
-pub use ident::{PeerIdentity, TlsClient, TlsClientTable, RADSEC_SECRET};
+pub use radius_proto::radsec::{
+    FrameBuf, FrameError, PeerIdentity, TlsClient, TlsClientTable, RADSEC_SECRET,
+};
 pub use server::{
     RadSecBuilder, RadSecConfig, RadSecError, RadSecHandle, RadSecServer, RADSEC_PORT,
 };

@@ -15,14 +15,15 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
-use super::frame::FrameBuf;
-use super::ident::{PeerIdentity, TlsClientTable};
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
-use crate::engine::{Engine, EngineConfig, Event, PortKind};
+use crate::engine::{Engine, EngineConfig, Event};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::{Client, HostTable};
+use crate::port::PortKind;
 use crate::request::{Protocol, Request};
 use crate::stats::{DropReason, LogLimiter, Stats};
+use radius_proto::radsec::FrameBuf;
+use radius_proto::radsec::{PeerIdentity, TlsClientTable};
 
 /// The default RadSec port (RFC 6614 §2.1).
 pub const RADSEC_PORT: u16 = 2083;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
 
-use crate::engine::PortKind;
+use crate::port::PortKind;
 
 /// What identifies one request for duplicate detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

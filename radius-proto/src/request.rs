@@ -14,8 +14,8 @@ use radius_core::value::AttrValue;
 use radius_core::{Code, Packet, RadiusVersion, ValueError};
 
 use crate::dedup::Ticket;
-use crate::engine::PortKind;
 use crate::host::Client;
+use crate::port::PortKind;
 
 /// A validated, authenticated request. Cheap to clone (two reference counts).
 #[derive(Clone)]
@@ -76,7 +76,7 @@ impl Request {
     }
 
     /// Mark the transport it arrived over (the RadSec server sets [`Protocol::Tls`]).
-    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+    pub fn set_protocol(&mut self, protocol: Protocol) {
         self.protocol = protocol;
     }
 

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::tls::RadiusV11;
+use super::version::RadiusV11;
 use crate::host::{Cidr, Client, ClientConfig};
 
 /// The names of a verified peer certificate.
@@ -298,7 +298,7 @@ impl TlsClientTable {
     }
 
     /// [`lookup`](Self::lookup), with the entry's RADIUS/1.1 setting.
-    pub(crate) fn lookup_entry(
+    pub fn lookup_entry(
         &self,
         ip: IpAddr,
         id: &PeerIdentity,

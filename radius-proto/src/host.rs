@@ -99,6 +99,16 @@ pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
 }
 
+/// One request of a client in flight; see [`Client::track_in_flight`].
+#[derive(Debug)]
+pub struct InFlight(Client);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Client {
     /// Wrap a configuration (normally done by [`HostTable::insert`]).
     pub fn new(config: ClientConfig) -> Self {
@@ -129,6 +139,13 @@ impl Client {
     /// Requests of this client being handled right now (spawned handlers).
     pub fn in_flight(&self) -> u32 {
         self.inner.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Count one request of this client as in flight until the returned
+    /// guard is dropped (the I/O layer's per-client overload bound).
+    pub fn track_in_flight(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
     }
 
     /// Whether an Access-Request without Message-Authenticator is refused now.

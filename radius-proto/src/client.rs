@@ -120,7 +120,7 @@ pub enum Step {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use radius_server::client::proto::{Backoff, Jitter, RetryPolicy, Step};
+/// use radius_proto::client::{Backoff, Jitter, RetryPolicy, Step};
 /// let t0 = Instant::now();
 /// let mut j = Jitter::seeded(7);
 /// let mut b = Backoff::new(RetryPolicy::fixed(Duration::from_secs(1), 2), t0, &mut j);

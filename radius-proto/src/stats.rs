@@ -163,29 +163,34 @@ impl Stats {
         Self::default()
     }
 
-    pub(crate) fn received(&self) {
+    /// Count one packet received.
+    pub fn received(&self) {
         self.received.fetch_add(1, Relaxed);
     }
-    pub(crate) fn dispatched(&self) {
+    /// Count one request handed to a handler.
+    pub fn dispatched(&self) {
         self.dispatched.fetch_add(1, Relaxed);
     }
-    pub(crate) fn duplicate(&self) {
+    /// Count one retransmission answered from the duplicate cache.
+    pub fn duplicate(&self) {
         self.duplicates.fetch_add(1, Relaxed);
     }
-    pub(crate) fn segmented(&self, n: u64) {
+    /// Count `n` replies sent in segmented trains (UDP GSO).
+    pub fn segmented(&self, n: u64) {
         if n > 0 {
             self.segmented.fetch_add(n, Relaxed);
         }
     }
-    pub(crate) fn status_server(&self) {
+    /// Count one Status-Server answered.
+    pub fn status_server(&self) {
         self.status_server.fetch_add(1, Relaxed);
     }
     /// Count one drop.
-    pub(crate) fn count_drop(&self, r: DropReason) {
+    pub fn count_drop(&self, r: DropReason) {
         self.dropped[r as usize].fetch_add(1, Relaxed);
     }
     /// Count a reply sent, by its code.
-    pub(crate) fn replied(&self, code: radius_core::Code) {
+    pub fn replied(&self, code: radius_core::Code) {
         use radius_core::Code;
         let c = match code {
             Code::ACCESS_ACCEPT => &self.accepted,
