@@ -82,7 +82,9 @@ async fn coa(session: AcctSessionId, app: State<App>) -> Reply {
     if app.sessions.lock().unwrap().contains_key(session.as_str()) {
         CoaAck::new().into()
     } else {
-        CoaNak::new().error_cause(503).into() // Session-Context-Not-Found
+        CoaNak::new()
+            .error_cause(ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 

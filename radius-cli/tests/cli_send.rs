@@ -48,7 +48,9 @@ async fn coa(_req: CoaRequest, name: UserName) -> Reply {
     if name.as_str() == "bob" {
         CoaAck::new().into()
     } else {
-        CoaNak::new().error_cause(503).into()
+        CoaNak::new()
+            .error_cause(typed_radius::dict::prelude::ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 

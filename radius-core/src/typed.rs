@@ -63,6 +63,16 @@ pub struct AttrInfo {
     pub concat: bool,
 }
 
+/// The top-level type number of a standard attribute, for matching raw
+/// attributes without a literal: `a.typ == std_type::<EapMessage>()`.
+/// In a `const` it fails to compile for an attribute that is not standard.
+pub const fn std_type<A: Attribute>() -> u8 {
+    match A::INFO.key {
+        AttrKey::Std(n) => n,
+        _ => panic!("not a standard (top-level) attribute"),
+    }
+}
+
 /// A typed RADIUS attribute, generated from a dictionary definition.
 ///
 /// Reading or writing a value of the wrong Rust type does not compile:

@@ -187,8 +187,9 @@ pub struct DedupCache {
     capacity: usize,
     /// Time-to-live in milliseconds.
     ttl: u64,
-    /// What slot times count from.
-    epoch: Instant,
+    /// What slot times count from: the first `now` the cache was given
+    /// (the caller owns the clock; the cache never reads one).
+    epoch: Option<Instant>,
 }
 
 /// Replies longer than this do not keep their buffer after the slot is reused.
@@ -205,13 +206,14 @@ impl DedupCache {
             head: 0,
             capacity,
             ttl: ttl.as_millis().min(u64::MAX as u128) as u64,
-            epoch: Instant::now(),
+            epoch: None,
         }
     }
 
     /// `now` in slot time (a time before the epoch counts as the epoch).
-    fn millis(&self, now: Instant) -> u64 {
-        now.saturating_duration_since(self.epoch).as_millis() as u64
+    fn millis(&mut self, now: Instant) -> u64 {
+        let epoch = *self.epoch.get_or_insert(now);
+        now.saturating_duration_since(epoch).as_millis() as u64
     }
 
     /// Entries currently indexed (in progress or answered, possibly expired).

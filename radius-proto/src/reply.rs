@@ -15,26 +15,7 @@ use std::sync::OnceLock;
 use radius_core::packet::EncodeError;
 use radius_core::typed::{AttrCrypto, Attribute, CryptoCtx, Encrypt};
 use radius_core::{Code, Secret};
-
-pub(crate) mod rfc {
-    //! Attributes the server itself writes.
-    radius_core::attribute! {
-        /// Error-Cause (RFC 5176 §3.6).
-        ErrorCause(ErrorCause_) = "Error-Cause", Std(101), u32
-    }
-}
-
-/// RFC 5176 §3.6 Error-Cause values the server uses.
-pub mod error_cause {
-    /// 402 Missing Attribute.
-    pub const MISSING_ATTRIBUTE: u32 = 402;
-    /// 404 Invalid Request.
-    pub const INVALID_REQUEST: u32 = 404;
-    /// 407 Invalid Attribute Value.
-    pub const INVALID_ATTRIBUTE_VALUE: u32 = 407;
-    /// 506 Resources Unavailable.
-    pub const RESOURCES_UNAVAILABLE: u32 = 506;
-}
+use radius_dict::prelude::{ErrorCause, ErrorCauseValue};
 
 trait Deferred: Send + Sync {
     fn encode(&self, out: &mut Vec<u8>, crypto: &AttrCrypto<'_>) -> Result<(), EncodeError>;
@@ -247,16 +228,17 @@ reply_types! {
 }
 
 impl CoaNak {
-    /// Add Error-Cause (RFC 5176 §3.6), e.g. [`error_cause::MISSING_ATTRIBUTE`].
-    pub fn error_cause(self, cause: u32) -> Self {
-        self.with(rfc::ErrorCause::new(cause))
+    /// Add Error-Cause (RFC 5176 §3.6), e.g.
+    /// `ErrorCauseValue::SessionContextNotFound`.
+    pub fn error_cause(self, cause: ErrorCauseValue) -> Self {
+        self.with(ErrorCause::new(cause))
     }
 }
 
 impl DisconnectNak {
     /// Add Error-Cause (RFC 5176 §3.6).
-    pub fn error_cause(self, cause: u32) -> Self {
-        self.with(rfc::ErrorCause::new(cause))
+    pub fn error_cause(self, cause: ErrorCauseValue) -> Self {
+        self.with(ErrorCause::new(cause))
     }
 }
 
@@ -267,7 +249,7 @@ impl DisconnectNak {
 /// return `Result<_, HandlerError>`.
 pub struct HandlerError {
     message: String,
-    error_cause: Option<u32>,
+    error_cause: Option<ErrorCauseValue>,
 }
 
 impl HandlerError {
@@ -282,17 +264,17 @@ impl HandlerError {
     /// A required attribute is missing (Error-Cause 402).
     pub fn missing_attribute(name: &str) -> Self {
         HandlerError::new(format_args!("required attribute {name} is missing"))
-            .with_error_cause(error_cause::MISSING_ATTRIBUTE)
+            .with_error_cause(ErrorCauseValue::MissingAttribute)
     }
 
     /// An attribute is malformed (Error-Cause 407).
     pub fn invalid_attribute(name: &str, why: impl fmt::Display) -> Self {
         HandlerError::new(format_args!("attribute {name} is malformed: {why}"))
-            .with_error_cause(error_cause::INVALID_ATTRIBUTE_VALUE)
+            .with_error_cause(ErrorCauseValue::InvalidAttributeValue)
     }
 
     /// Set the Error-Cause sent in a CoA-NAK or Disconnect-NAK.
-    pub fn with_error_cause(mut self, cause: u32) -> Self {
+    pub fn with_error_cause(mut self, cause: ErrorCauseValue) -> Self {
         self.error_cause = Some(cause);
         self
     }
@@ -303,7 +285,7 @@ impl HandlerError {
     }
 
     /// The Error-Cause, if set.
-    pub fn error_cause(&self) -> Option<u32> {
+    pub fn error_cause(&self) -> Option<ErrorCauseValue> {
         self.error_cause
     }
 }

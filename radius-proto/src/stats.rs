@@ -2,7 +2,8 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 macro_rules! drop_reasons {
     ($($(#[$m:meta])* $name:ident => $text:literal,)*) => {
@@ -245,6 +246,9 @@ impl fmt::Debug for Stats {
 /// counted and reported with the next line that gets through.
 pub struct LogLimiter {
     per_second: u64,
+    /// What seconds count from: the first `now` seen (the caller owns the
+    /// clock).
+    epoch: OnceLock<Instant>,
     /// Per reason: (second << 32) | count in that second.
     slots: [AtomicU64; NREASONS],
     suppressed: [AtomicU64; NREASONS],
@@ -255,18 +259,17 @@ impl LogLimiter {
     pub fn new(per_second: u32) -> Self {
         LogLimiter {
             per_second: per_second as u64,
+            epoch: OnceLock::new(),
             slots: Default::default(),
             suppressed: Default::default(),
         }
     }
 
-    /// Whether a line for `r` may be logged now. `Some(n)`: yes, and `n`
-    /// earlier lines were suppressed.
-    pub fn allow(&self, r: DropReason) -> Option<u64> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-            & 0xffff_ffff;
+    /// Whether a line for `r` may be logged at `now`. `Some(n)`: yes, and
+    /// `n` earlier lines were suppressed.
+    pub fn allow(&self, r: DropReason, now: Instant) -> Option<u64> {
+        let epoch = *self.epoch.get_or_init(|| now);
+        let now = now.saturating_duration_since(epoch).as_secs() & 0xffff_ffff;
         let slot = &self.slots[r as usize];
         let cur = slot.load(Relaxed);
         let (sec, count) = (cur >> 32, cur & 0xffff_ffff);
@@ -302,12 +305,19 @@ mod tests {
     #[test]
     fn limiter_caps_lines_per_second() {
         let l = LogLimiter::new(3);
+        let t0 = Instant::now();
         let allowed = (0..100)
-            .filter(|_| l.allow(DropReason::TooShort).is_some())
+            .filter(|_| l.allow(DropReason::TooShort, t0).is_some())
             .count();
-        // Usually 3; 6 if the second ticked over during the loop.
-        assert!((3..=6).contains(&allowed), "{allowed}");
-        assert!(l.allow(DropReason::BadLength).is_some());
+        assert_eq!(allowed, 3);
+        // Another reason has its own budget.
+        assert!(l.allow(DropReason::BadLength, t0).is_some());
+        // Still the same second: suppressed, and counted.
+        let t = t0 + std::time::Duration::from_millis(999);
+        assert!(l.allow(DropReason::TooShort, t).is_none());
+        // The next second lets a line through and reports the 98 suppressed.
+        let t = t0 + std::time::Duration::from_secs(1);
+        assert_eq!(l.allow(DropReason::TooShort, t), Some(98));
     }
 
     #[test]

@@ -54,7 +54,7 @@ macro_rules! typed_extractors {
                     HandlerError::new(format_args!(
                         "handler expects {} but got {}", $name::CODE, r.code()
                     ))
-                    .with_error_cause(crate::reply::error_cause::INVALID_REQUEST)
+                    .with_error_cause(radius_dict::prelude::ErrorCauseValue::InvalidRequest)
                 })
             }
         }

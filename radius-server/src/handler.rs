@@ -210,7 +210,7 @@ pub(crate) async fn finish_pending(
         }
         Err(_) => crate::DropReason::HandlerTimeout,
     };
-    engine.abandon(req, why);
+    engine.abandon(req, why, std::time::Instant::now());
     None
 }
 

@@ -62,7 +62,7 @@ use radius_core::md5x::Md5Batch;
 use radius_core::packet::UnsignedReply;
 
 use crate::batch::{RecvBatch, SendBatch};
-use crate::engine::{Completion, Engine, EngineConfig, Event};
+use crate::engine::{Completion, Engine, EngineConfig, Event, Incoming};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::HostTable;
 use crate::port::PortKind;
@@ -649,29 +649,26 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
     for (&(data, src), expected) in datagrams.iter().zip(&work.expected) {
         let slot = tx.len();
         let out = tx.next_buf();
-        let reply =
-            match cx
-                .engine
-                .handle_checked(data, src, cx.kind, cx.now, out, expected.as_ref())
-            {
-                Event::Drop(_) => false,
-                Event::Send { .. } => true,
-                Event::Dispatch(req) => {
-                    match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, out) {
-                        Inline::Nothing => false,
-                        Inline::Ready => true,
-                        Inline::Unsigned(req, code, unsigned) => {
-                            work.pending.push(Pending {
-                                slot,
-                                req,
-                                code,
-                                unsigned,
-                            });
-                            true
-                        }
+        let incoming = Incoming::datagram(data, src, cx.kind).with_expected(expected.as_ref());
+        let reply = match cx.engine.handle(incoming, cx.now, out) {
+            Event::Drop(_) => false,
+            Event::Send { .. } => true,
+            Event::Dispatch(req) => {
+                match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, out) {
+                    Inline::Nothing => false,
+                    Inline::Ready => true,
+                    Inline::Unsigned(req, code, unsigned) => {
+                        work.pending.push(Pending {
+                            slot,
+                            req,
+                            code,
+                            unsigned,
+                        });
+                        true
                     }
                 }
-            };
+            }
+        };
         if reply {
             tx.push(src);
         }
@@ -744,14 +741,14 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
 ) -> Inline {
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.
-        engine.abandon(&req, DropReason::NoHandler);
+        engine.abandon(&req, DropReason::NoHandler, Instant::now());
         return Inline::Nothing;
     };
     let client = req.client().clone();
     if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
         || client.in_flight() >= shared.config.max_in_flight_per_client
     {
-        engine.abandon(&req, DropReason::Overloaded);
+        engine.abandon(&req, DropReason::Overloaded, Instant::now());
         return Inline::Nothing;
     }
     let span = span_for(&req);
@@ -764,7 +761,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
             return span.in_scope(|| complete_inline(req, reply, engine, out));
         }
         FirstPoll::Panicked => {
-            engine.abandon(&req, DropReason::HandlerPanic);
+            engine.abandon(&req, DropReason::HandlerPanic, Instant::now());
             return Inline::Nothing;
         }
         FirstPoll::Pending(f) => f,
@@ -788,17 +785,10 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
 
 /// Encode an inline reply; a RADIUS/1.0 one is left for its batch to sign.
 fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> Inline {
-    match engine.encode_reply_deferred(&req, reply, out) {
+    match engine.complete_deferred(&req, reply, Instant::now(), out, true) {
         (Completion::Send(code), Some(unsigned)) => Inline::Unsigned(req, code, unsigned),
-        (Completion::Send(code), None) => {
-            engine.finish(&req, Some((code, out)), Instant::now());
-            Inline::Ready
-        }
-        (Completion::NoReply(r), _) => {
-            engine.finish(&req, None, Instant::now());
-            engine.stats().count_drop(r);
-            Inline::Nothing
-        }
+        (Completion::Send(_), None) => Inline::Ready,
+        (Completion::NoReply(_), _) => Inline::Nothing,
     }
 }
 

@@ -136,7 +136,8 @@ async fn against_freeradius() {
     let a = UdpClient::builder(fr.acct, "testing123")
         .retry(policy())
         .build();
-    for status in [1u32, 2] {
+    use radius_dict::prelude::AcctStatusTypeValue;
+    for status in [AcctStatusTypeValue::Start, AcctStatusTypeValue::Stop] {
         let r = a
             .accounting_request()
             .with(AcctStatusType::new(status))

@@ -18,8 +18,7 @@ use radius_server::{
 };
 use tokio::net::UdpSocket;
 
-radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-radius_core::attribute! { ErrorCause(ErrorCause_) = "Error-Cause", Std(101), u32 }
+use radius_dict::prelude::{ErrorCause, ReplyMessage};
 
 const SECRET: &str = "testing123";
 
@@ -56,7 +55,9 @@ async fn coa(_req: CoaRequest, name: UserName) -> Reply {
     if name.as_str() == "bob" {
         CoaAck::new().into()
     } else {
-        CoaNak::new().error_cause(503).into()
+        CoaNak::new()
+            .error_cause(radius_dict::prelude::ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 
@@ -65,7 +66,9 @@ async fn disconnect(_req: DisconnectRequest, name: UserName) -> Reply {
     if name.as_str() == "bob" {
         DisconnectAck::new().into()
     } else {
-        DisconnectNak::new().error_cause(503).into()
+        DisconnectNak::new()
+            .error_cause(radius_dict::prelude::ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 
@@ -143,7 +146,9 @@ async fn auth_acct_status_coa_disconnect() {
         .build();
     let r = a
         .accounting_request()
-        .with(AcctStatusType::new(1u32))
+        .with(AcctStatusType::new(
+            radius_dict::prelude::AcctStatusTypeValue::Start,
+        ))
         .with(AcctSessionId::new("s1"))
         .send()
         .await
@@ -171,7 +176,10 @@ async fn auth_acct_status_coa_disconnect() {
         .await
         .unwrap_or_else(|e| panic!("{e}: {:?} {:?}", n.stats(), srv.stats().snapshot()));
     assert_eq!(r.code(), Code::COA_NAK, "{:?}", srv.stats().snapshot());
-    assert_eq!(r.get::<ErrorCause>().unwrap().unwrap().0, 503);
+    assert_eq!(
+        r.get::<ErrorCause>().unwrap().unwrap().0,
+        radius_dict::prelude::ErrorCauseValue::SessionContextNotFound
+    );
     let r = n
         .disconnect_request()
         .with(UserName::new("bob"))

@@ -255,7 +255,7 @@ async fn ipv6_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tunnel_password_in_reply_is_encrypted_for_the_request() {
     // Deferred (secret-dependent) reply attributes are encoded with the request authenticator.
-    radius_core::attribute! { TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword }
+    use radius_dict::prelude::TunnelPassword;
     let srv = radius_server::Server::builder()
         .clients(
             HostTable::new()

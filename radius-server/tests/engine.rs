@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use radius_core::{Code, Packet, Secret};
+use radius_dict::prelude::ErrorCauseValue;
+use radius_server::engine::Incoming;
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingResponse, ClientConfig,
     CoaAck, CoaRequest, DropReason, Engine, EngineConfig, Event, Handler, HandlerError, HostTable,
@@ -31,7 +33,11 @@ fn engine() -> Engine {
 
 fn handle(e: &Engine, pkt: &[u8], port: PortKind) -> (Event, Vec<u8>) {
     let mut out = Vec::new();
-    let ev = e.handle(pkt, src(), port, Instant::now(), &mut out);
+    let ev = e.handle(
+        Incoming::datagram(pkt, src(), port),
+        Instant::now(),
+        &mut out,
+    );
     (ev, out)
 }
 
@@ -132,7 +138,11 @@ fn every_malformed_class_is_dropped_and_counted() {
     let mut out = Vec::new();
     let stranger: SocketAddr = "192.0.2.1:1000".parse().unwrap();
     assert!(matches!(
-        e.handle(&good, stranger, PortKind::Auth, Instant::now(), &mut out),
+        e.handle(
+            Incoming::datagram(&good, stranger, PortKind::Auth),
+            Instant::now(),
+            &mut out
+        ),
         Event::Drop(DropReason::UnknownClient)
     ));
 
@@ -531,7 +541,7 @@ async fn extractors_required_optional_repeated() {
     );
     let r = run_handler(&pap_handler, dispatched(&e, &pkt, PortKind::Auth), &users).await;
     assert!(
-        matches!(r, Reply::Error(ref err) if err.error_cause() == Some(407)),
+        matches!(r, Reply::Error(ref err) if err.error_cause() == Some(ErrorCauseValue::InvalidAttributeValue)),
         "{r:?}"
     );
 
@@ -597,15 +607,14 @@ fn v11(code: Code, token: u32, attrs: &[(u8, &[u8])]) -> Vec<u8> {
 fn handle_v11(e: &Engine, pkt: &[u8], port: PortKind) -> (Event, Vec<u8>) {
     let mut out = Vec::new();
     let client = e.hosts().lookup(src().ip()).unwrap().clone();
-    let ev = e.handle_from_version(
+    let incoming = Incoming::from_client(
         pkt,
         &client,
         src(),
         port,
         radius_server::RadiusVersion::V1_1,
-        Instant::now(),
-        &mut out,
     );
+    let ev = e.handle(incoming, Instant::now(), &mut out);
     (ev, out)
 }
 

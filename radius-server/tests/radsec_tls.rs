@@ -495,7 +495,9 @@ async fn coa_and_disconnect_on_the_same_connection() {
         if name.as_str() == "bob" {
             CoaAck::new().into()
         } else {
-            CoaNak::new().error_cause(503).into()
+            CoaNak::new()
+                .error_cause(radius_dict::prelude::ErrorCauseValue::SessionContextNotFound)
+                .into()
         }
     }
     #[radius_handler]

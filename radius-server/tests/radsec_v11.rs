@@ -21,8 +21,7 @@ use radsec_support::{localhost, Ca, UserName, UserPassword};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-radius_core::attribute! { TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword }
+use radius_dict::prelude::{ReplyMessage, TunnelPassword};
 
 #[derive(Clone, Default)]
 struct Calls(Arc<AtomicU64>);

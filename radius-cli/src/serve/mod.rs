@@ -469,9 +469,6 @@ async fn accounting(
     Ok(AccountingResponse::new())
 }
 
-/// Session-Context-Not-Found (RFC 5176 §3.6).
-const SESSION_NOT_FOUND: u32 = 503;
-
 fn session_known(app: &App, session: Option<&str>) -> bool {
     session.is_some_and(|s| app.store.session_active(s).unwrap_or(false))
 }
@@ -488,7 +485,9 @@ async fn coa(
         tracing::info!(client = client.name(), "CoA acknowledged");
         CoaAck::new().into()
     } else {
-        CoaNak::new().error_cause(SESSION_NOT_FOUND).into()
+        CoaNak::new()
+            .error_cause(ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 
@@ -504,6 +503,8 @@ async fn disconnect(
         tracing::info!(client = client.name(), "Disconnect acknowledged");
         DisconnectAck::new().into()
     } else {
-        DisconnectNak::new().error_cause(SESSION_NOT_FOUND).into()
+        DisconnectNak::new()
+            .error_cause(ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }

@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
-use crate::engine::{Engine, EngineConfig, Event};
+use crate::engine::{Engine, EngineConfig, Event, Incoming};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::{Client, HostTable};
 use crate::port::PortKind;
@@ -641,7 +641,8 @@ async fn handle_packet<S: Clone + Send + Sync + 'static>(
 ) {
     let code = Code(pkt.first().copied().unwrap_or(0));
     let port = port_for(code);
-    match engine.handle_from_version(pkt, client, peer, port, radius, Instant::now(), out) {
+    let incoming = Incoming::from_client(pkt, client, peer, port, radius);
+    match engine.handle(incoming, Instant::now(), out) {
         Event::Drop(_) => {}
         Event::Send { .. } => {
             let _ = tx.send(out.clone()).await;
@@ -663,7 +664,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let Some(handler) = shared.handler(req.code()) else {
-        engine.abandon(&req, DropReason::NoHandler);
+        engine.abandon(&req, DropReason::NoHandler, Instant::now());
         return;
     };
     let span = tracing::info_span!("radsec", client = req.client().name(),
@@ -680,7 +681,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
             return;
         }
         FirstPoll::Panicked => {
-            engine.abandon(&req, DropReason::HandlerPanic);
+            engine.abandon(&req, DropReason::HandlerPanic, Instant::now());
             return;
         }
         FirstPoll::Pending(f) => f,

@@ -1,14 +1,11 @@
 //! Helpers shared by the UDP client tests (against our server and against
 //! FreeRADIUS).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use radius_core::Code;
 use radius_server::UdpClient;
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
-radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
-radius_core::attribute! { AcctSessionId(AcctSessionId_) = "Acct-Session-Id", Std(44), String }
+pub use radius_dict::prelude::{AcctSessionId, AcctStatusType, UserName, UserPassword};
 
 /// `n` PAP Access-Requests in flight at once through `c`; every one must
 /// come back as Access-Accept.

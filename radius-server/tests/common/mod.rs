@@ -1,5 +1,5 @@
 //! Shared test helpers: attribute types and a minimal RADIUS client.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,16 +7,10 @@ use std::time::Duration;
 use radius_core::{Code, Packet, PacketWriter, Secret};
 use tokio::net::UdpSocket;
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
-radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-radius_core::attribute! { ProxyState(ProxyState_) = "Proxy-State", Std(33), Vec<u8> }
-radius_core::attribute! { Class(Class_) = "Class", Std(25), Vec<u8> }
-radius_core::attribute! { SessionTimeout(SessionTimeout_) = "Session-Timeout", Std(27), u32 }
-radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
-radius_core::attribute! { AcctSessionId(AcctSessionId_) = "Acct-Session-Id", Std(44), String }
-radius_core::attribute! { ErrorCause(ErrorCause_) = "Error-Cause", Std(101), u32 }
-radius_core::attribute! { EapMessage(EapMessage_) = "EAP-Message", Std(79), Vec<u8>, concat }
+pub use radius_dict::prelude::{
+    AcctSessionId, AcctStatusType, Class, EapMessage, ErrorCause, ProxyState, ReplyMessage,
+    SessionTimeout, UserName, UserPassword,
+};
 
 pub const SECRET: &str = "testing123";
 
@@ -153,7 +147,9 @@ pub async fn acct(
 pub async fn coa(_req: CoaRequest, name: Option<UserName>) -> Reply {
     match name.as_deref().map(String::as_str) {
         Some("bob") => CoaAck::new().into(),
-        _ => CoaNak::new().error_cause(503).into(),
+        _ => CoaNak::new()
+            .error_cause(radius_dict::prelude::ErrorCauseValue::SessionContextNotFound)
+            .into(),
     }
 }
 
@@ -163,7 +159,9 @@ pub fn disconnect(_req: DisconnectRequest, name: UserName) -> Reply {
     if name.as_str() == "bob" {
         DisconnectAck::new().into()
     } else {
-        DisconnectNak::new().error_cause(503).into()
+        DisconnectNak::new()
+            .error_cause(radius_dict::prelude::ErrorCauseValue::SessionContextNotFound)
+            .into()
     }
 }
 

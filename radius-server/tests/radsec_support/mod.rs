@@ -1,6 +1,6 @@
 //! Shared helpers of the RadSec tests: certificates made at test time with
 //! rcgen (nothing private is committed), a typed test server, packets.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,9 +22,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
-radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
+pub use radius_dict::prelude::{ReplyMessage, UserName, UserPassword};
 
 /// A test CA.
 pub struct Ca {
