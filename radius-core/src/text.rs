@@ -72,8 +72,6 @@
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use md5::{Digest, Md5};
-
 use crate::attr::{self, VendorFormat};
 use crate::crypto::{self, Secret};
 use crate::dict::{AttrId, DataType, Dictionary, Encrypt, Flags};
@@ -1431,20 +1429,29 @@ impl<'d> Codec<'d> {
                     return None;
                 }
                 let mut p = Vec::new();
-                crypto::decrypt_user_password(&buf, &self.secret, &self.authenticator, &mut p)
-                    .ok()?;
-                // decrypt_user_password strips trailing NULs; fixed-length
-                // values keep their length.
+                // Trailing NULs are padding, except in fixed-length values,
+                // which keep their length.
                 if let Some(n) = flags.length {
-                    let mut full = Vec::new();
-                    raw_user_password(&buf, &self.secret, &self.authenticator, &mut full);
-                    full.truncate(n as usize);
-                    p = full;
+                    crypto::decrypt_user_password_padded(
+                        &buf,
+                        &self.secret,
+                        &self.authenticator,
+                        &mut p,
+                    )
+                    .ok()?;
+                    p.truncate(n as usize);
+                } else {
+                    crypto::decrypt_user_password(&buf, &self.secret, &self.authenticator, &mut p)
+                        .ok()?;
                 }
                 buf = p;
             }
             Encrypt::TunnelPassword => {
-                buf = tunnel_pwdecode(&buf, &self.secret, &self.authenticator)?
+                buf = crypto::decrypt_tunnel_password_lenient(
+                    &buf,
+                    &self.secret,
+                    &self.authenticator,
+                )?
             }
             Encrypt::AscendSecret => {
                 if buf.len() != 16 {
@@ -1851,50 +1858,10 @@ fn tlv_ok(data: &[u8], tw: usize, lw: usize) -> bool {
     true
 }
 
-/// The User-Password keystream applied without stripping padding.
 /// radclient's default secret, keyed once.
 fn default_secret() -> &'static Secret {
     static S: std::sync::OnceLock<Secret> = std::sync::OnceLock::new();
     S.get_or_init(|| Secret::new(b"testing123"))
-}
-
-fn raw_user_password(cipher: &[u8], secret: &Secret, auth: &[u8; 16], out: &mut Vec<u8>) {
-    let mut prev: Vec<u8> = auth.to_vec();
-    for chunk in cipher.chunks(16) {
-        let mut h = Md5::new();
-        h.update(secret.as_bytes());
-        h.update(&prev);
-        let d = h.finalize();
-        out.extend(chunk.iter().zip(d.iter()).map(|(c, k)| c ^ k));
-        prev = chunk.to_vec();
-    }
-}
-
-/// `rad_tunnel_pwdecode`: salt, then ciphertext of length octet + value.
-/// Tolerates a ciphertext that is not a multiple of 16, as FreeRADIUS.
-fn tunnel_pwdecode(data: &[u8], secret: &Secret, auth: &[u8; 16]) -> Option<Vec<u8>> {
-    if data.len() < 2 {
-        return None;
-    }
-    if data.len() <= 3 {
-        return Some(Vec::new());
-    }
-    let (salt, cipher) = data.split_at(2);
-    let mut plain = Vec::with_capacity(cipher.len());
-    let mut prev: Vec<u8> = auth.iter().chain(salt.iter()).copied().collect();
-    for chunk in cipher.chunks(16) {
-        let mut h = Md5::new();
-        h.update(secret.as_bytes());
-        h.update(&prev);
-        let d = h.finalize();
-        plain.extend(chunk.iter().zip(d.iter()).map(|(c, k)| c ^ k));
-        prev = chunk.to_vec();
-    }
-    let n = plain[0] as usize;
-    if n > plain.len() - 1 {
-        return None;
-    }
-    Some(plain[1..1 + n].to_vec())
 }
 
 /// FreeRADIUS `fr_prints` for double quotes: escapes `"`, `\`, CR, LF,

@@ -209,18 +209,24 @@ pub fn decrypt_user_password_keyed(
 ) -> Result<(), ValueError> {
     check_user_password_len(cipher)?;
     out.clear();
-    let mut prev: &[u8] = &[];
-    for (i, chunk) in cipher.chunks_exact(16).enumerate() {
-        let b = if i == 0 {
-            *first
-        } else {
-            secret_digest(secret, prev)
-        };
-        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
-        prev = chunk;
-    }
+    unchain(cipher, secret, *first, out);
     let keep = out.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
     out.truncate(keep);
+    Ok(())
+}
+
+/// [`decrypt_user_password`] without stripping the NUL padding: the whole
+/// decrypted blocks, for values of a fixed length (`octets[N]`) whose
+/// trailing NULs are part of the value.
+pub fn decrypt_user_password_padded(
+    cipher: &[u8],
+    secret: &Secret,
+    authenticator: &[u8; 16],
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
+    check_user_password_len(cipher)?;
+    out.clear();
+    unchain(cipher, secret, secret_digest(secret, authenticator), out);
     Ok(())
 }
 
@@ -231,6 +237,34 @@ fn secret_digest(secret: &Secret, data: &[u8]) -> [u8; 16] {
     h.update(secret.as_bytes());
     h.update(data);
     h.finalize().into()
+}
+
+/// Undo the RFC 2865 §5.2 / RFC 2868 §3.5 block chaining, appending the
+/// plaintext to `out`: block 1 is XORed with `first` (MD5 of secret and
+/// authenticator, plus salt for Tunnel-Password), block i with
+/// MD5(secret + ciphertext block i-1). A short last block is XORed as far
+/// as it goes, which only the lenient Tunnel-Password decoder relies on.
+#[inline]
+fn unchain(cipher: &[u8], secret: &Secret, first: [u8; 16], out: &mut Vec<u8>) {
+    let mut prev: &[u8] = &[];
+    for (i, chunk) in cipher.chunks(16).enumerate() {
+        let b = if i == 0 {
+            first
+        } else {
+            secret_digest(secret, prev)
+        };
+        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
+        prev = chunk;
+    }
+}
+
+/// MD5(secret + authenticator + salt): the first Tunnel-Password
+/// keystream block.
+fn tunnel_first_block(secret: &Secret, authenticator: &[u8; 16], salt: &[u8]) -> [u8; 16] {
+    let mut first = [0u8; 18];
+    first[..16].copy_from_slice(authenticator);
+    first[16..].copy_from_slice(salt);
+    secret_digest(secret, &first)
 }
 
 /// Obfuscate a Tunnel-Password style value (RFC 2868 §3.5; the same scheme
@@ -291,15 +325,12 @@ pub fn decrypt_tunnel_password(
         return Err(ValueError::BadSalt);
     }
     out.clear();
-    let mut first = [0u8; 18];
-    first[..16].copy_from_slice(authenticator);
-    first[16..].copy_from_slice(salt);
-    let mut prev: &[u8] = &first;
-    for chunk in cipher.chunks_exact(16) {
-        let b = secret_digest(secret, prev);
-        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
-        prev = chunk;
-    }
+    unchain(
+        cipher,
+        secret,
+        tunnel_first_block(secret, authenticator, salt),
+        out,
+    );
     let n = out[0] as usize;
     if n > out.len() - 1 {
         return Err(ValueError::BadTunnelPasswordLength(n));
@@ -307,6 +338,42 @@ pub fn decrypt_tunnel_password(
     out.remove(0);
     out.truncate(n);
     Ok(())
+}
+
+/// Recover a Tunnel-Password style value (salt + ciphertext, tag already
+/// removed) as FreeRADIUS's `rad_tunnel_pwdecode` does, for showing what
+/// a peer sent rather than checking it: the salt's high bit is not
+/// checked, a ciphertext that is not a multiple of 16 octets is decrypted
+/// as far as it goes, and at most one octet of ciphertext decodes to an
+/// empty value. `None` without a whole salt, or when the length octet
+/// claims more than the ciphertext holds. [`decrypt_tunnel_password`] is
+/// the strict form.
+pub fn decrypt_tunnel_password_lenient(
+    data: &[u8],
+    secret: &Secret,
+    authenticator: &[u8; 16],
+) -> Option<Vec<u8>> {
+    if data.len() < 2 {
+        return None;
+    }
+    if data.len() <= 3 {
+        return Some(Vec::new());
+    }
+    let (salt, cipher) = data.split_at(2);
+    let mut plain = Vec::with_capacity(cipher.len());
+    unchain(
+        cipher,
+        secret,
+        tunnel_first_block(secret, authenticator, salt),
+        &mut plain,
+    );
+    let n = plain[0] as usize;
+    if n > plain.len() - 1 {
+        return None;
+    }
+    plain.truncate(1 + n);
+    plain.remove(0);
+    Some(plain)
 }
 
 /// Ascend-Send-Secret style obfuscation (FreeRADIUS `encrypt=3`):
@@ -424,6 +491,68 @@ mod tests {
         }
         let mut c = Vec::new();
         assert!(encrypt_tunnel_password(&[0; 240], &s, &a, None, &mut c).is_err());
+    }
+
+    #[test]
+    fn tunnel_password_lenient_matches_rfc2868() {
+        let s = Secret::new(b"testing123");
+        let a: [u8; 16] = std::array::from_fn(|i| i as u8);
+        // RFC 2868 §3.5 computed independently (Python hashlib): salt
+        // 0x8102, P = length octet + "tunnel-secret" + NUL padding.
+        let vector = hex::decode("8102443a99d7a8526a47c8478958a5d38213").unwrap();
+        let mut c = Vec::new();
+        encrypt_tunnel_password(b"tunnel-secret", &s, &a, Some([0x01, 0x02]), &mut c).unwrap();
+        assert_eq!(c, vector);
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&vector, &s, &a).as_deref(),
+            Some(&b"tunnel-secret"[..])
+        );
+        // Round trips agree with the strict decoder at every length.
+        for n in [0usize, 1, 14, 15, 16, 31, 32, 200, 239] {
+            let pw: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let mut c = Vec::new();
+            encrypt_tunnel_password(&pw, &s, &a, None, &mut c).unwrap();
+            let mut strict = Vec::new();
+            decrypt_tunnel_password(&c, &s, &a, &mut strict).unwrap();
+            assert_eq!(strict, pw);
+            assert_eq!(decrypt_tunnel_password_lenient(&c, &s, &a), Some(pw));
+        }
+        // What only the lenient form accepts (FreeRADIUS's rules).
+        // "abc" under salt 0x0102 (high bit clear), computed as above.
+        let clear_salt = hex::decode("01023e2158a24475b0c6e44e26f83d7e82b8").unwrap();
+        let mut p = Vec::new();
+        assert!(decrypt_tunnel_password(&clear_salt, &s, &a, &mut p).is_err());
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&clear_salt, &s, &a).as_deref(),
+            Some(&b"abc"[..])
+        );
+        let mut c = Vec::new();
+        encrypt_tunnel_password(b"abc", &s, &a, Some([0x01, 0x02]), &mut c).unwrap();
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&c[..6], &s, &a).as_deref(),
+            Some(&b"abc"[..]),
+            "a truncated last block decrypts as far as it goes"
+        );
+        assert_eq!(decrypt_tunnel_password_lenient(&c[..5], &s, &a), None);
+        assert_eq!(decrypt_tunnel_password_lenient(&c[..1], &s, &a), None);
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&c[..3], &s, &a),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn user_password_padded_keeps_nuls() {
+        let s = Secret::new(b"xyzzy5461");
+        let a = [7u8; 16];
+        let mut c = Vec::new();
+        encrypt_user_password(b"ab\0\0", &s, &a, &mut c).unwrap();
+        let mut p = Vec::new();
+        decrypt_user_password_padded(&c, &s, &a, &mut p).unwrap();
+        assert_eq!(p, [&b"ab"[..], &[0; 14]].concat());
+        decrypt_user_password(&c, &s, &a, &mut p).unwrap();
+        assert_eq!(p, b"ab");
+        assert!(decrypt_user_password_padded(&c[..15], &s, &a, &mut p).is_err());
     }
 
     #[test]
