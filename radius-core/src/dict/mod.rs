@@ -76,6 +76,8 @@
 //!   the type (see [`DataType::max_value`]).
 
 mod error;
+mod insert;
+mod load;
 mod model;
 pub mod naming;
 mod parse;
@@ -84,8 +86,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use error::{DictError, Result};
+pub use load::Loader;
 pub use model::{AttrId, Attribute, DataType, Encrypt, Flags, Location, Value, Vendor};
-pub use parse::Loader;
 
 /// The key of an attribute in its number space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

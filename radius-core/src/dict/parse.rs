@@ -1,19 +1,14 @@
-//! The FreeRADIUS v3 dictionary tokenizer and resolver.
+//! The FreeRADIUS v3 dictionary line grammar and resolver.
 //!
-//! Reads one file at a time, line by line, and resolves every definition into
-//! the [`Dictionary`] as it goes (like FreeRADIUS's `my_dict_init`), except
-//! `VALUE`s that name an attribute not yet defined: those are kept and
-//! resolved after the last file, as FreeRADIUS does with its `value_fixup`
-//! list.
-
-use std::collections::{HashMap, HashSet};
-use std::fs;
-use std::io;
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+//! Takes the lines of one file at a time ([`load`](super::load) reads the
+//! files) and resolves every definition into the [`Dictionary`] as it goes
+//! (like FreeRADIUS's `my_dict_init`), except `VALUE`s that name an
+//! attribute not yet defined: those are kept and resolved after the last
+//! file, as FreeRADIUS does with its `value_fixup` list.
 
 use super::error::{DictError, Result};
-use super::model::{AttrId, Attribute, DataType, Encrypt, Flags, Location, Value, Vendor};
+use super::load::Parser;
+use super::model::{AttrId, Attribute, DataType, Encrypt, Flags, Location, Vendor};
 use super::{Dictionary, Key};
 
 /// Longest attribute, vendor or value name FreeRADIUS v3 accepts
@@ -30,7 +25,7 @@ const VENDOR_SPECIFIC: u32 = 26;
 /// A number space: the parent attribute and the vendor of the attributes
 /// defined in it. `(None, None)` is the standard RFC space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Space {
+pub(super) struct Space {
     parent: Option<AttrId>,
     vendor: Option<u32>,
 }
@@ -42,7 +37,7 @@ const TOP: Space = Space {
 
 /// An open `BEGIN-VENDOR` or `BEGIN-TLV` block.
 #[derive(Debug)]
-enum Block {
+pub(super) enum Block {
     Vendor {
         id: u32,
         name: String,
@@ -63,129 +58,34 @@ impl Block {
             Block::Tlv { name, at, .. } => format!("BEGIN-TLV {name} at {at}"),
         }
     }
+
+    /// The error for a block still open at the end of its file.
+    pub(super) fn unterminated(self) -> DictError {
+        let (at, block, expected) = match self {
+            Block::Vendor { name, at, .. } => (
+                at,
+                format!("BEGIN-VENDOR {name}"),
+                format!("END-VENDOR {name}"),
+            ),
+            Block::Tlv { name, at, .. } => {
+                (at, format!("BEGIN-TLV {name}"), format!("END-TLV {name}"))
+            }
+        };
+        DictError::Unterminated {
+            at,
+            block,
+            expected,
+        }
+    }
 }
 
 /// A `VALUE` whose attribute was not defined yet when it was read.
-struct PendingValue {
+pub(super) struct PendingValue {
     attribute: String,
     name: String,
     value: u64,
     at: Location,
     seq: u64,
-}
-
-/// Loads one or more dictionary roots into a single [`Dictionary`].
-///
-/// ```
-/// use radius_core::dict::Loader;
-///
-/// let dict = Loader::new()
-///     .virtual_file("dicts/dictionary.acme", "VENDOR Acme 9999\n")
-///     .add_str("dicts/dictionary", "$INCLUDE dictionary.acme\n")
-///     .load()
-///     .unwrap();
-/// assert_eq!(dict.vendor_by_name("acme").unwrap().id, 9999);
-/// ```
-#[derive(Debug, Default)]
-pub struct Loader {
-    roots: Vec<Root>,
-    virtual_files: HashMap<PathBuf, String>,
-}
-
-#[derive(Debug)]
-enum Root {
-    File(PathBuf),
-    Str(PathBuf, String),
-}
-
-impl Loader {
-    /// A loader with nothing to load yet.
-    pub fn new() -> Self {
-        Loader::default()
-    }
-
-    /// Adds a root file read from disk. Roots are loaded in the order they
-    /// are added, into the same dictionary (later roots can refer to
-    /// vendors and attributes of earlier ones).
-    pub fn add_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.roots.push(Root::File(path.into()));
-        self
-    }
-
-    /// Adds a root given as text, under a virtual file name used in
-    /// locations and error messages and as the base for its relative
-    /// `$INCLUDE`s.
-    pub fn add_str(mut self, name: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        self.roots.push(Root::Str(name.into(), text.into()));
-        self
-    }
-
-    /// Makes `text` available to `$INCLUDE` under `path` without touching
-    /// the disk (the path is compared after lexical normalisation: `.` and
-    /// `dir/..` are removed). Virtual files are not listed in
-    /// [`Dictionary::files`].
-    pub fn virtual_file(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        self.virtual_files
-            .insert(normalize(&path.into()), text.into());
-        self
-    }
-
-    /// Reads every root (and everything they include) and resolves it.
-    pub fn load(self) -> Result<Dictionary> {
-        let mut p = Parser {
-            dict: Dictionary::default(),
-            virtual_files: &self.virtual_files,
-            stack: Vec::new(),
-            loaded: HashSet::new(),
-            pending: Vec::new(),
-            seq: 0,
-        };
-        for root in &self.roots {
-            match root {
-                Root::File(path) => p.load_file(path, None, false)?,
-                Root::Str(name, text) => {
-                    let id = normalize(name);
-                    p.stack.push((id.clone(), name.clone()));
-                    let result = p.parse_text(name, text);
-                    p.stack.pop();
-                    result?;
-                    p.loaded.insert(id);
-                }
-            }
-        }
-        p.finish()
-    }
-}
-
-struct Parser<'a> {
-    dict: Dictionary,
-    virtual_files: &'a HashMap<PathBuf, String>,
-    /// Files being read: (identity, path as opened).
-    stack: Vec<(PathBuf, PathBuf)>,
-    /// Identities of files completely read.
-    loaded: HashSet<PathBuf>,
-    pending: Vec<PendingValue>,
-    /// Definition sequence number, to keep `values_of` in file order.
-    seq: u64,
-}
-
-/// Lexical normalisation: drops `.` components and folds `dir/..`.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Parses a decimal or `0x`/`0X` hexadecimal unsigned number.
@@ -200,7 +100,7 @@ pub(crate) fn parse_number(s: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
-fn split_fields(line: &str) -> Vec<&str> {
+pub(super) fn split_fields(line: &str) -> Vec<&str> {
     let content = match line.find('#') {
         Some(i) => &line[..i],
         None => line,
@@ -226,111 +126,7 @@ impl Parser<'_> {
         self.seq
     }
 
-    fn load_file(&mut self, path: &Path, at: Option<&Location>, optional: bool) -> Result<()> {
-        let normalized = normalize(path);
-        let (identity, text, virtual_) = match self.virtual_files.get(&normalized) {
-            Some(text) => (normalized.clone(), text.clone(), true),
-            None => {
-                let identity = fs::canonicalize(path).unwrap_or_else(|_| normalized.clone());
-                if let Some(r) = self.check_loop(&identity, path, at) {
-                    return r;
-                }
-                match fs::read(path) {
-                    Ok(bytes) => (
-                        identity,
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                        false,
-                    ),
-                    Err(e) if optional && e.kind() == io::ErrorKind::NotFound => return Ok(()),
-                    Err(source) => {
-                        return Err(DictError::Io {
-                            at: at.cloned(),
-                            path: path.to_owned(),
-                            source,
-                        })
-                    }
-                }
-            }
-        };
-        if let Some(r) = self.check_loop(&identity, path, at) {
-            return r;
-        }
-        if !virtual_ {
-            self.dict.files.push(path.to_owned());
-        }
-        self.stack.push((identity.clone(), path.to_owned()));
-        let result = self.parse_text(path, &text);
-        self.stack.pop();
-        result?;
-        self.loaded.insert(identity);
-        Ok(())
-    }
-
-    /// `Some(Err)` for an include loop, `Some(Ok)` for a file already read
-    /// completely (skipped, as FreeRADIUS v3 does), `None` to go on.
-    fn check_loop(
-        &self,
-        identity: &Path,
-        path: &Path,
-        at: Option<&Location>,
-    ) -> Option<Result<()>> {
-        if self.stack.iter().any(|(id, _)| id == identity) {
-            let chain = self
-                .stack
-                .iter()
-                .map(|(_, p)| p.display().to_string())
-                .chain(std::iter::once(path.display().to_string()))
-                .collect::<Vec<_>>()
-                .join(" -> ");
-            let at = at.cloned().unwrap_or_else(|| Location::new(path, 0));
-            return Some(Err(DictError::IncludeLoop {
-                at,
-                path: path.to_owned(),
-                chain,
-            }));
-        }
-        if self.loaded.contains(identity) {
-            return Some(Ok(()));
-        }
-        None
-    }
-
-    fn parse_text(&mut self, path: &Path, text: &str) -> Result<()> {
-        let file: Arc<Path> = Arc::from(path);
-        let mut blocks: Vec<Block> = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            let fields = split_fields(line);
-            let Some((&keyword, args)) = fields.split_first() else {
-                continue;
-            };
-            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let at = Location {
-                file: file.clone(),
-                line: line_no,
-            };
-            self.parse_line(keyword, args, at, &mut blocks)?;
-        }
-        if let Some(block) = blocks.pop() {
-            let (at, block, expected) = match block {
-                Block::Vendor { name, at, .. } => (
-                    at,
-                    format!("BEGIN-VENDOR {name}"),
-                    format!("END-VENDOR {name}"),
-                ),
-                Block::Tlv { name, at, .. } => {
-                    (at, format!("BEGIN-TLV {name}"), format!("END-TLV {name}"))
-                }
-            };
-            return Err(DictError::Unterminated {
-                at,
-                block,
-                expected,
-            });
-        }
-        Ok(())
-    }
-
-    fn parse_line(
+    pub(super) fn parse_line(
         &mut self,
         keyword: &str,
         args: &[&str],
@@ -421,16 +217,7 @@ impl Parser<'_> {
             }
             "$INCLUDE" | "$INCLUDE-" | "$-INCLUDE" => {
                 expect_fields(&at, "$INCLUDE", args, 1, 1, INCLUDE_SYNTAX)?;
-                let optional = kw != "$INCLUDE";
-                let target = Path::new(args[0]);
-                let path = if target.is_absolute() {
-                    target.to_owned()
-                } else {
-                    at.file
-                        .parent()
-                        .map_or_else(|| target.to_owned(), |dir| dir.join(target))
-                };
-                self.load_file(&path, Some(&at), optional)
+                self.include(args[0], &at, kw != "$INCLUDE")
             }
             _ => Err(DictError::UnknownKeyword {
                 at,
@@ -1039,7 +826,7 @@ impl Parser<'_> {
         }
     }
 
-    fn finish(mut self) -> Result<Dictionary> {
+    pub(super) fn finish(mut self) -> Result<Dictionary> {
         // FreeRADIUS resolves forward references after the last file, and a
         // forward-referenced VALUE only becomes the printed name of its
         // number if no directly defined VALUE claimed it; among them the last
@@ -1258,155 +1045,4 @@ fn check_name(name: &str, at: &Location, attribute: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-impl Dictionary {
-    /// Inserts an attribute, enforcing FreeRADIUS's rule that one name has
-    /// one definition (an identical repetition is ignored) and recording
-    /// aliases (several names for one number; the last one defined is used
-    /// for printing).
-    pub(super) fn add_attribute(&mut self, attr: Attribute) -> Result<AttrId> {
-        let lower = attr.name.to_ascii_lowercase();
-        if let Some(&old) = self.attr_by_name.get(&lower) {
-            let o = &self.attrs[old.index()];
-            let difference =
-                if (o.parent, o.vendor, o.number) != (attr.parent, attr.vendor, attr.number) {
-                    Some(format!(
-                        "number {} here, {} there",
-                        self.oid_of(attr.parent, attr.vendor, attr.number),
-                        self.oid(old)
-                    ))
-                } else if o.data_type != attr.data_type || o.flags.length != attr.flags.length {
-                    Some(format!(
-                        "type {} here, {} there",
-                        type_str(attr.data_type, attr.flags.length),
-                        type_str(o.data_type, o.flags.length)
-                    ))
-                } else if o.flags != attr.flags {
-                    Some(format!("flags {:?} here, {:?} there", attr.flags, o.flags))
-                } else {
-                    None
-                };
-            return match difference {
-                None => Ok(old),
-                Some(difference) => Err(DictError::DuplicateAttribute {
-                    previous: o.location.clone(),
-                    name: attr.name,
-                    at: attr.location,
-                    difference,
-                }),
-            };
-        }
-        let id = AttrId(u32::try_from(self.attrs.len()).expect("fewer than 2^32 attributes"));
-        let key = Key {
-            parent: attr.parent,
-            vendor: attr.vendor,
-            number: attr.number,
-        };
-        match (attr.parent, attr.vendor) {
-            (Some(p), _) => self.children[p.index()].push(id),
-            (None, Some(v)) => self.vendor_attrs.entry(v).or_default().push(id),
-            (None, None) => self.top_level.push(id),
-        }
-        // FreeRADIUS marks the previous holder of the number as a duplicate
-        // when the new definition has the same type (`flags.is_dup`); such
-        // names are re-resolved to the newest definition when read as text.
-        if let Some(&old) = self.attr_by_key.get(&key) {
-            if self.attrs[old.index()].data_type == attr.data_type {
-                self.superseded[old.index()] = true;
-            }
-        }
-        self.attrs.push(attr);
-        self.superseded.push(false);
-        self.children.push(Vec::new());
-        self.attr_by_name.insert(lower, id);
-        // Last definition of a number wins for printing (FreeRADIUS replaces
-        // its by-value entry on every definition).
-        self.attr_by_key.insert(key, id);
-        Ok(id)
-    }
-
-    /// Adds a `VALUE`. `claim` is true for a value defined after its
-    /// attribute (it becomes the printed name of its number), false for a
-    /// resolved forward reference (printed name only if none yet).
-    pub(super) fn add_value(
-        &mut self,
-        id: AttrId,
-        name: &str,
-        value: u64,
-        at: Location,
-        seq: u64,
-        claim: bool,
-    ) -> Result<()> {
-        let a = &self.attrs[id.index()];
-        let max = a.data_type.max_value();
-        match max {
-            None => {
-                return Err(DictError::ValueNotAllowed {
-                    at,
-                    attribute: a.name.clone(),
-                    name: name.to_owned(),
-                    value,
-                    data_type: a.data_type.name(),
-                    reason: "only byte, short, integer, integer64, signed, date, bool and \
-                             octets attributes can have VALUEs",
-                })
-            }
-            Some(max) if value > max => {
-                return Err(DictError::ValueNotAllowed {
-                    at,
-                    attribute: a.name.clone(),
-                    name: name.to_owned(),
-                    value,
-                    data_type: a.data_type.name(),
-                    reason: "the number does not fit the data type",
-                })
-            }
-            Some(_) => {}
-        }
-        let key = Key {
-            parent: a.parent,
-            vendor: a.vendor,
-            number: a.number,
-        };
-        let attr_name = a.name.clone();
-        let set = self.values.entry(key).or_default();
-        let lower = name.to_ascii_lowercase();
-        if let Some(&old) = set.by_name.get(&lower) {
-            let o = &set.list[old];
-            if o.value == value {
-                return Ok(()); // identical repetition (dictionary.ascend has many)
-            }
-            return Err(DictError::DuplicateValue {
-                at,
-                attribute: attr_name,
-                name: name.to_owned(),
-                value,
-                previous: o.location.clone(),
-                previous_value: o.value,
-            });
-        }
-        let index = set.list.len();
-        set.list.push(Value {
-            name: name.to_owned(),
-            value,
-            location: at,
-        });
-        set.seqs.push(seq);
-        set.by_name.insert(lower, index);
-        if claim {
-            set.by_number.insert(value, index);
-        } else {
-            set.by_number.entry(value).or_insert(index);
-        }
-        self.num_values += 1;
-        Ok(())
-    }
-}
-
-fn type_str(t: DataType, length: Option<u8>) -> String {
-    match length {
-        Some(n) => format!("{t}[{n}]"),
-        None => t.to_string(),
-    }
 }

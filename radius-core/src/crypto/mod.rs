@@ -12,6 +12,8 @@ use crate::md5x::Md5State;
 
 use crate::value::ValueError;
 
+pub mod batch;
+
 /// A RADIUS shared secret with its HMAC-MD5 key schedule precomputed.
 #[derive(Clone)]
 pub struct Secret {
@@ -207,18 +209,24 @@ pub fn decrypt_user_password_keyed(
 ) -> Result<(), ValueError> {
     check_user_password_len(cipher)?;
     out.clear();
-    let mut prev: &[u8] = &[];
-    for (i, chunk) in cipher.chunks_exact(16).enumerate() {
-        let b = if i == 0 {
-            *first
-        } else {
-            secret_digest(secret, prev)
-        };
-        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
-        prev = chunk;
-    }
+    unchain(cipher, secret, *first, out);
     let keep = out.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
     out.truncate(keep);
+    Ok(())
+}
+
+/// [`decrypt_user_password`] without stripping the NUL padding: the whole
+/// decrypted blocks, for values of a fixed length (`octets[N]`) whose
+/// trailing NULs are part of the value.
+pub fn decrypt_user_password_padded(
+    cipher: &[u8],
+    secret: &Secret,
+    authenticator: &[u8; 16],
+    out: &mut Vec<u8>,
+) -> Result<(), ValueError> {
+    check_user_password_len(cipher)?;
+    out.clear();
+    unchain(cipher, secret, secret_digest(secret, authenticator), out);
     Ok(())
 }
 
@@ -229,6 +237,34 @@ fn secret_digest(secret: &Secret, data: &[u8]) -> [u8; 16] {
     h.update(secret.as_bytes());
     h.update(data);
     h.finalize().into()
+}
+
+/// Undo the RFC 2865 §5.2 / RFC 2868 §3.5 block chaining, appending the
+/// plaintext to `out`: block 1 is XORed with `first` (MD5 of secret and
+/// authenticator, plus salt for Tunnel-Password), block i with
+/// MD5(secret + ciphertext block i-1). A short last block is XORed as far
+/// as it goes, which only the lenient Tunnel-Password decoder relies on.
+#[inline]
+fn unchain(cipher: &[u8], secret: &Secret, first: [u8; 16], out: &mut Vec<u8>) {
+    let mut prev: &[u8] = &[];
+    for (i, chunk) in cipher.chunks(16).enumerate() {
+        let b = if i == 0 {
+            first
+        } else {
+            secret_digest(secret, prev)
+        };
+        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
+        prev = chunk;
+    }
+}
+
+/// MD5(secret + authenticator + salt): the first Tunnel-Password
+/// keystream block.
+fn tunnel_first_block(secret: &Secret, authenticator: &[u8; 16], salt: &[u8]) -> [u8; 16] {
+    let mut first = [0u8; 18];
+    first[..16].copy_from_slice(authenticator);
+    first[16..].copy_from_slice(salt);
+    secret_digest(secret, &first)
 }
 
 /// Obfuscate a Tunnel-Password style value (RFC 2868 §3.5; the same scheme
@@ -289,15 +325,12 @@ pub fn decrypt_tunnel_password(
         return Err(ValueError::BadSalt);
     }
     out.clear();
-    let mut first = [0u8; 18];
-    first[..16].copy_from_slice(authenticator);
-    first[16..].copy_from_slice(salt);
-    let mut prev: &[u8] = &first;
-    for chunk in cipher.chunks_exact(16) {
-        let b = secret_digest(secret, prev);
-        out.extend(chunk.iter().zip(b.iter()).map(|(c, k)| c ^ k));
-        prev = chunk;
-    }
+    unchain(
+        cipher,
+        secret,
+        tunnel_first_block(secret, authenticator, salt),
+        out,
+    );
     let n = out[0] as usize;
     if n > out.len() - 1 {
         return Err(ValueError::BadTunnelPasswordLength(n));
@@ -305,6 +338,42 @@ pub fn decrypt_tunnel_password(
     out.remove(0);
     out.truncate(n);
     Ok(())
+}
+
+/// Recover a Tunnel-Password style value (salt + ciphertext, tag already
+/// removed) as FreeRADIUS's `rad_tunnel_pwdecode` does, for showing what
+/// a peer sent rather than checking it: the salt's high bit is not
+/// checked, a ciphertext that is not a multiple of 16 octets is decrypted
+/// as far as it goes, and at most one octet of ciphertext decodes to an
+/// empty value. `None` without a whole salt, or when the length octet
+/// claims more than the ciphertext holds. [`decrypt_tunnel_password`] is
+/// the strict form.
+pub fn decrypt_tunnel_password_lenient(
+    data: &[u8],
+    secret: &Secret,
+    authenticator: &[u8; 16],
+) -> Option<Vec<u8>> {
+    if data.len() < 2 {
+        return None;
+    }
+    if data.len() <= 3 {
+        return Some(Vec::new());
+    }
+    let (salt, cipher) = data.split_at(2);
+    let mut plain = Vec::with_capacity(cipher.len());
+    unchain(
+        cipher,
+        secret,
+        tunnel_first_block(secret, authenticator, salt),
+        &mut plain,
+    );
+    let n = plain[0] as usize;
+    if n > plain.len() - 1 {
+        return None;
+    }
+    plain.truncate(1 + n);
+    plain.remove(0);
+    Some(plain)
 }
 
 /// Ascend-Send-Secret style obfuscation (FreeRADIUS `encrypt=3`):
@@ -425,6 +494,68 @@ mod tests {
     }
 
     #[test]
+    fn tunnel_password_lenient_matches_rfc2868() {
+        let s = Secret::new(b"testing123");
+        let a: [u8; 16] = std::array::from_fn(|i| i as u8);
+        // RFC 2868 §3.5 computed independently (Python hashlib): salt
+        // 0x8102, P = length octet + "tunnel-secret" + NUL padding.
+        let vector = hex::decode("8102443a99d7a8526a47c8478958a5d38213").unwrap();
+        let mut c = Vec::new();
+        encrypt_tunnel_password(b"tunnel-secret", &s, &a, Some([0x01, 0x02]), &mut c).unwrap();
+        assert_eq!(c, vector);
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&vector, &s, &a).as_deref(),
+            Some(&b"tunnel-secret"[..])
+        );
+        // Round trips agree with the strict decoder at every length.
+        for n in [0usize, 1, 14, 15, 16, 31, 32, 200, 239] {
+            let pw: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let mut c = Vec::new();
+            encrypt_tunnel_password(&pw, &s, &a, None, &mut c).unwrap();
+            let mut strict = Vec::new();
+            decrypt_tunnel_password(&c, &s, &a, &mut strict).unwrap();
+            assert_eq!(strict, pw);
+            assert_eq!(decrypt_tunnel_password_lenient(&c, &s, &a), Some(pw));
+        }
+        // What only the lenient form accepts (FreeRADIUS's rules).
+        // "abc" under salt 0x0102 (high bit clear), computed as above.
+        let clear_salt = hex::decode("01023e2158a24475b0c6e44e26f83d7e82b8").unwrap();
+        let mut p = Vec::new();
+        assert!(decrypt_tunnel_password(&clear_salt, &s, &a, &mut p).is_err());
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&clear_salt, &s, &a).as_deref(),
+            Some(&b"abc"[..])
+        );
+        let mut c = Vec::new();
+        encrypt_tunnel_password(b"abc", &s, &a, Some([0x01, 0x02]), &mut c).unwrap();
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&c[..6], &s, &a).as_deref(),
+            Some(&b"abc"[..]),
+            "a truncated last block decrypts as far as it goes"
+        );
+        assert_eq!(decrypt_tunnel_password_lenient(&c[..5], &s, &a), None);
+        assert_eq!(decrypt_tunnel_password_lenient(&c[..1], &s, &a), None);
+        assert_eq!(
+            decrypt_tunnel_password_lenient(&c[..3], &s, &a),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn user_password_padded_keeps_nuls() {
+        let s = Secret::new(b"xyzzy5461");
+        let a = [7u8; 16];
+        let mut c = Vec::new();
+        encrypt_user_password(b"ab\0\0", &s, &a, &mut c).unwrap();
+        let mut p = Vec::new();
+        decrypt_user_password_padded(&c, &s, &a, &mut p).unwrap();
+        assert_eq!(p, [&b"ab"[..], &[0; 14]].concat());
+        decrypt_user_password(&c, &s, &a, &mut p).unwrap();
+        assert_eq!(p, b"ab");
+        assert!(decrypt_user_password_padded(&c[..15], &s, &a, &mut p).is_err());
+    }
+
+    #[test]
     fn ascend_secret_roundtrip() {
         let s = Secret::new(b"testing123");
         let a = [9u8; 16];
@@ -434,211 +565,5 @@ mod tests {
         let mut p = Vec::new();
         decrypt_ascend_secret(&c, &s, &a, &mut p).unwrap();
         assert_eq!(p, b"hello");
-    }
-}
-
-/// The authenticators of many packets at once, hashed in SIMD lanes
-/// ([`crate::md5x`]): what a server does for each batch of datagrams.
-/// Results are identical to the one-at-a-time functions above; batches
-/// smaller than [`MIN_BATCH`] are computed one at a time, which is faster.
-pub mod batch {
-    use super::{message_authenticator, request_digest, response_authenticator, Secret};
-    use crate::md5x::{Md5Batch, Md5State};
-
-    /// Below this many packets, lanes cost more than they save (measured
-    /// per one-block message: ~400 ns alone in lanes, ~115 ns with 4, ~49 ns
-    /// with 13, against ~105 ns scalar).
-    pub const MIN_BATCH: usize = 4;
-
-    /// A reply whose Length and attributes are final and whose
-    /// Message-Authenticator value (if any) is sixteen zero octets.
-    #[derive(Debug)]
-    pub struct ReplyToSign<'a> {
-        /// The packet octets; Message-Authenticator and Response
-        /// Authenticator are written into them.
-        pub packet: &'a mut [u8],
-        /// The request's authenticator.
-        pub request_auth: [u8; 16],
-        /// Offset of the Message-Authenticator value, if the reply has one.
-        pub ma_offset: Option<usize>,
-        /// The shared secret.
-        pub secret: &'a Secret,
-    }
-
-    /// Sign replies: Message-Authenticator (RFC 3579 §3.2), then the
-    /// Response Authenticator over it (RFC 2865 §3). `scratch` keeps its
-    /// buffers between calls.
-    pub fn sign_replies(items: &mut [ReplyToSign<'_>], scratch: &mut Md5Batch) {
-        if items.len() < MIN_BATCH {
-            for it in items.iter_mut() {
-                if let Some(off) = it.ma_offset {
-                    let mac = message_authenticator(it.secret, it.packet, &it.request_auth, off);
-                    it.packet[off..off + 16].copy_from_slice(&mac);
-                }
-                let ra = response_authenticator(it.secret, it.packet, &it.request_auth);
-                it.packet[4..20].copy_from_slice(&ra);
-            }
-            return;
-        }
-        // HMAC inner hashes, then outer, for the replies that have an MA.
-        scratch.clear();
-        for it in items.iter() {
-            if let Some(off) = it.ma_offset {
-                let p = &*it.packet;
-                scratch.push(
-                    it.secret.ipad_state,
-                    &[
-                        &p[..4],
-                        &it.request_auth,
-                        &p[20..off],
-                        &[0; 16],
-                        &p[off + 16..],
-                    ],
-                );
-            }
-        }
-        if !scratch.is_empty() {
-            scratch.run();
-            let inner: Vec<[u8; 16]> = (0..scratch.len()).map(|i| scratch.digest(i)).collect();
-            scratch.clear();
-            for (it, ih) in items.iter().filter(|it| it.ma_offset.is_some()).zip(&inner) {
-                scratch.push(it.secret.opad_state, &[ih]);
-            }
-            scratch.run();
-            let mut k = 0;
-            for it in items.iter_mut() {
-                if let Some(off) = it.ma_offset {
-                    it.packet[off..off + 16].copy_from_slice(&scratch.digest(k));
-                    k += 1;
-                }
-            }
-        }
-        // Response Authenticators over the signed packets.
-        scratch.clear();
-        for it in items.iter() {
-            let p = &*it.packet;
-            scratch.push(
-                Md5State::INITIAL,
-                &[&p[..4], &it.request_auth, &p[20..], it.secret.as_bytes()],
-            );
-        }
-        scratch.run();
-        for (i, it) in items.iter_mut().enumerate() {
-            it.packet[4..20].copy_from_slice(&scratch.digest(i));
-        }
-    }
-
-    /// A received request whose authenticators are to be checked.
-    #[derive(Debug)]
-    pub struct RequestToCheck<'a> {
-        /// The packet octets (as received, trimmed to Length).
-        pub packet: &'a [u8],
-        /// The shared secret of the client it came from.
-        pub secret: &'a Secret,
-        /// Offset of the Message-Authenticator value, if present.
-        pub ma_offset: Option<usize>,
-        /// The authenticator the MA is keyed on (the packet's own for
-        /// Access-Request and Status-Server, zeros for the others).
-        pub ma_key: [u8; 16],
-        /// Whether the Request Authenticator is a digest to check
-        /// (Accounting, CoA and Disconnect requests).
-        pub digest: bool,
-        /// Whether to compute the first User-Password keystream block
-        /// (an Access-Request carrying User-Password).
-        pub user_password: bool,
-    }
-
-    /// What a request's authenticators must be, computed in a batch;
-    /// compare with [`crate::Packet::verify_request_expected`].
-    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-    pub struct Expected {
-        /// The Message-Authenticator value it must carry.
-        pub ma: Option<[u8; 16]>,
-        /// The Request Authenticator it must carry.
-        pub digest: Option<[u8; 16]>,
-        /// MD5(secret + Request Authenticator), for
-        /// [`decrypt_user_password_keyed`](super::decrypt_user_password_keyed).
-        pub keystream: Option<[u8; 16]>,
-    }
-
-    /// Compute [`Expected`] for each request into `out` (same order).
-    pub fn expected_for_requests(
-        items: &[RequestToCheck<'_>],
-        scratch: &mut Md5Batch,
-        out: &mut Vec<Expected>,
-    ) {
-        out.clear();
-        out.resize(items.len(), Expected::default());
-        if items.len() < MIN_BATCH {
-            for (it, e) in items.iter().zip(out.iter_mut()) {
-                if let Some(off) = it.ma_offset {
-                    e.ma = Some(message_authenticator(it.secret, it.packet, &it.ma_key, off));
-                }
-                if it.digest {
-                    e.digest = Some(request_digest(it.secret, it.packet));
-                }
-                if it.user_password {
-                    e.keystream = Some(super::secret_digest(it.secret, &it.packet[4..20]));
-                }
-            }
-            return;
-        }
-        // Digests and HMAC inner hashes in one pass, then the outer hashes.
-        scratch.clear();
-        let mut inner_at = Vec::with_capacity(items.len());
-        for it in items {
-            let p = it.packet;
-            if it.digest {
-                scratch.push(
-                    Md5State::INITIAL,
-                    &[&p[..4], &[0; 16], &p[20..], it.secret.as_bytes()],
-                );
-            }
-            inner_at.push(it.ma_offset.map(|off| {
-                scratch.push(
-                    it.secret.ipad_state,
-                    &[&p[..4], &it.ma_key, &p[20..off], &[0; 16], &p[off + 16..]],
-                )
-            }));
-            if it.user_password {
-                scratch.push(Md5State::INITIAL, &[it.secret.as_bytes(), &p[4..20]]);
-            }
-        }
-        if scratch.is_empty() {
-            return;
-        }
-        scratch.run();
-        let mut k = 0;
-        let mut inner = Vec::new();
-        for ((it, e), at) in items.iter().zip(out.iter_mut()).zip(&inner_at) {
-            if it.digest {
-                e.digest = Some(scratch.digest(k));
-                k += 1;
-            }
-            if let Some(at) = at {
-                inner.push(scratch.digest(*at));
-                k += 1;
-            }
-            if it.user_password {
-                e.keystream = Some(scratch.digest(k));
-                k += 1;
-            }
-        }
-        debug_assert_eq!(k, scratch.len());
-        if inner.is_empty() {
-            return;
-        }
-        scratch.clear();
-        for (it, ih) in items.iter().filter(|it| it.ma_offset.is_some()).zip(&inner) {
-            scratch.push(it.secret.opad_state, &[ih]);
-        }
-        scratch.run();
-        let mut k = 0;
-        for (it, e) in items.iter().zip(out.iter_mut()) {
-            if it.ma_offset.is_some() {
-                e.ma = Some(scratch.digest(k));
-                k += 1;
-            }
-        }
     }
 }

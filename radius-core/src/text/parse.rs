@@ -1,0 +1,381 @@
+//! [`Codec::parse`]: a line of `Name[:tag] op value` pairs to typed
+//! [`Pair`]s, with attribute names resolved against the dictionary.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::dict::DataType;
+
+use super::codec::{Codec, Spec};
+use super::lex::Lexer;
+use super::scalar::{hex_decode, parse_date, parse_uint, split_prefix};
+use super::types::{AttrRef, Pair, RawOid, Result, TextError, Value};
+
+impl Codec<'_> {
+    /// Parse one line of `Name[:tag] op value` pairs separated by commas.
+    /// Operators (`=`, `:=`, `+=`, `==` ...) are accepted and ignored; an
+    /// empty line is an empty list.
+    pub fn parse(&self, line: &str) -> Result<Vec<Pair>> {
+        let mut lx = Lexer::new(line);
+        let mut out = Vec::new();
+        loop {
+            lx.skip_ws();
+            if lx.at_end() || lx.peek() == Some('#') {
+                break;
+            }
+            let name = lx.name();
+            if name.is_empty() {
+                return Err(lx.error(format!(
+                    "expected an attribute name, found {}",
+                    lx.describe_next()
+                )));
+            }
+            let tag = if lx.peek() == Some(':') && lx.peek2() != Some('=') {
+                lx.bump();
+                let t = lx.take_while(|c| c.is_ascii_digit());
+                if t.is_empty() {
+                    return Err(lx.error(format!("expected a tag number after \"{name}:\"")));
+                }
+                Some(t.to_owned())
+            } else {
+                None
+            };
+            lx.skip_ws();
+            if !lx.operator() {
+                return Err(lx.error(format!(
+                    "expected an operator (=, :=, +=, ==, ...) after \"{name}\", found {}",
+                    lx.describe_next()
+                )));
+            }
+            lx.skip_ws();
+            let (bytes, _quoted) = lx.value(&name)?;
+            out.push(self.make_pair(&name, tag.as_deref(), &bytes)?);
+            lx.skip_ws();
+            match lx.peek() {
+                None => break,
+                Some(',') => {
+                    lx.bump();
+                }
+                Some(_) => {
+                    return Err(lx.error(format!(
+                        "expected \",\" or end of line after the value of {name}, found {}",
+                        lx.describe_next()
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Resolve a name to an attribute.
+    pub fn resolve(&self, name: &str) -> Result<AttrRef> {
+        if let Some(id) = self.dict.attr_by_name(name) {
+            return Ok(AttrRef::Known(id));
+        }
+        if let Some(oid) = self.parse_raw_name(name)? {
+            return Ok(AttrRef::Raw(oid));
+        }
+        // Dotted TLV path: Parent.Child[.Grandchild], children by name or number.
+        if name.contains('.') {
+            let mut parts = name.split('.');
+            let first = parts.next().unwrap_or_default();
+            let mut cur = self
+                .dict
+                .attr_by_name(first)
+                .ok_or_else(|| TextError::UnknownAttribute(name.to_owned()))?;
+            for part in parts {
+                let next = self
+                    .dict
+                    .children(cur)
+                    .iter()
+                    .copied()
+                    .find(|&c| self.dict.attr(c).name.eq_ignore_ascii_case(part))
+                    .or_else(|| {
+                        let n: u32 = part.parse().ok()?;
+                        let a = self.dict.attr(cur);
+                        self.dict.attr_by_number(Some(cur), a.vendor, n)
+                    });
+                match next {
+                    Some(c) => cur = c,
+                    None => return Err(TextError::UnknownAttribute(name.to_owned())),
+                }
+            }
+            return Ok(AttrRef::Known(cur));
+        }
+        Err(TextError::UnknownAttribute(name.to_owned()))
+    }
+
+    /// `Attr-N[.N...]`, `Vendor-N-Attr-M[.M...]`, `VendorName-Attr-M`.
+    fn parse_raw_name(&self, name: &str) -> Result<Option<RawOid>> {
+        let bad = |why: &str| TextError::BadValue {
+            attr: name.to_owned(),
+            data_type: "attribute name",
+            value: name.to_owned(),
+            reason: why.to_owned(),
+        };
+        let lower = name.to_ascii_lowercase();
+        let (vendor, oid) = if let Some(rest) = lower.strip_prefix("attr-") {
+            (None, rest.to_owned())
+        } else if let Some(i) = lower.find("-attr-") {
+            let prefix = &name[..i];
+            let oid = lower[i + 6..].to_owned();
+            let vendor = if let Some(num) = prefix
+                .strip_prefix("Vendor-")
+                .or_else(|| prefix.strip_prefix("vendor-"))
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+            {
+                num.parse::<u32>()
+                    .ok()
+                    .filter(|&v| v > 0 && v < 1 << 24)
+                    .ok_or_else(|| bad("vendor number out of range"))?
+            } else {
+                match self.dict.vendor_by_name(prefix) {
+                    Some(v) => v.id,
+                    None => return Ok(None),
+                }
+            };
+            (Some(vendor), oid)
+        } else {
+            return Ok(None);
+        };
+        let nums: Vec<u32> = oid
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad("expected dot-separated numbers after Attr-"));
+                }
+                p.parse::<u32>().map_err(|_| bad("number too large"))
+            })
+            .collect::<Result<_>>()?;
+        if let Some(v) = vendor {
+            return Ok(Some(RawOid {
+                ext: None,
+                vendor: Some(v),
+                path: nums,
+            }));
+        }
+        let oid = match nums.as_slice() {
+            [26, v, rest @ ..] if !rest.is_empty() => RawOid {
+                ext: None,
+                vendor: Some(*v),
+                path: rest.to_vec(),
+            },
+            [e @ 241..=246, 26, v, rest @ ..] if !rest.is_empty() => RawOid {
+                ext: Some(*e as u8),
+                vendor: Some(*v),
+                path: rest.to_vec(),
+            },
+            [e @ 241..=246, rest @ ..] if !rest.is_empty() => RawOid {
+                ext: Some(*e as u8),
+                vendor: None,
+                path: rest.to_vec(),
+            },
+            _ => RawOid {
+                ext: None,
+                vendor: None,
+                path: nums,
+            },
+        };
+        Ok(Some(oid))
+    }
+
+    fn make_pair(&self, name: &str, tag: Option<&str>, bytes: &[u8]) -> Result<Pair> {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.as_ref();
+        let attr = self.resolve(name)?;
+        let spec = self.spec_of(&attr)?;
+        let tag = match tag {
+            None => None,
+            Some(t) => {
+                if !spec.flags.has_tag {
+                    return Err(TextError::BadTag {
+                        attr: spec.name,
+                        tag: t.to_owned(),
+                        reason: "the attribute has no has_tag flag",
+                    });
+                }
+                match t.parse::<u8>() {
+                    Ok(n) if n < 0x20 => Some(n),
+                    _ => {
+                        return Err(TextError::BadTag {
+                            attr: spec.name,
+                            tag: t.to_owned(),
+                            reason: "tags are 0..=31",
+                        })
+                    }
+                }
+            }
+        };
+        let value = if let AttrRef::Raw(_) = attr {
+            match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                Some(h) => Value::Octets(hex_decode(h).map_err(|r| TextError::BadValue {
+                    attr: spec.name.clone(),
+                    data_type: "octets",
+                    value: text.to_owned(),
+                    reason: r,
+                })?),
+                None => {
+                    return Err(TextError::BadValue {
+                        attr: spec.name.clone(),
+                        data_type: "octets",
+                        value: text.to_owned(),
+                        reason: "an unknown attribute requires a hex string (0x...)".to_owned(),
+                    })
+                }
+            }
+        } else {
+            self.parse_value(&spec, text, bytes)?
+        };
+        Ok(Pair { attr, tag, value })
+    }
+
+    /// Parse the text of a value for an attribute of `spec`'s type
+    /// (`bytes` is the same text before lossy UTF-8 conversion).
+    fn parse_value(&self, spec: &Spec, s: &str, bytes: &[u8]) -> Result<Value> {
+        let bad = |reason: &str| TextError::BadValue {
+            attr: spec.name.clone(),
+            data_type: spec.ty.name(),
+            value: s.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let hex_fixed = |n: usize| -> Option<Vec<u8>> {
+            let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+            hex_decode(h).ok().filter(|b| b.len() == n)
+        };
+        let enum_or_number = |max: u64| -> Result<u64> {
+            if let Some(n) = parse_uint(s) {
+                if n > max {
+                    return Err(bad(&format!("larger than {max}")));
+                }
+                return Ok(n);
+            }
+            if let Some(id) = spec.id {
+                if let Some(v) = self.dict.value_by_name(id, s) {
+                    return Ok(v.value);
+                }
+            }
+            Err(bad("not a number or a VALUE name of this attribute"))
+        };
+        Ok(match spec.ty {
+            DataType::String => Value::String(bytes.to_vec()),
+            DataType::Octets | DataType::Abinary => {
+                let b = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(h) => hex_decode(h).map_err(|r| bad(&r))?,
+                    None if spec.ty == DataType::Abinary => {
+                        return Err(bad("Ascend filter syntax is not supported; give 0x hex"))
+                    }
+                    None => bytes.to_vec(),
+                };
+                if spec.ty == DataType::Abinary {
+                    Value::Abinary(b)
+                } else {
+                    Value::Octets(b)
+                }
+            }
+            DataType::Integer => Value::Integer(enum_or_number(u32::MAX.into())? as u32),
+            DataType::Byte => Value::Byte(enum_or_number(u8::MAX.into())? as u8),
+            DataType::Short => Value::Short(enum_or_number(u16::MAX.into())? as u16),
+            DataType::Integer64 => Value::Integer64(enum_or_number(u64::MAX)?),
+            DataType::Signed => Value::Signed(
+                s.parse::<i32>()
+                    .map_err(|_| bad("not a signed 32-bit decimal number"))?,
+            ),
+            DataType::Bool => match s.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "1" => Value::Bool(true),
+                "no" | "false" | "0" => Value::Bool(false),
+                _ => return Err(bad("expected yes or no")),
+            },
+            DataType::Date => {
+                if let Some(id) = spec.id {
+                    if let Some(v) = self.dict.value_by_name(id, s) {
+                        return Ok(Value::Date(v.value as u32));
+                    }
+                }
+                Value::Date(parse_date(s).ok_or_else(|| {
+                    bad("expected seconds since 1970, \"Jan 1 2020 12:00:00 UTC\" or 2020-01-01T12:00:00Z")
+                })?)
+            }
+            DataType::Ipaddr => {
+                if let Some(b) = hex_fixed(4) {
+                    return Ok(Value::Ipaddr(
+                        <[u8; 4]>::try_from(b).expect("4 octets").into(),
+                    ));
+                }
+                let a = s.strip_suffix("/32").unwrap_or(s);
+                Value::Ipaddr(a.parse().map_err(|_| bad("not an IPv4 address"))?)
+            }
+            DataType::Ipv6Addr => {
+                if let Some(b) = hex_fixed(16) {
+                    return Ok(Value::Ipv6Addr(<[u8; 16]>::try_from(b).expect("16").into()));
+                }
+                let a = s.strip_suffix("/128").unwrap_or(s);
+                Value::Ipv6Addr(a.parse().map_err(|_| bad("not an IPv6 address"))?)
+            }
+            DataType::Ipv4Prefix => {
+                let (a, l) = split_prefix(s, 32).ok_or_else(|| bad("expected a.b.c.d/len"))?;
+                let a: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
+                Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & crate::value::v4_mask(l)), l)
+            }
+            DataType::Ipv6Prefix => {
+                let (a, l) = split_prefix(s, 128).ok_or_else(|| bad("expected addr/len"))?;
+                let a: Ipv6Addr = a.parse().map_err(|_| bad("not an IPv6 address"))?;
+                Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & crate::value::v6_mask(l)), l)
+            }
+            DataType::ComboIp => Value::ComboIp(
+                s.parse::<IpAddr>()
+                    .map_err(|_| bad("not an IPv4 or IPv6 address"))?,
+            ),
+            DataType::Ether => {
+                if let Some(b) = hex_fixed(6) {
+                    return Ok(Value::Ether(b.try_into().expect("6")));
+                }
+                if let Some(n) = s
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| s.parse::<u64>().ok())
+                    .flatten()
+                {
+                    let b = n.to_be_bytes();
+                    return Ok(Value::Ether(b[2..].try_into().expect("6")));
+                }
+                let parts: Vec<&str> = s.split([':', '-']).collect();
+                if parts.len() != 6 {
+                    return Err(bad("expected six hex octets separated by colons"));
+                }
+                let mut m = [0u8; 6];
+                for (o, p) in m.iter_mut().zip(&parts) {
+                    if p.is_empty() || p.len() > 2 {
+                        return Err(bad("expected six hex octets separated by colons"));
+                    }
+                    *o = u8::from_str_radix(p, 16).map_err(|_| bad("not hex"))?;
+                }
+                Value::Ether(m)
+            }
+            DataType::Ifid => {
+                if let Some(b) = hex_fixed(8) {
+                    return Ok(Value::Ifid(b.try_into().expect("8")));
+                }
+                let parts: Vec<&str> = s.split(':').collect();
+                if parts.len() != 4 {
+                    return Err(bad("expected four 16-bit hex groups, e.g. 0:0:0:1"));
+                }
+                let mut m = [0u8; 8];
+                for (i, p) in parts.iter().enumerate() {
+                    if p.is_empty() || p.len() > 4 {
+                        return Err(bad("expected four 16-bit hex groups, e.g. 0:0:0:1"));
+                    }
+                    let n = u16::from_str_radix(p, 16).map_err(|_| bad("not hex"))?;
+                    m[2 * i..2 * i + 2].copy_from_slice(&n.to_be_bytes());
+                }
+                Value::Ifid(m)
+            }
+            DataType::Vsa => {
+                return Err(bad("Vendor-Specific is a container: use Attr-26 = 0x..."))
+            }
+            DataType::Tlv | DataType::Extended | DataType::LongExtended | DataType::Evs => {
+                return Err(bad(
+                    "a container attribute has no value of its own: give its members",
+                ))
+            }
+        })
+    }
+}
