@@ -539,3 +539,66 @@ async fn coa_and_disconnect_on_the_same_connection() {
     assert_eq!(c.connects(), 1, "one connection carried all of it");
     srv.shutdown().await;
 }
+
+/// A server that answers each Access-Request first with a correctly signed
+/// reply of the wrong kind (CoA-ACK), then with a forged Access-Accept
+/// (bad Response Authenticator), and only then with the real Access-Accept.
+/// The client must deliver only the last, on the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_kind_or_forged_reply_is_not_delivered_and_keeps_the_connection() {
+    use radius_core::{PacketWriter, Secret};
+    let ca = Ca::new("Test CA");
+    let cfg = ca.tls(&ca.server()).server_config().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = tokio::net::TcpListener::bind(localhost()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepts = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = accepts.clone();
+    let server = tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut s = acceptor.accept(tcp).await.unwrap();
+            let secret = Secret::new("radsec");
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let mut hdr = [0u8; 4];
+                if s.read_exact(&mut hdr).await.is_err() {
+                    break;
+                }
+                let len = u16::from_be_bytes([hdr[2], hdr[3]]) as usize;
+                buf[..4].copy_from_slice(&hdr);
+                s.read_exact(&mut buf[4..len]).await.unwrap();
+                let req = Packet::decode(&buf[..len]).unwrap();
+                let answer = |code: Code, forge: bool| {
+                    let mut out = Vec::new();
+                    let mut w =
+                        PacketWriter::reply(&mut out, code, req.identifier(), req.authenticator());
+                    w.message_authenticator().unwrap();
+                    w.finish(&secret).unwrap();
+                    if forge {
+                        out[4] ^= 0xff;
+                    }
+                    out
+                };
+                for (code, forge) in [
+                    (Code::COA_ACK, false),
+                    (Code::ACCESS_ACCEPT, true),
+                    (Code::ACCESS_ACCEPT, false),
+                ] {
+                    s.write_all(&answer(code, forge)).await.unwrap();
+                    s.flush().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    });
+    let c = client(addr, ca.tls(&ca.client("nas")));
+    for _ in 0..3 {
+        let r = pap(&c, "bob", "hello").await.unwrap();
+        assert_eq!(r.code(), Code::ACCESS_ACCEPT);
+    }
+    assert_eq!(c.connects(), 1);
+    assert_eq!(accepts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    server.abort();
+}

@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use radius_core::packet::MAX_PACKET_LEN;
 use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
-use radius_core::{Code, EncodeError, Packet, Secret, ValueError};
+use radius_core::{Code, EncodeError, Packet, RadiusVersion, Secret, ValueError};
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -256,17 +256,9 @@ impl Drop for Sock {
     }
 }
 
-struct SockState {
-    ids: IdPool,
-    pending: Vec<Option<Pending>>,
-}
-
-struct Pending {
-    code: Code,
-    auth: [u8; 16],
-    require_ma: bool,
-    tx: oneshot::Sender<(Vec<u8>, bool)>,
-}
+/// A socket's outstanding requests: the shared protocol table, holding the
+/// channel each sender waits on.
+type SockState = proto::Outstanding<oneshot::Sender<(Vec<u8>, bool)>>;
 
 impl UdpClient {
     /// A client for `server` with shared secret `secret` and default settings.
@@ -364,10 +356,11 @@ impl UdpClient {
             .acquire_owned()
             .await
             .map_err(|_| ClientError::Closed)?;
-        let (sock, id) = inner.alloc()?;
+        let (sock, reserved) = inner.alloc()?;
+        let id = reserved.id();
         let slot = Slot {
             sock,
-            id,
+            reserved,
             _permit: permit,
         };
         let mut buf = Vec::with_capacity(64 + req.attribute_bytes().len());
@@ -380,12 +373,11 @@ impl UdpClient {
                 RequireMessageAuthenticator::Auto => inner.seen_ma.load(Ordering::Relaxed),
             };
         let (tx, mut rx) = oneshot::channel();
-        slot.sock.state.lock().expect("lock").pending[id as usize] = Some(Pending {
-            code: req.code(),
-            auth,
-            require_ma,
-            tx,
-        });
+        slot.sock
+            .state
+            .lock()
+            .expect("lock")
+            .sent(slot.reserved, req.code(), auth, require_ma, tx);
         let start = Instant::now();
         let mut backoff = {
             let mut j = inner.jitter.lock().expect("lock");
@@ -473,26 +465,24 @@ fn is_transient(e: &io::Error) -> bool {
 /// An allocated (socket, Identifier); frees both on drop, whatever ends the request.
 struct Slot {
     sock: Arc<Sock>,
-    id: u8,
+    reserved: proto::Slot,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut st = self.sock.state.lock().expect("lock");
-        st.pending[self.id as usize] = None;
-        st.ids.free(self.id);
+        self.sock.state.lock().expect("lock").release(self.reserved);
     }
 }
 
 impl Inner {
     /// A free Identifier on an open socket, opening one if all are full.
     /// The caller holds a permit, so one is free or a socket may be opened.
-    fn alloc(&self) -> Result<(Arc<Sock>, u8), ClientError> {
+    fn alloc(&self) -> Result<(Arc<Sock>, proto::Slot), ClientError> {
         let mut socks = self.sockets.lock().expect("lock");
         for s in socks.iter() {
-            if let Some(id) = s.state.lock().expect("lock").ids.alloc() {
-                return Ok((s.clone(), id));
+            if let Some(slot) = s.state.lock().expect("lock").reserve() {
+                return Ok((s.clone(), slot));
             }
         }
         if socks.len() >= self.max_sockets {
@@ -502,16 +492,15 @@ impl Inner {
             )));
         }
         let sock = self.open()?;
-        let id = sock
+        let slot = sock
             .state
             .lock()
             .expect("lock")
-            .ids
-            .alloc()
+            .reserve()
             .expect("fresh pool");
         socks.push(sock.clone());
         tracing::debug!(server = %self.server, sockets = socks.len(), "client socket opened");
-        Ok((sock, id))
+        Ok((sock, slot))
     }
 
     fn open(&self) -> io::Result<Arc<Sock>> {
@@ -520,10 +509,7 @@ impl Inner {
         std.set_nonblocking(true)?;
         let local = std.local_addr()?;
         let udp = Arc::new(UdpSocket::from_std(std)?);
-        let state = Arc::new(Mutex::new(SockState {
-            ids: IdPool::new(),
-            pending: (0..256).map(|_| None).collect(),
-        }));
+        let state = Arc::new(Mutex::new(SockState::new(RadiusVersion::V1_0, 0)));
         let task = tokio::spawn(recv_loop(udp.clone(), state.clone(), self.shared.clone()));
         Ok(Arc::new(Sock {
             udp,
@@ -547,34 +533,23 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
             }
         };
         let data = &buf[..n];
-        if n < 20 {
-            c.unmatched_replies.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let id = data[1] as usize;
         let mut st = state.lock().expect("lock");
-        let Some(p) = &st.pending[id] else {
-            c.unmatched_replies.fetch_add(1, Ordering::Relaxed);
-            continue;
-        };
-        match proto::verify_reply(
-            data,
-            p.code,
-            id as u8,
-            &p.auth,
-            &shared.secret,
-            p.require_ma,
-        ) {
-            Ok((pkt, has_ma)) => {
-                let p = st.pending[id].take().expect("checked");
+        match st.on_reply(data, &shared.secret) {
+            Ok(m) => {
                 drop(st);
                 c.replies.fetch_add(1, Ordering::Relaxed);
-                let _ = p.tx.send((pkt.as_bytes().to_vec(), has_ma));
+                let _ = m
+                    .waiter
+                    .send((m.packet.as_bytes().to_vec(), m.has_message_authenticator));
+            }
+            Err(proto::ReplyError::Unmatched) => {
+                drop(st);
+                c.unmatched_replies.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => {
                 drop(st);
                 c.invalid_replies.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(id, "discarding reply: {e}");
+                tracing::debug!("discarding reply: {e}");
             }
         }
     }

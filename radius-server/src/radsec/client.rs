@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
+use radius_proto::client::{needs_message_authenticator, Outstanding, Reconnect, ReplyError};
 use radius_proto::radsec::FrameBuf;
 use radius_proto::radsec::RADSEC_SECRET;
 
@@ -177,59 +178,18 @@ impl Response {
     }
 }
 
-struct Waiting {
-    tx: oneshot::Sender<Vec<u8>>,
-    authenticator: [u8; 16],
-    code: Code,
-}
-
 struct Conn {
     tx: mpsc::Sender<Vec<u8>>,
     /// Negotiated by ALPN.
     version: RadiusVersion,
-    slots: Mutex<Slots>,
+    /// Outstanding requests by Identifier or Token: the protocol table the
+    /// UDP client uses too, holding the channel each sender waits on.
+    slots: Mutex<Outstanding<oneshot::Sender<Vec<u8>>>>,
     ids: Arc<Semaphore>,
     alive: AtomicBool,
     reason: Mutex<Option<String>>,
     last_rx: Mutex<Instant>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-/// An Identifier's state on one connection.
-enum Slot {
-    Free,
-    /// Taken by a request being built (not yet sent).
-    Reserved,
-    Waiting(Waiting),
-}
-
-impl Slot {
-    fn waiting(&self) -> Option<&Waiting> {
-        match self {
-            Slot::Waiting(w) => Some(w),
-            _ => None,
-        }
-    }
-}
-
-/// Outstanding requests, by Identifier (at most 256 per connection). In
-/// RADIUS/1.1 each also has a Token, mapped to its slot.
-struct Slots {
-    waiting: Vec<Slot>,
-    next: u8,
-    /// RADIUS/1.1: the next Token (a counter from a random start, RFC 9765 §4.1).
-    next_token: u32,
-    /// RADIUS/1.1: Token → slot of the requests sent and not yet answered.
-    tokens: std::collections::HashMap<u32, u8>,
-}
-
-impl Slots {
-    fn clear(&mut self) {
-        for w in self.waiting.iter_mut() {
-            *w = Slot::Free;
-        }
-        self.tokens.clear();
-    }
 }
 
 impl Conn {
@@ -253,9 +213,8 @@ impl Conn {
         self.set_reason(reason);
         self.alive.store(false, Ordering::Relaxed);
         // Dropping the senders wakes every waiter with ConnectionLost.
-        let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        s.clear();
-        drop(s);
+        let waiters = self.slots.lock().unwrap_or_else(|p| p.into_inner()).drain();
+        drop(waiters);
         self.ids.close();
         for t in self
             .tasks
@@ -281,18 +240,12 @@ impl Drop for Conn {
     }
 }
 
-struct Backoff {
-    next_attempt: Option<Instant>,
-    delay: Duration,
-    last: String,
-}
-
 struct Inner {
     config: RadSecClientConfig,
     connector: TlsConnector,
     name: ServerName<'static>,
     conn: tokio::sync::Mutex<Option<Arc<Conn>>>,
-    backoff: Mutex<Backoff>,
+    backoff: Mutex<Reconnect>,
     connects: AtomicU64,
 }
 
@@ -340,11 +293,7 @@ impl RadSecClient {
                 connector,
                 name,
                 conn: tokio::sync::Mutex::new(None),
-                backoff: Mutex::new(Backoff {
-                    next_attempt: None,
-                    delay: config.min_backoff,
-                    last: String::new(),
-                }),
+                backoff: Mutex::new(Reconnect::new(config.min_backoff, config.max_backoff)),
                 connects: AtomicU64::new(0),
                 config,
             }),
@@ -389,22 +338,18 @@ impl RadSecClient {
         let cfg = &self.inner.config;
         {
             let b = self.inner.backoff.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(at) = b.next_attempt {
-                let now = Instant::now();
-                if at > now {
-                    return Err(ClientError::Backoff {
-                        server: cfg.server,
-                        retry_in: at - now,
-                        last: b.last.clone(),
-                    });
-                }
+            if let Some(retry_in) = b.wait(Instant::now()) {
+                return Err(ClientError::Backoff {
+                    server: cfg.server,
+                    retry_in,
+                    last: b.last_error().to_owned(),
+                });
             }
         }
         match tokio::time::timeout(cfg.connect_timeout, self.open()).await {
             Ok(Ok(c)) => {
                 let mut b = self.inner.backoff.lock().unwrap_or_else(|p| p.into_inner());
-                b.next_attempt = None;
-                b.delay = cfg.min_backoff;
+                b.succeeded();
                 self.inner.connects.fetch_add(1, Ordering::Relaxed);
                 *g = Some(c.clone());
                 Ok(c)
@@ -415,10 +360,7 @@ impl RadSecClient {
                     _ => format!("timed out after {:?}", cfg.connect_timeout),
                 };
                 let mut b = self.inner.backoff.lock().unwrap_or_else(|p| p.into_inner());
-                let delay = b.delay;
-                b.next_attempt = Some(Instant::now() + delay);
-                b.delay = (delay * 2).min(cfg.max_backoff);
-                b.last = reason.clone();
+                let delay = b.failed(Instant::now(), &reason);
                 tracing::warn!(server = %cfg.server, retry_in = ?delay, "RadSec connect failed: {reason}");
                 Err(ClientError::Connect {
                     server: cfg.server,
@@ -456,12 +398,10 @@ impl RadSecClient {
         let conn = Arc::new(Conn {
             tx,
             version,
-            slots: Mutex::new(Slots {
-                waiting: (0..256).map(|_| Slot::Free).collect(),
-                next: 0,
-                next_token: u32::from_be_bytes([seed[0], seed[1], seed[2], seed[3]]),
-                tokens: std::collections::HashMap::new(),
-            }),
+            slots: Mutex::new(Outstanding::new(
+                version,
+                u32::from_be_bytes([seed[0], seed[1], seed[2], seed[3]]),
+            )),
             ids: Arc::new(Semaphore::new(256)),
             alive: AtomicBool::new(true),
             reason: Mutex::new(None),
@@ -470,13 +410,7 @@ impl RadSecClient {
         });
         let weak = Arc::downgrade(&conn);
         let w = tokio::spawn(write_loop(wr, rx, weak.clone()));
-        let r = tokio::spawn(read_loop(
-            rd,
-            weak.clone(),
-            cfg.secret.clone(),
-            cfg.require_message_authenticator,
-            cfg.server,
-        ));
+        let r = tokio::spawn(read_loop(rd, weak.clone(), cfg.secret.clone(), cfg.server));
         let mut tasks = vec![w, r];
         if let Some(every) = cfg.watchdog_interval {
             tasks.push(tokio::spawn(watchdog(
@@ -542,42 +476,29 @@ async fn exchange(
         };
     let (tx, rx) = oneshot::channel();
     let v11 = conn.version.is_v1_1();
-    let (id, token) = {
-        let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let mut id = s.next;
-        // A permit guarantees a free slot.
-        while !matches!(s.waiting[id as usize], Slot::Free) {
-            id = id.wrapping_add(1);
-        }
-        s.waiting[id as usize] = Slot::Reserved;
-        s.next = id.wrapping_add(1);
-        let mut token = s.next_token;
-        if v11 {
-            // At most 256 outstanding: a Token still in use is skipped.
-            while s.tokens.contains_key(&token) {
-                token = token.wrapping_add(1);
-            }
-            s.next_token = token.wrapping_add(1);
-            s.tokens.insert(token, id);
-        }
-        (id, token)
+    // A permit guarantees a free slot.
+    let Some(slot) = conn
+        .slots
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .reserve()
+    else {
+        return Err(conn.lost());
     };
-    let free = |conn: &Conn| {
-        let mut s = conn.slots.lock().unwrap_or_else(|p| p.into_inner());
-        s.waiting[id as usize] = Slot::Free;
-        if v11 && s.tokens.get(&token) == Some(&id) {
-            s.tokens.remove(&token);
-        }
+    let release = |conn: &Conn| {
+        conn.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .release(slot);
     };
     let mut buf = Vec::with_capacity(128);
     let secret = &cfg.secret;
     let built = (|| {
-        let mut w = if v11 {
-            PacketWriter::v1_1(&mut buf, code, token)
-        } else {
-            PacketWriter::request(&mut buf, code, id)
+        let mut w = match slot.token() {
+            Some(token) => PacketWriter::v1_1(&mut buf, code, token),
+            None => PacketWriter::request(&mut buf, code, slot.id()),
         };
-        if matches!(code, Code::ACCESS_REQUEST | Code::STATUS_SERVER) {
+        if needs_message_authenticator(code) {
             // A no-op in RADIUS/1.1.
             w.message_authenticator()?;
         }
@@ -585,7 +506,7 @@ async fn exchange(
         w.finish(secret).map(|_| ())
     })();
     if let Err(e) = built {
-        free(conn);
+        release(conn);
         return Err(e.into());
     }
     let authenticator: [u8; 16] = buf[4..20].try_into().expect("header");
@@ -594,17 +515,15 @@ async fn exchange(
         if !conn.alive.load(Ordering::Relaxed) {
             return Err(conn.lost());
         }
-        s.waiting[id as usize] = Slot::Waiting(Waiting {
-            tx,
-            authenticator,
-            code,
-        });
+        let require_ma = cfg.require_message_authenticator && !v11;
+        s.sent(slot, code, authenticator, require_ma, tx);
     }
     if conn.tx.send(buf).await.is_err() {
-        free(conn);
+        release(conn);
         return Err(conn.lost());
     }
     let r = tokio::time::timeout_at(deadline, rx).await;
+    release(conn);
     drop(permit);
     match r {
         Ok(Ok(bytes)) => Ok(Response {
@@ -614,10 +533,7 @@ async fn exchange(
             version: conn.version,
         }),
         Ok(Err(_)) => Err(conn.lost()),
-        Err(_) => {
-            free(conn);
-            Err(ClientError::Timeout(timeout))
-        }
+        Err(_) => Err(ClientError::Timeout(timeout)),
     }
 }
 
@@ -656,7 +572,6 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
     mut rd: R,
     conn: std::sync::Weak<Conn>,
     secret: Secret,
-    require_ma: bool,
     server: SocketAddr,
 ) {
     let mut frames = FrameBuf::new();
@@ -671,7 +586,7 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
                 return;
             };
             *c.last_rx.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            deliver(&c, pkt, &secret, require_ma, server);
+            deliver(&c, pkt, &secret, server);
         }
         let spare = MAX_PACKET_LEN * 4;
         let buf = frames.spare(spare);
@@ -693,61 +608,23 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
-fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, require_ma: bool, server: SocketAddr) {
-    let v11 = c.version.is_v1_1();
-    let token = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+/// Hand a reply to the request it answers, if it is one (the shared
+/// protocol table matches and verifies it); anything else is dropped and
+/// logged, and the connection stays up.
+fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, server: SocketAddr) {
     let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
-    let id = if v11 {
-        match s.tokens.get(&token) {
-            Some(&id) => id,
-            None => {
-                tracing::debug!(%server, token, "RadSec reply for no outstanding Token: dropped");
-                return;
-            }
+    match s.on_reply(pkt, secret) {
+        Ok(m) => {
+            drop(s);
+            let _ = m.waiter.send(pkt.to_vec());
         }
-    } else {
-        pkt[1]
-    };
-    let Some(w) = s.waiting[id as usize].waiting() else {
-        tracing::debug!(%server, id, "RadSec reply for no outstanding request: dropped");
-        return;
-    };
-    let p = match Packet::decode_version(pkt, c.version) {
-        Ok(p) => p,
+        Err(ReplyError::Unmatched) => {
+            tracing::debug!(%server, id = pkt[1], "RadSec reply for no outstanding request: dropped");
+        }
         Err(e) => {
-            tracing::warn!(%server, id, "RadSec reply malformed, dropped: {e}");
-            return;
-        }
-    };
-    if p.code().is_request() {
-        tracing::warn!(%server, id, code = %p.code(), "RadSec server sent a request, dropped");
-        return;
-    }
-    // RADIUS/1.1: no Response Authenticator, and a Message-Authenticator is
-    // neither required nor checked (RFC 9765 §4.2): TLS authenticated the
-    // server.
-    if !v11 {
-        match p.verify_reply(secret, &w.authenticator) {
-            Ok(has_ma) => {
-                if require_ma && !has_ma && w.code == Code::ACCESS_REQUEST {
-                    tracing::warn!(%server, id, "RadSec reply without Message-Authenticator, dropped");
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(%server, id, "RadSec reply failed verification, dropped: {e}");
-                return;
-            }
+            tracing::warn!(%server, id = pkt[1], "RadSec reply dropped: {e}");
         }
     }
-    let Slot::Waiting(w) = std::mem::replace(&mut s.waiting[id as usize], Slot::Free) else {
-        unreachable!("checked above")
-    };
-    if v11 {
-        s.tokens.remove(&token);
-    }
-    drop(s);
-    let _ = w.tx.send(pkt.to_vec());
 }
 
 async fn watchdog(
@@ -785,9 +662,8 @@ async fn watchdog(
                 // Do not abort ourselves before the others.
                 c.set_reason(&format!("watchdog Status-Server failed: {e}"));
                 c.alive.store(false, Ordering::Relaxed);
-                let mut s = c.slots.lock().unwrap_or_else(|p| p.into_inner());
-                s.clear();
-                drop(s);
+                let waiters = c.slots.lock().unwrap_or_else(|p| p.into_inner()).drain();
+                drop(waiters);
                 c.ids.close();
                 let me = tokio::task::try_id();
                 for t in c.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
