@@ -1,10 +1,29 @@
 //! The requests a run sends: one [`Template`] encoded afresh for each.
 
 use radius_core::crypto::encrypt_user_password;
+use radius_core::typed::{std_type, ValueEnum};
 use radius_core::{Code, EncodeError, PacketWriter, Secret};
+use radius_dict::prelude::{
+    AcctSessionId, AcctSessionTime, AcctStatusType, AcctStatusTypeValue, NasIpAddress, NasPort,
+    UserName, UserPassword,
+};
 use radius_server::client::proto::Jitter;
 
 use super::args::Kind;
+
+// Attribute numbers from the generated types (no literals): the load loop
+// writes raw attributes to stay cheap.
+const USER_NAME: u8 = std_type::<UserName>();
+const USER_PASSWORD: u8 = std_type::<UserPassword>();
+const NAS_IP_ADDRESS: u8 = std_type::<NasIpAddress>();
+const NAS_PORT: u8 = std_type::<NasPort>();
+const ACCT_STATUS_TYPE: u8 = std_type::<AcctStatusType>();
+const ACCT_SESSION_ID: u8 = std_type::<AcctSessionId>();
+const ACCT_SESSION_TIME: u8 = std_type::<AcctSessionTime>();
+
+fn interim_update() -> [u8; 4] {
+    AcctStatusTypeValue::InterimUpdate.number().to_be_bytes()
+}
 
 /// What one request looks like; encodes fresh requests into a slot buffer.
 pub(super) struct Template {
@@ -26,20 +45,20 @@ impl Template {
         match self.kind {
             Kind::Auth => {
                 let auth = w.authenticator();
-                w.attr(1, &self.user)?;
-                w.attr_with(2, |b| {
+                w.attr(USER_NAME, &self.user)?;
+                w.attr_with(USER_PASSWORD, |b| {
                     encrypt_user_password(&self.password, secret, &auth, b)
                         .map_err(EncodeError::from)
                 })?;
             }
             Kind::Acct => {
-                w.attr(40, &3u32.to_be_bytes())?;
-                w.attr(1, &self.user)?;
-                w.attr(44, format!("{seq:016x}").as_bytes())?;
-                w.attr(46, &1u32.to_be_bytes())?;
+                w.attr(ACCT_STATUS_TYPE, &interim_update())?;
+                w.attr(USER_NAME, &self.user)?;
+                w.attr(ACCT_SESSION_ID, format!("{seq:016x}").as_bytes())?;
+                w.attr(ACCT_SESSION_TIME, &1u32.to_be_bytes())?;
             }
         }
-        w.attr(4, &[127, 0, 0, 1])
+        w.attr(NAS_IP_ADDRESS, &[127, 0, 0, 1])
     }
 
     pub(super) fn code(&self) -> Code {
@@ -65,13 +84,13 @@ impl Template {
                 let mut w =
                     PacketWriter::request_with_authenticator(buf, Code::ACCESS_REQUEST, id, auth);
                 w.message_authenticator()?;
-                w.attr(1, &self.user)?;
-                w.attr_with(2, |b| {
+                w.attr(USER_NAME, &self.user)?;
+                w.attr_with(USER_PASSWORD, |b| {
                     encrypt_user_password(&self.password, &self.secret, &auth, b)
                         .map_err(EncodeError::from)
                 })?;
-                w.attr(4, &[127, 0, 0, 1])?; // NAS-IP-Address
-                w.attr(5, &(id as u32).to_be_bytes())?; // NAS-Port
+                w.attr(NAS_IP_ADDRESS, &[127, 0, 0, 1])?;
+                w.attr(NAS_PORT, &(id as u32).to_be_bytes())?;
                 w.finish(&self.secret)?;
             }
             Kind::Acct => {
@@ -81,18 +100,18 @@ impl Template {
                     id,
                     [0; 16],
                 );
-                w.attr(40, &3u32.to_be_bytes())?; // Acct-Status-Type = Interim-Update
-                w.attr(1, &self.user)?;
+                w.attr(ACCT_STATUS_TYPE, &interim_update())?;
+                w.attr(USER_NAME, &self.user)?;
                 // Acct-Session-Id: 16 hex digits of the sequence number.
-                w.attr_with(44, |b| {
+                w.attr_with(ACCT_SESSION_ID, |b| {
                     for k in (0..16).rev() {
                         b.push(b"0123456789abcdef"[((seq >> (k * 4)) & 15) as usize]);
                     }
                     Ok(())
                 })?;
-                w.attr(4, &[127, 0, 0, 1])?;
-                w.attr(5, &(id as u32).to_be_bytes())?;
-                w.attr(46, &1u32.to_be_bytes())?; // Acct-Session-Time
+                w.attr(NAS_IP_ADDRESS, &[127, 0, 0, 1])?;
+                w.attr(NAS_PORT, &(id as u32).to_be_bytes())?;
+                w.attr(ACCT_SESSION_TIME, &1u32.to_be_bytes())?;
                 w.finish(&self.secret)?;
             }
         }

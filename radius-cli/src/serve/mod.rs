@@ -386,8 +386,6 @@ async fn auth(
 /// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
 /// without Message-Authenticator, and signs every reply with one.
 fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app: &App) -> Reply {
-    const EAP_MESSAGE: u8 = 79;
-    const STATE: u8 = 24;
     let user = app.users.get(name);
     let password = user.and_then(|u| match &u.password {
         Password::Clear(c) => Some(c.as_str()),
@@ -399,21 +397,21 @@ fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app
         .step(eap, state, name, password, std::time::Instant::now())
     {
         eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
-            .with_raw(EAP_MESSAGE, &eap)
-            .with_raw(STATE, &state)
+            .with(EapMessage::new(eap))
+            .with(StateAttr::new(state))
             .into(),
         eap::EapReply::Accept(eap) => match user {
             Some(u) => {
                 tracing::debug!(user = %name, "accepted (EAP-MD5)");
                 accept_for(u, req, &app.dict)
-                    .with_raw(EAP_MESSAGE, &eap)
+                    .with(EapMessage::new(eap))
                     .into()
             }
             None => AccessReject::new().into(),
         },
         eap::EapReply::Reject(eap, why) => {
             tracing::debug!(user = %name, "rejected (EAP-MD5): {why}");
-            AccessReject::new().with_raw(EAP_MESSAGE, &eap).into()
+            AccessReject::new().with(EapMessage::new(eap)).into()
         }
     }
 }
