@@ -13,6 +13,7 @@
 //! - [`client`]: the client side for UDP and RadSec alike — Identifier
 //!   pools, RFC 5080 retransmission with backoff, request encoding, reply
 //!   matching and verification.
+//! - [`eap`]: EAP method state machines (EAP-MD5 today).
 //! - [`radsec`]: RadSec stream framing, RADIUS/1.1 ALPN negotiation and the
 //!   TLS peer table.
 //!
@@ -24,6 +25,7 @@
 
 pub mod client;
 pub mod dedup;
+pub mod eap;
 pub mod engine;
 pub mod host;
 pub mod port;

@@ -4,7 +4,6 @@
 //! accounting database knows as active).
 
 pub mod config;
-pub mod eap;
 pub mod store;
 
 use std::collections::HashMap;
@@ -115,7 +114,7 @@ pub struct App {
     users: HashMap<String, User>,
     store: Store,
     dict: Arc<Dictionary>,
-    eap: eap::EapMd5,
+    eap: radius_proto::eap::EapMd5,
 }
 
 fn policy(p: PolicySetting) -> Policy {
@@ -167,7 +166,7 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
         users,
         store,
         dict,
-        eap: eap::EapMd5::default(),
+        eap: radius_proto::eap::EapMd5::default(),
     })
 }
 
@@ -396,11 +395,11 @@ fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app
         .eap
         .step(eap, state, name, password, std::time::Instant::now())
     {
-        eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
+        radius_proto::eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
             .with(EapMessage::new(eap))
             .with(StateAttr::new(state))
             .into(),
-        eap::EapReply::Accept(eap) => match user {
+        radius_proto::eap::EapReply::Accept(eap) => match user {
             Some(u) => {
                 tracing::debug!(user = %name, "accepted (EAP-MD5)");
                 accept_for(u, req, &app.dict)
@@ -409,7 +408,7 @@ fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app
             }
             None => AccessReject::new().into(),
         },
-        eap::EapReply::Reject(eap, why) => {
+        radius_proto::eap::EapReply::Reject(eap, why) => {
             tracing::debug!(user = %name, "rejected (EAP-MD5): {why}");
             AccessReject::new().with(EapMessage::new(eap)).into()
         }

@@ -1,4 +1,4 @@
-//! EAP-MD5 (RFC 3748 §5.4) carried in RADIUS (RFC 3579) for `radius serve`.
+//! EAP-MD5 (RFC 3748 §5.4) carried in RADIUS (RFC 3579).
 //!
 //! Sans-IO: [`EapMd5::step`] takes the EAP-Message and State of an
 //! Access-Request and returns what to answer. The exchange is
@@ -20,15 +20,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// EAP codes (RFC 3748 §4).
-const REQUEST: u8 = 1;
-const RESPONSE: u8 = 2;
-const SUCCESS: u8 = 3;
-const FAILURE: u8 = 4;
-/// EAP types (RFC 3748 §5).
-const IDENTITY: u8 = 1;
-const NAK: u8 = 3;
-const MD5_CHALLENGE: u8 = 4;
+use super::{FAILURE, IDENTITY, MD5_CHALLENGE, NAK, REQUEST, RESPONSE, SUCCESS};
 
 /// What the server sends as the Name of its MD5-Challenge.
 const SERVER_NAME: &[u8] = b"typed-radius";
