@@ -17,7 +17,7 @@ use radius_core::{Code, Packet, PacketWriter, Secret};
 use radius_proto::client::is_reply_to;
 use radius_proto::engine::Incoming;
 use radius_proto::{
-    AccessAccept, AccessChallenge, AccessReject, AccountingResponse, ClientConfig, CoaAck,
+    AccessAccept, AccessChallenge, AccessReject, AccountingResponse, Cidr, ClientConfig, CoaAck,
     CoaNak, DisconnectAck, Engine, EngineConfig, Event, HandlerError, HostTable, Policy,
     PortKind, Reply,
 };
@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let mut cfg = ClientConfig::new("fuzz", SECRET);
     cfg.require_message_authenticator = policy(flags >> 2);
     cfg.limit_proxy_state = policy(flags >> 4);
-    let hosts = HostTable::new().with("127.0.0.0/8".parse().unwrap(), cfg);
+    let hosts = HostTable::new().with("127.0.0.0/8".parse::<Cidr>().unwrap(), cfg);
     let engine = Engine::new(hosts, EngineConfig::default());
     let secret = Secret::new(SECRET);
 
