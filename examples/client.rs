@@ -53,10 +53,10 @@ async fn main() -> anyhow::Result<()> {
         println!("  Reply-Message = {:?}", msg?.as_str());
     }
     if let Some(st) = reply.get::<ServiceType>() {
-        println!("  Service-Type = {}", st?.0);
+        println!("  Service-Type = {}", st?.value());
     }
     if let Some(t) = reply.get::<SessionTimeout>() {
-        println!("  Session-Timeout = {}", t?.0);
+        println!("  Session-Timeout = {}", t?.value());
     }
 
     // Is the server alive? (RFC 5997)

@@ -17,7 +17,6 @@ use typed_radius::server::{
     radius_handler, AccessAccept, AccessReject, AccountingResponse, ClientConfig, CoaAck, CoaNak,
     HostTable, Reply, Server, State,
 };
-use typed_radius::typed::ValueEnum;
 
 /// Users and the sessions accounting has seen.
 #[derive(Clone, Default)]
@@ -48,7 +47,7 @@ async fn auth(
         AccessAccept::new()
             .with(ReplyMessage::new(format!("Welcome, {}", name.as_str())))
             .with(ServiceType::new(ServiceTypeValue::FramedUser))
-            .with(SessionTimeout::new(3600u32))
+            .with(SessionTimeout::new(3600))
             .into()
     } else {
         AccessReject::new().into()
@@ -64,9 +63,12 @@ async fn accounting(
     app: State<App>,
 ) -> AccountingResponse {
     let mut s = app.sessions.lock().unwrap();
-    match status.0 {
+    match *status.value() {
         AcctStatusTypeValue::Start | AcctStatusTypeValue::InterimUpdate => {
-            s.insert(session.0.clone(), user.map(|u| u.0).unwrap_or_default());
+            s.insert(
+                session.into_value(),
+                user.map(|u| u.into_value()).unwrap_or_default(),
+            );
         }
         AcctStatusTypeValue::Stop => {
             s.remove(session.as_str());
@@ -100,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let hosts = HostTable::new().with(
-        typed_radius::server::Cidr::new("127.0.0.0".parse()?, 8)?,
+        "127.0.0.0/8".parse()?,
         ClientConfig::new("localhost", "testing123"),
     );
     let server = Server::with_state(app)

@@ -8,7 +8,7 @@
 //! ```
 //! use typed_radius::prelude::*;
 //! let name = UserName::new("bob");
-//! assert_eq!(&*name, "bob");
+//! assert_eq!(name.value(), "bob");
 //! let st = ServiceType::new(ServiceTypeValue::FramedUser);
 //! assert_eq!(st.number(), 2);
 //! ```

@@ -13,7 +13,7 @@
 //!
 //! #[radius_handler]
 //! async fn auth(_req: AccessRequest, name: UserName, pass: UserPassword, _users: State<Users>) -> Reply {
-//!     if *name == "bob" && *pass == "hello" { AccessAccept::new().into() } else { AccessReject::new().into() }
+//!     if name.value() == "bob" && pass.value() == "hello" { AccessAccept::new().into() } else { AccessReject::new().into() }
 //! }
 //! ```
 //!

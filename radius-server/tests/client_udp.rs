@@ -177,7 +177,7 @@ async fn auth_acct_status_coa_disconnect() {
         .unwrap_or_else(|e| panic!("{e}: {:?} {:?}", n.stats(), srv.stats().snapshot()));
     assert_eq!(r.code(), Code::COA_NAK, "{:?}", srv.stats().snapshot());
     assert_eq!(
-        r.get::<ErrorCause>().unwrap().unwrap().0,
+        r.get::<ErrorCause>().unwrap().unwrap().into_value(),
         radius_dict::prelude::ErrorCauseValue::SessionContextNotFound
     );
     let r = n

@@ -348,7 +348,7 @@ async fn auth(
     app: State<Arc<App>>,
 ) -> Reply {
     if let Some(eap) = eap {
-        return eap_md5(&req, name.as_str(), &eap.0, state.as_ref(), &app);
+        return eap_md5(&req, name.as_str(), eap.value(), state.as_ref(), &app);
     }
     let Some(user) = app.users.get(name.as_str()) else {
         tracing::debug!(user = %name.as_str(), "unknown user");
@@ -358,7 +358,7 @@ async fn auth(
         match &user.password {
             // Argon2 is deliberately slow: keep it off the reactor threads.
             Password::Hash(_) => {
-                let (p, given) = (user.password.clone(), pass.0.clone());
+                let (p, given) = (user.password.clone(), pass.into_value());
                 tokio::task::spawn_blocking(move || check_password(&p, &given))
                     .await
                     .unwrap_or(false)
@@ -393,7 +393,7 @@ fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app
         Password::Clear(c) => Some(c.as_str()),
         Password::Hash(_) => None,
     });
-    let state = state.map(|s| s.0.as_slice());
+    let state = state.map(|s| s.value().as_slice());
     match app
         .eap
         .step(eap, state, name, password, std::time::Instant::now())
@@ -429,21 +429,21 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
         received_at: store::rfc3339(SystemTime::now()),
         client: req.client().name().to_owned(),
         source: req.source().to_string(),
-        status_type: s::<AcctStatusType>(req).map(|v| v.0.to_string()),
-        session_id: s::<AcctSessionId>(req).map(|v| v.0),
-        user_name: s::<UserName>(req).map(|v| v.0),
-        nas_ip: s::<NasIpAddress>(req).map(|v| v.0.to_string()),
-        nas_identifier: s::<NasIdentifier>(req).map(|v| v.0),
-        session_time: s::<AcctSessionTime>(req).map(|v| v.0 as i64),
+        status_type: s::<AcctStatusType>(req).map(|v| v.value().to_string()),
+        session_id: s::<AcctSessionId>(req).map(|v| v.into_value()),
+        user_name: s::<UserName>(req).map(|v| v.into_value()),
+        nas_ip: s::<NasIpAddress>(req).map(|v| v.value().to_string()),
+        nas_identifier: s::<NasIdentifier>(req).map(|v| v.into_value()),
+        session_time: s::<AcctSessionTime>(req).map(|v| *v.value() as i64),
         input_octets: octets(
-            s::<AcctInputOctets>(req).map(|v| v.0),
-            s::<AcctInputGigawords>(req).map(|v| v.0),
+            s::<AcctInputOctets>(req).map(|v| v.into_value()),
+            s::<AcctInputGigawords>(req).map(|v| v.into_value()),
         ),
         output_octets: octets(
-            s::<AcctOutputOctets>(req).map(|v| v.0),
-            s::<AcctOutputGigawords>(req).map(|v| v.0),
+            s::<AcctOutputOctets>(req).map(|v| v.into_value()),
+            s::<AcctOutputGigawords>(req).map(|v| v.into_value()),
         ),
-        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.0.to_string()),
+        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.value().to_string()),
         attributes: Codec::new(dict)
             .with_secret_key(req.client().secret())
             .with_authenticator(*req.authenticator())
