@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use typed_radius::dict::prelude::*;
 use typed_radius::server::{
     radius_handler, AccessAccept, AccessReject, AccountingResponse, ClientConfig, CoaAck, CoaNak,
-    HostTable, Reply, Server, State,
+    HostTable, Reply, Server, Shared,
 };
 
 /// Users and the sessions accounting has seen.
@@ -32,7 +32,7 @@ async fn auth(
     req: typed_radius::server::AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    app: State<App>,
+    app: Shared<App>,
 ) -> Reply {
     let Some(&want) = app.users.get(name.as_str()) else {
         return AccessReject::new()
@@ -60,7 +60,7 @@ async fn accounting(
     status: AcctStatusType,
     session: AcctSessionId,
     user: Option<UserName>,
-    app: State<App>,
+    app: Shared<App>,
 ) -> AccountingResponse {
     let mut s = app.sessions.lock().unwrap();
     match *status.value() {
@@ -80,7 +80,7 @@ async fn accounting(
 
 /// CoA: acknowledge changes for sessions we know, NAK the rest.
 #[radius_handler]
-async fn coa(session: AcctSessionId, app: State<App>) -> Reply {
+async fn coa(session: AcctSessionId, app: Shared<App>) -> Reply {
     if app.sessions.lock().unwrap().contains_key(session.as_str()) {
         CoaAck::new().into()
     } else {

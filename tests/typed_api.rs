@@ -217,3 +217,23 @@ fn the_data_type_flag_overrides_the_value_types_own() {
     let n = read::<TaggedNumber>(&buf, &s);
     assert_eq!((*n.value(), n.tag()), (7, 2));
 }
+
+/// The server's names and the dictionary's no longer collide under glob
+/// imports: `State` is the RFC 2865 attribute, `Shared` the extractor.
+mod server_and_dictionary_globs {
+    use typed_radius::dict::prelude::*;
+    use typed_radius::server::*;
+
+    #[radius_handler]
+    async fn auth(state: Option<State>, n: Shared<u32>) -> AccessAccept {
+        let _ = (state.map(State::into_value), *n);
+        AccessAccept::new()
+    }
+
+    #[test]
+    fn state_is_the_attribute_and_shared_the_extractor() {
+        assert_eq!(State::NAME, "State");
+        assert_eq!(State::new(b"s1").value(), b"s1");
+        let _ = Server::with_state(7u32).auth(auth);
+    }
+}

@@ -15,7 +15,7 @@ use radius_server::radsec::{
     TlsClientTable, TlsConfig,
 };
 use radius_server::{
-    radius_handler, AccessAccept, AccessReject, AccessRequest, RadiusVersion, Reply, State,
+    radius_handler, AccessAccept, AccessReject, AccessRequest, RadiusVersion, Reply, Shared,
 };
 use radsec_support::{localhost, Ca, UserName, UserPassword};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,7 +33,7 @@ async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    calls: State<Calls>,
+    calls: Shared<Calls>,
 ) -> Reply {
     calls.0 .0.fetch_add(1, Ordering::Relaxed);
     let msg = ReplyMessage::new(format!("{} {}", req.version(), &*name));

@@ -21,9 +21,8 @@ use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, 
 use radius_server::{
     radius_handler, AccessAccept, AccessChallenge, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
-    DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, State,
+    DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, Shared,
 };
-use typed_radius::dict::prelude::State as StateAttr;
 use typed_radius::dict::prelude::*;
 
 use config::{Config, Password, PolicySetting};
@@ -344,8 +343,8 @@ async fn auth(
     name: UserName,
     pass: Option<UserPassword>,
     eap: Option<EapMessage>,
-    state: Option<StateAttr>,
-    app: State<Arc<App>>,
+    state: Option<State>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if let Some(eap) = eap {
         return eap_md5(&req, name.as_str(), eap.value(), state.as_ref(), &app);
@@ -385,7 +384,7 @@ async fn auth(
 /// user's reply attributes and EAP-Success, or Access-Reject with
 /// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
 /// without Message-Authenticator, and signs every reply with one.
-fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app: &App) -> Reply {
+fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&State>, app: &App) -> Reply {
     const EAP_MESSAGE: u8 = 79;
     const STATE: u8 = 24;
     let user = app.users.get(name);
@@ -456,7 +455,7 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
 #[radius_handler]
 async fn accounting(
     req: AccountingRequest,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Result<AccountingResponse, radius_server::HandlerError> {
     let rec = record_of(&req, &app.dict);
     let status = rec.status_type.clone().unwrap_or_default();
@@ -479,7 +478,7 @@ async fn coa(
     _req: CoaRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "CoA acknowledged");
@@ -497,7 +496,7 @@ async fn disconnect(
     _req: DisconnectRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "Disconnect acknowledged");
