@@ -50,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
         reply.has_message_authenticator()
     );
     for msg in reply.get_all::<ReplyMessage>() {
-        println!("  Reply-Message = {:?}", msg?.as_str());
+        println!("  Reply-Message = {:?}", msg?.value());
     }
     if let Some(st) = reply.get::<ServiceType>() {
         println!("  Service-Type = {}", st?.value());

@@ -34,18 +34,18 @@ async fn auth(
     pass: Option<UserPassword>,
     app: Shared<App>,
 ) -> Reply {
-    let Some(&want) = app.users.get(name.as_str()) else {
+    let Some(&want) = app.users.get(name.value().as_str()) else {
         return AccessReject::new()
             .with(ReplyMessage::new("unknown user"))
             .into();
     };
     let ok = match pass {
-        Some(p) => *p == want,
+        Some(p) => p.value() == want,
         None => req.verify_chap(want.as_bytes()).unwrap_or(false),
     };
     if ok {
         AccessAccept::new()
-            .with(ReplyMessage::new(format!("Welcome, {}", name.as_str())))
+            .with(ReplyMessage::new(format!("Welcome, {}", name.value())))
             .with(ServiceType::new(ServiceTypeValue::FramedUser))
             .with(SessionTimeout::new(3600))
             .into()
@@ -71,7 +71,7 @@ async fn accounting(
             );
         }
         AcctStatusTypeValue::Stop => {
-            s.remove(session.as_str());
+            s.remove(session.value());
         }
         other => eprintln!("accounting: {} ({})", other, other.number()),
     }
@@ -81,7 +81,7 @@ async fn accounting(
 /// CoA: acknowledge changes for sessions we know, NAK the rest.
 #[radius_handler]
 async fn coa(session: AcctSessionId, app: Shared<App>) -> Reply {
-    if app.sessions.lock().unwrap().contains_key(session.as_str()) {
+    if app.sessions.lock().unwrap().contains_key(session.value()) {
         CoaAck::new().into()
     } else {
         CoaNak::new()
@@ -92,6 +92,13 @@ async fn coa(session: AcctSessionId, app: Shared<App>) -> Reply {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Without a subscriber, dropped packets (unknown client, bad
+    // authenticator) leave no trace: their log lines go nowhere.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let auth_addr: SocketAddr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:18120".into())

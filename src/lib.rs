@@ -34,4 +34,6 @@ pub mod prelude {
 }
 
 #[doc = include_str!("../docs/guide.md")]
+// The guide's build.rs is shown whole, `fn main` included.
+#[allow(clippy::needless_doctest_main)]
 pub mod guide {}

@@ -539,3 +539,35 @@ impl<'d> Generator<'d> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a build.rs prints with `eprintln!("error: {e}")` (the guide's
+    /// advice) names the file and line.
+    #[test]
+    fn errors_display_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("radius-codegen-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("dictionary.bad");
+        std::fs::write(
+            &f,
+            "VENDOR NewCo 32473\nATTRIBUTE NewCo-Broken 1 nosuchtype\n",
+        )
+        .unwrap();
+        let e = Builder::new()
+            .dictionary(&f)
+            .out_dir(&dir)
+            .emit_rerun_if_changed(false)
+            .compile()
+            .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:2: ", f.display())),
+            "{shown}"
+        );
+        assert!(shown.contains("nosuchtype"), "{shown}");
+    }
+}

@@ -77,8 +77,8 @@ where
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a RADIUS handler for a server with state `{S}`",
     note = "a handler is an `async fn` whose parameters are extractors (FromRequest<S>) and whose output implements IntoReply",
-    note = "if the function has #[radius_handler], the error reported at its parameter or return type says which is wrong; if not, add #[radius_handler] to get that error",
-    note = "a handler taking Shared<T> needs a server built with Server::with_state(T)"
+    note = "a handler taking Shared<T> needs a server built with Server::with_state(T)",
+    note = "a wrong parameter or return type is reported where it is written when the function has #[radius_handler] (add it if it is missing)"
 )]
 pub trait Handler<M, S>: Send + Sync + 'static {
     /// Start handling one request.

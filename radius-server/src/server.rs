@@ -9,7 +9,7 @@
 //! }
 //!
 //! # async fn run() -> std::io::Result<()> {
-//! let clients = HostTable::new().with("127.0.0.0/8".parse::<radius_server::Cidr>().unwrap(),
+//! let clients = HostTable::new().with("127.0.0.0/8".parse().unwrap(),
 //!                                     ClientConfig::new("localhost", "testing123"));
 //! let server = Server::builder()
 //!     .clients(clients)
