@@ -50,13 +50,13 @@ async fn main() -> anyhow::Result<()> {
         reply.has_message_authenticator()
     );
     for msg in reply.get_all::<ReplyMessage>() {
-        println!("  Reply-Message = {:?}", msg?.as_str());
+        println!("  Reply-Message = {:?}", msg?.value());
     }
     if let Some(st) = reply.get::<ServiceType>() {
-        println!("  Service-Type = {}", st?.0);
+        println!("  Service-Type = {}", st?.value());
     }
     if let Some(t) = reply.get::<SessionTimeout>() {
-        println!("  Session-Timeout = {}", t?.0);
+        println!("  Session-Timeout = {}", t?.value());
     }
 
     // Is the server alive? (RFC 5997)

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 
 use typed_radius::dict::prelude::*;
 use typed_radius::server::client::{RetryPolicy, UdpClient, COA_PORT};
-use typed_radius::typed::ValueEnum;
 use typed_radius::Code;
 
 #[tokio::main]
@@ -39,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
         // session by Acct-Session-Id (and/or User-Name, NAS-Port ...).
         client
             .coa_request()
-            .with(SessionTimeout::new(600u32))
+            .with(SessionTimeout::new(600))
             .with(ReplyMessage::new("limits changed"))
     };
     let reply = request
@@ -53,7 +52,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}: session {session} updated", reply.code())
         }
         code => {
-            let cause = reply.get::<ErrorCause>().transpose()?.map(|c| c.0);
+            let cause = reply
+                .get::<ErrorCause>()
+                .transpose()?
+                .map(|c| c.into_value());
             match cause {
                 Some(c) => println!("{code}: Error-Cause {c} ({})", c.number()),
                 None => println!("{code}"),

@@ -22,8 +22,8 @@ use typed_radius::server::{radius_handler, AccessAccept, AccessReject, Reply, Tr
 /// bob/hello gets in; the reply says which transport carried the request.
 #[radius_handler]
 async fn auth(name: UserName, pass: Option<UserPassword>, transport: Transport) -> Reply {
-    let ok = name.as_str() == "bob" && pass.is_some_and(|p| p.as_str() == "hello");
-    let msg = ReplyMessage::new(format!("{} over {:?}", name.as_str(), transport.protocol));
+    let ok = name.value() == "bob" && pass.is_some_and(|p| p.value() == "hello");
+    let msg = ReplyMessage::new(format!("{} over {:?}", name.value(), transport.protocol));
     if ok {
         AccessAccept::new().with(msg).into()
     } else {
@@ -48,6 +48,13 @@ fn leaf(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Without a subscriber, dropped packets (unknown client, bad
+    // authenticator) leave no trace: their log lines go nowhere.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let addr: SocketAddr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:2083".into())

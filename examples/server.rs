@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex};
 use typed_radius::dict::prelude::*;
 use typed_radius::server::{
     radius_handler, AccessAccept, AccessReject, AccountingResponse, ClientConfig, CoaAck, CoaNak,
-    HostTable, Reply, Server, State,
+    HostTable, Reply, Server, Shared,
 };
-use typed_radius::typed::ValueEnum;
 
 /// Users and the sessions accounting has seen.
 #[derive(Clone, Default)]
@@ -33,22 +32,22 @@ async fn auth(
     req: typed_radius::server::AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    app: State<App>,
+    app: Shared<App>,
 ) -> Reply {
-    let Some(&want) = app.users.get(name.as_str()) else {
+    let Some(&want) = app.users.get(name.value().as_str()) else {
         return AccessReject::new()
             .with(ReplyMessage::new("unknown user"))
             .into();
     };
     let ok = match pass {
-        Some(p) => *p == want,
+        Some(p) => p.value() == want,
         None => req.verify_chap(want.as_bytes()).unwrap_or(false),
     };
     if ok {
         AccessAccept::new()
-            .with(ReplyMessage::new(format!("Welcome, {}", name.as_str())))
+            .with(ReplyMessage::new(format!("Welcome, {}", name.value())))
             .with(ServiceType::new(ServiceTypeValue::FramedUser))
-            .with(SessionTimeout::new(3600u32))
+            .with(SessionTimeout::new(3600))
             .into()
     } else {
         AccessReject::new().into()
@@ -61,15 +60,18 @@ async fn accounting(
     status: AcctStatusType,
     session: AcctSessionId,
     user: Option<UserName>,
-    app: State<App>,
+    app: Shared<App>,
 ) -> AccountingResponse {
     let mut s = app.sessions.lock().unwrap();
-    match status.0 {
+    match *status.value() {
         AcctStatusTypeValue::Start | AcctStatusTypeValue::InterimUpdate => {
-            s.insert(session.0.clone(), user.map(|u| u.0).unwrap_or_default());
+            s.insert(
+                session.into_value(),
+                user.map(|u| u.into_value()).unwrap_or_default(),
+            );
         }
         AcctStatusTypeValue::Stop => {
-            s.remove(session.as_str());
+            s.remove(session.value());
         }
         other => eprintln!("accounting: {} ({})", other, other.number()),
     }
@@ -78,8 +80,8 @@ async fn accounting(
 
 /// CoA: acknowledge changes for sessions we know, NAK the rest.
 #[radius_handler]
-async fn coa(session: AcctSessionId, app: State<App>) -> Reply {
-    if app.sessions.lock().unwrap().contains_key(session.as_str()) {
+async fn coa(session: AcctSessionId, app: Shared<App>) -> Reply {
+    if app.sessions.lock().unwrap().contains_key(session.value()) {
         CoaAck::new().into()
     } else {
         CoaNak::new()
@@ -90,6 +92,13 @@ async fn coa(session: AcctSessionId, app: State<App>) -> Reply {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Without a subscriber, dropped packets (unknown client, bad
+    // authenticator) leave no trace: their log lines go nowhere.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let auth_addr: SocketAddr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:18120".into())
@@ -100,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let hosts = HostTable::new().with(
-        typed_radius::server::Cidr::new("127.0.0.0".parse()?, 8)?,
+        "127.0.0.0/8".parse()?,
         ClientConfig::new("localhost", "testing123"),
     );
     let server = Server::with_state(app)

@@ -8,7 +8,7 @@
 //! ```
 //! use typed_radius::prelude::*;
 //! let name = UserName::new("bob");
-//! assert_eq!(&*name, "bob");
+//! assert_eq!(name.value(), "bob");
 //! let st = ServiceType::new(ServiceTypeValue::FramedUser);
 //! assert_eq!(st.number(), 2);
 //! ```
@@ -34,4 +34,6 @@ pub mod prelude {
 }
 
 #[doc = include_str!("../docs/guide.md")]
+// The guide's build.rs is shown whole, `fn main` included.
+#[allow(clippy::needless_doctest_main)]
 pub mod guide {}

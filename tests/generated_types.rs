@@ -2,7 +2,7 @@
 //! radius_dictionary! macro over a test vendor) encode and decode through a
 //! real packet with the right wire layout.
 
-use radius_core::typed::{CryptoCtx, ValueEnum};
+use radius_core::typed::CryptoCtx;
 use radius_core::{Code, Packet, PacketExt, PacketWriter, Secret};
 use typed_radius::dict::prelude::*;
 
@@ -70,7 +70,7 @@ fn rfc_attributes_from_build_rs() {
         Some("Framed-User")
     );
     let tp = p.get::<TunnelPassword>(&ctx).unwrap().unwrap();
-    assert_eq!((tp.value.as_str(), tp.tag), ("tunnel", 1));
+    assert_eq!((tp.value().as_str(), tp.tag()), ("tunnel", 1));
     assert_eq!(p.get::<EapMessage>(&ctx).unwrap().unwrap().len(), 300);
     assert_eq!(UserName::NAME, "User-Name");
 }
@@ -81,7 +81,7 @@ fn macro_generated_vendor_with_tlv() {
         w.add(&AcmeRole::new("admin"), s).unwrap();
         w.add(&AcmeLevel::new(AcmeLevelValue::Admin), s).unwrap();
         w.add(&AcmeSecret::new("k3y"), s).unwrap();
-        w.add(&AcmeLimitRate::new(1000u32), s).unwrap();
+        w.add(&AcmeLimitRate::new(1000), s).unwrap();
         w.add(&WideName::new("wide"), s).unwrap();
     });
     let p = Packet::decode(&buf).unwrap();
@@ -127,5 +127,5 @@ fn untagged_string_starting_below_0x20_keeps_its_first_octet() {
     assert_eq!(p.find(81), Some(&b"\x00\x01vlan"[..]));
     assert_eq!(p.find(66), Some(&b"host"[..]), "no tag octet needed");
     let v = p.get::<TunnelPrivateGroupId>(&ctx).unwrap().unwrap();
-    assert_eq!((v.as_str(), v.tag), ("\u{1}vlan", 0));
+    assert_eq!((v.as_str(), v.tag()), ("\u{1}vlan", 0));
 }

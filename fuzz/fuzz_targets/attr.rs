@@ -3,6 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use radius_core::attr::{vendor_sub_attrs, VendorFormat};
+use radius_core::dict::DataType;
 use radius_core::typed::{decode_value_parts, AttrInfo, CryptoCtx, Encrypt};
 use radius_core::value::{AttrValue, Date, Ifid, Ipv4Prefix, Ipv6Prefix, MacAddr};
 use radius_core::{AttrKey, Secret};
@@ -50,11 +51,11 @@ fuzz_target!(|data: &[u8]| {
     let secret = Secret::new(b"testing123");
     let ctx = CryptoCtx { secret: &secret, authenticator: &[7; 16] };
     for (has_tag, encrypt, dt) in [
-        (false, Encrypt::UserPassword, "string"),
-        (true, Encrypt::TunnelPassword, "string"),
-        (false, Encrypt::AscendSecret, "string"),
-        (true, Encrypt::None, "integer"),
-        (true, Encrypt::None, "string"),
+        (false, Encrypt::UserPassword, DataType::String),
+        (true, Encrypt::TunnelPassword, DataType::String),
+        (false, Encrypt::AscendSecret, DataType::String),
+        (true, Encrypt::None, DataType::Integer),
+        (true, Encrypt::None, DataType::String),
     ] {
         let info = AttrInfo { name: "x", key: AttrKey::Std(1), data_type: dt, has_tag, encrypt, concat: false };
         let _ = decode_value_parts::<Vec<u8>>(&info, rest, &ctx);

@@ -1,17 +1,23 @@
 //! The dictionary compiler's back end: a resolved [`Dictionary`] becomes
-//! Rust source made of [`attribute!`](crate::attribute),
-//! [`tagged_attribute!`](crate::tagged_attribute) and [`values!`](crate::values)
-//! invocations — one line per attribute, one per enumeration — so all trait
+//! Rust source made of [`attribute!`](crate::attribute) (with a `tagged`
+//! flag for RFC 2868 attributes) and [`values!`](crate::values)
+//! invocations — one per attribute, one per enumeration — so all trait
 //! impls live in `radius-core` and the generated code stays readable.
 //!
 //! Use [`Builder`] from a `build.rs` (prost-build style):
 //!
 //! ```no_run
-//! radius_core::codegen::Builder::new()
-//!     .dictionary("dictionaries/acme")
+//! // build.rs
+//! if let Err(e) = radius_core::codegen::Builder::new()
+//!     .dictionary("dictionaries/dictionary.newco")
 //!     .compile()
-//!     .unwrap();
-//! // then in src/lib.rs: include!(concat!(env!("OUT_DIR"), "/radius_dictionary.rs"));
+//! {
+//!     eprintln!("error: {e}"); // names file:line
+//!     std::process::exit(1);
+//! }
+//! // then in src/lib.rs:
+//! // pub mod dict { include!(concat!(env!("OUT_DIR"), "/radius_dictionary.rs")); }
+//! // and use dict::newco::NewcoUserRole, or dict::prelude::*.
 //! ```
 //!
 //! # Layout of the generated code
@@ -22,8 +28,14 @@
 //! * Every module is re-exported flat by `prelude`; type names are unique
 //!   across the whole dictionary ([`crate::dict::naming`] rules), so the
 //!   prelude never has ambiguous names.
-//! * An integer attribute with `VALUE`s gets an enum `<Attr>Value` with an
-//!   `Other(n)` case.
+//! * An integer attribute with `VALUE`s gets a value type `<Attr>Value`: a
+//!   newtype over the number with one associated constant per `VALUE`
+//!   (`ServiceTypeValue::FramedUser`); unnamed numbers are values too
+//!   (`ServiceTypeValue::new(99)`).
+//! * An attribute whose dictionary type is not the one its Rust value
+//!   type carries (`bool` as `u8`, `abinary`, `tlv` and arrays as octets)
+//!   says so with `data_type = ...`, so [`AttrInfo::data_type`](crate::typed::AttrInfo)
+//!   is always the dictionary's.
 //! * TLV members are attributes whose key points at their parent.
 //! * Not generated, with a comment saying so: `virtual` attributes (never
 //!   on the wire) and the container attributes themselves (`vsa`,
@@ -380,6 +392,25 @@ impl<'d> Generator<'d> {
         }
     }
 
+    /// The data type the Rust value type of [`value_type`](Self::value_type)
+    /// carries (its `AttrValue::DATA_TYPE`).
+    fn value_data_type(&self, it: &Item) -> DataType {
+        let a = self.dict.attr(it.id);
+        if a.flags.array || a.flags.length.is_some() || a.flags.abinary {
+            return DataType::Octets;
+        }
+        match a.data_type {
+            DataType::Bool => DataType::Byte,
+            DataType::Abinary
+            | DataType::Tlv
+            | DataType::Vsa
+            | DataType::Extended
+            | DataType::LongExtended
+            | DataType::Evs => DataType::Octets,
+            t => t,
+        }
+    }
+
     /// The `Std(..)`/`Vendor(..)`/... key tokens, or None if unrepresentable.
     fn key(&self, it: &Item, items: &[Item], by_id: &BTreeMap<u32, usize>) -> Option<String> {
         let d = self.dict;
@@ -458,18 +489,17 @@ impl<'d> Generator<'d> {
                 "u32" => u32::MAX as u64,
                 _ => u64::MAX,
             };
-            let mut seen = HashSet::new();
             let _ = writeln!(
                 out,
                 "    {k}::values! {{\n        /// Values of `{}`.\n        {e}: {int} {{",
                 a.name
             );
             for (v, vi) in vals.iter().zip(vidents.iter()) {
-                if v.value > max || !seen.insert(v.value) {
-                    // Out of range for the type, or a second name for a number
-                    // (FreeRADIUS prints the first; so do we).
-                    continue;
+                if v.value > max {
+                    continue; // out of range for the type
                 }
+                // A second name for a number is another constant with the
+                // same number; the first is the one printed (as FreeRADIUS).
                 let _ = writeln!(out, "            {vi} = {} => {:?},", v.value, v.name);
             }
             out.push_str("        }\n    }\n");
@@ -484,6 +514,9 @@ impl<'d> Generator<'d> {
         }
         if a.flags.concat {
             flags.push_str(", concat");
+        }
+        if a.data_type != self.value_data_type(it) {
+            let _ = write!(flags, ", data_type = {:?}", a.data_type);
         }
         let tagged = a.flags.has_tag
             && matches!(
@@ -504,5 +537,37 @@ impl<'d> Generator<'d> {
             it.ty_name,
             a.name,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a build.rs prints with `eprintln!("error: {e}")` (the guide's
+    /// advice) names the file and line.
+    #[test]
+    fn errors_display_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("radius-codegen-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("dictionary.bad");
+        std::fs::write(
+            &f,
+            "VENDOR NewCo 32473\nATTRIBUTE NewCo-Broken 1 nosuchtype\n",
+        )
+        .unwrap();
+        let e = Builder::new()
+            .dictionary(&f)
+            .out_dir(&dir)
+            .emit_rerun_if_changed(false)
+            .compile()
+            .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:2: ", f.display())),
+            "{shown}"
+        );
+        assert!(shown.contains("nosuchtype"), "{shown}");
     }
 }

@@ -10,8 +10,9 @@ use std::borrow::Cow;
 
 use crate::attr::{self, AttrKey};
 use crate::crypto::{self, Secret};
+use crate::dict::DataType;
 use crate::packet::{EncodeError, Packet, PacketWriter};
-use crate::value::{AttrValue, ValueError};
+use crate::value::{AttrValue, IntoValue, ValueError};
 
 /// How an attribute's value is obfuscated on the wire (dictionary `encrypt=N`).
 pub use crate::dict::Encrypt;
@@ -53,8 +54,9 @@ pub struct AttrInfo {
     pub name: &'static str,
     /// Where it lives on the wire.
     pub key: AttrKey,
-    /// Dictionary data type name.
-    pub data_type: &'static str,
+    /// The dictionary's data type (what decides, for a tagged attribute,
+    /// whether the tag is an octet of its own or the integer's high octet).
+    pub data_type: DataType,
     /// RFC 2868 tag.
     pub has_tag: bool,
     /// Obfuscation.
@@ -155,7 +157,7 @@ fn split_tag<'r>(info: &AttrInfo, raw: &'r [u8]) -> Result<(u8, Cow<'r, [u8]>), 
             Some((t, rest)) => (*t, Cow::Borrowed(rest)),
             None => return Err(ValueError::BadCipherLength(0)),
         }
-    } else if matches!(info.data_type, "integer") {
+    } else if info.data_type == DataType::Integer {
         // Tagged integer: the tag replaces the high octet (RFC 2868 §3.1).
         if raw.len() != 4 {
             return Err(ValueError::Length {
@@ -224,7 +226,7 @@ fn encode_parts<V: AttrValue>(
     let start = out.len();
     if info.has_tag
         && (tag != 0 || info.encrypt == Encrypt::TunnelPassword)
-        && info.data_type != "integer"
+        && info.data_type != DataType::Integer
     {
         out.push(tag);
     }
@@ -252,14 +254,14 @@ fn encode_parts<V: AttrValue>(
             }
         }
     }
-    if info.has_tag && info.data_type == "integer" && out.len() == vstart + 4 {
+    if info.has_tag && info.data_type == DataType::Integer && out.len() == vstart + 4 {
         out[vstart] = tag;
     }
     // Untagged, but the value itself starts like a tag (0x00-0x1F): write
     // tag 0 first, or the receiver would take that octet for the tag.
     if info.has_tag
         && vstart == start
-        && info.data_type != "integer"
+        && info.data_type != DataType::Integer
         && out.get(vstart).is_some_and(|&b| b < 0x20)
     {
         out.insert(vstart, 0);
@@ -471,24 +473,36 @@ pub trait AttrDef: 'static {
 
 /// An (untagged) attribute with its value. Generated attribute types are
 /// aliases of this: `pub type UserName = Attr<UserName_>;`.
-pub struct Attr<D: AttrDef>(pub D::Value);
+///
+/// Read the value with [`value`](Self::value) (or through `Deref`: `&*name`
+/// is a `&String`), take it out with [`into_value`](Self::into_value); the
+/// same two methods read a [`Tagged`] attribute.
+pub struct Attr<D: AttrDef>(D::Value);
 
 /// A tagged attribute (RFC 2868): value plus a tag 0..=31 (0 = none).
+///
+/// Read it as an [`Attr`]: [`value`](Self::value), [`into_value`](Self::into_value),
+/// `Deref`; and [`tag`](Self::tag).
 pub struct Tagged<D: AttrDef> {
-    /// The value.
-    pub value: D::Value,
-    /// The tag grouping tunnel attributes (0 = none).
-    pub tag: u8,
+    value: D::Value,
+    tag: u8,
 }
 
 impl<D: AttrDef> Attr<D> {
-    /// Build from anything convertible into the value type.
+    /// Build from the value: the attribute's value type itself, or a
+    /// borrowed form of it (see [`IntoValue`]), so `UserName::new("bob")`
+    /// and `SessionTimeout::new(3600)` work and `NasPort::new(true)` does not.
     #[inline]
-    pub fn new(v: impl Into<D::Value>) -> Self {
-        Attr(v.into())
+    pub fn new(v: impl IntoValue<D::Value>) -> Self {
+        Attr(v.into_value())
     }
     /// The dictionary name, e.g. `"User-Name"`.
     pub const NAME: &'static str = D::INFO.name;
+    /// The value.
+    #[inline]
+    pub fn value(&self) -> &D::Value {
+        &self.0
+    }
     /// Take the value out.
     #[inline]
     pub fn into_value(self) -> D::Value {
@@ -497,11 +511,11 @@ impl<D: AttrDef> Attr<D> {
 }
 
 impl<D: AttrDef> Tagged<D> {
-    /// Build from anything convertible into the value type (tag 0).
+    /// Build from the value (tag 0); accepts what [`Attr::new`] accepts.
     #[inline]
-    pub fn new(v: impl Into<D::Value>) -> Self {
+    pub fn new(v: impl IntoValue<D::Value>) -> Self {
         Tagged {
-            value: v.into(),
+            value: v.into_value(),
             tag: 0,
         }
     }
@@ -513,6 +527,16 @@ impl<D: AttrDef> Tagged<D> {
     }
     /// The dictionary name, e.g. `"Tunnel-Type"`.
     pub const NAME: &'static str = D::INFO.name;
+    /// The value.
+    #[inline]
+    pub fn value(&self) -> &D::Value {
+        &self.value
+    }
+    /// The tag grouping tunnel attributes (0 = none).
+    #[inline]
+    pub fn tag(&self) -> u8 {
+        self.tag
+    }
     /// Take the value out.
     #[inline]
     pub fn into_value(self) -> D::Value {
@@ -583,15 +607,18 @@ macro_rules! common_impls {
 common_impls!(Attr, 0);
 common_impls!(Tagged, value);
 
-/// An enumeration of an integer attribute's VALUEs (see [`values!`](crate::values)).
+/// An integer attribute's VALUEs (see [`values!`](crate::values)): a
+/// number, some of which the dictionary names.
 pub trait ValueEnum: Copy + Eq + std::fmt::Debug + 'static {
     /// The integer type on the wire.
     type Int: AttrValue + Copy + Into<u64>;
-    /// Every named value: (variant, dictionary name).
+    /// Every named value: (constant, dictionary name).
     const TABLE: &'static [(Self, &'static str)];
     /// The number on the wire.
     fn number(self) -> Self::Int;
-    /// From a number (unnamed numbers give the `Other(n)` case).
+    /// The value with this number; a number the dictionary does not name
+    /// is a value too (its [`name`](Self::name) is `None`), and equals the
+    /// named constant when it is named: `from_number(2) == FramedUser`.
     fn from_number(n: Self::Int) -> Self;
     /// The dictionary name of this value, if it has one.
     fn name(self) -> Option<&'static str> {
@@ -610,7 +637,7 @@ pub trait ValueEnum: Copy + Eq + std::fmt::Debug + 'static {
 }
 
 impl<T: ValueEnum> AttrValue for T {
-    const DATA_TYPE: &'static str = <T::Int as AttrValue>::DATA_TYPE;
+    const DATA_TYPE: DataType = <T::Int as AttrValue>::DATA_TYPE;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         T::Int::decode_value(b).map(T::from_number)
     }
@@ -632,9 +659,9 @@ impl<T: ValueEnum> AttrValue for T {
 ///     TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword
 /// }
 /// let n = UserName::new("bob");
-/// assert_eq!(&*n, "bob");
+/// assert_eq!(n.value(), "bob");
 /// let t = TunnelPassword::new("secret").with_tag(1);
-/// assert_eq!(t.tag, 1);
+/// assert_eq!((t.value().as_str(), t.tag()), ("secret", 1));
 /// ```
 ///
 /// `UserName(UserName_)` names the attribute type and its marker: the
@@ -644,7 +671,10 @@ impl<T: ValueEnum> AttrValue for T {
 /// The key is `Std(n)`, `Vendor(vendor, type_width, length_width,
 /// continuation, n)`, `Extended(base, n)`, `ExtendedVendor(base, vendor, n)`
 /// or `Tlv(ParentType, n)`. Flags: `tagged`,
-/// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`.
+/// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`, and
+/// `data_type = T` (a [`DataType`] variant) when the dictionary's type is
+/// not the one the Rust value type carries (`bool` as `u8`, `abinary` or
+/// an `array` as octets); [`AttrInfo::data_type`] is then `T`.
 #[macro_export]
 macro_rules! attribute {
     ($(#[$m:meta])* $name:ident($marker:ident) = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {
@@ -656,7 +686,7 @@ macro_rules! attribute {
             const INFO: $crate::typed::AttrInfo = $crate::typed::AttrInfo {
                 name: $text,
                 key: $crate::__attr_key!($kind($($k)*)),
-                data_type: <$ty as $crate::value::AttrValue>::DATA_TYPE,
+                data_type: $crate::__data_type!(<$ty as $crate::value::AttrValue>::DATA_TYPE; $($flag $(= $fv)?,)*),
                 has_tag: $crate::__has_flag!(tagged; $($flag $(= $fv)?,)*),
                 encrypt: $crate::__encrypt!($($flag $(= $fv)?,)*),
                 concat: $crate::__has_flag!(concat; $($flag $(= $fv)?,)*),
@@ -720,6 +750,14 @@ macro_rules! __encrypt {
 
 #[doc(hidden)]
 #[macro_export]
+macro_rules! __data_type {
+    ($default:expr; ) => { $default };
+    ($default:expr; data_type = $t:ident, $($rest:tt)*) => { $crate::dict::DataType::$t };
+    ($default:expr; $f:ident $(= $v:ident)?, $($rest:tt)*) => { $crate::__data_type!($default; $($rest)*) };
+}
+
+#[doc(hidden)]
+#[macro_export]
 macro_rules! __has_flag {
     ($f:ident; ) => { false };
     (concat; concat, $($rest:tt)*) => { true };
@@ -727,8 +765,10 @@ macro_rules! __has_flag {
     ($f:ident; $other:ident $(= $v:ident)?, $($rest:tt)*) => { $crate::__has_flag!($f; $($rest)*) };
 }
 
-/// Define the enumeration of an integer attribute's VALUEs, with an
-/// `Other(n)` case for numbers the dictionary does not name.
+/// Define the type of an integer attribute's VALUEs: a newtype over the
+/// number (`new`, `number`, `From` both ways) with one associated constant
+/// per dictionary name, so any number is a value and a named number equals
+/// its constant.
 ///
 /// ```
 /// use radius_core::typed::ValueEnum;
@@ -736,19 +776,57 @@ macro_rules! __has_flag {
 ///     /// Service-Type values.
 ///     ServiceTypeValue: u32 { LoginUser = 1 => "Login-User", FramedUser = 2 => "Framed-User" }
 /// }
+/// assert_eq!(ServiceTypeValue::from(2), ServiceTypeValue::FramedUser);
 /// assert_eq!(ServiceTypeValue::from_number(2), ServiceTypeValue::FramedUser);
-/// assert_eq!(ServiceTypeValue::Other(99).name(), None);
+/// assert_eq!(ServiceTypeValue::new(99).name(), None);
+/// assert_eq!(u32::from(ServiceTypeValue::FramedUser), 2);
 /// assert_eq!(ServiceTypeValue::FramedUser.to_string(), "Framed-User");
+/// assert_eq!(format!("{:?}", ServiceTypeValue::new(99)), "99");
+/// match ServiceTypeValue::new(2) {
+///     ServiceTypeValue::FramedUser => {}
+///     other => panic!("{other}"),
+/// }
 /// ```
+///
+/// The constants keep the CamelCase names of the dictionary's VALUEs
+/// (`ServiceTypeValue::FramedUser`). `Debug` and `Display` print the
+/// dictionary name, or the number when it has none.
 #[macro_export]
 macro_rules! values {
     ($(#[$m:meta])* $name:ident : $int:ty { $($variant:ident = $n:literal => $text:literal),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $(#[doc = $text] $variant,)*
-            /// A number the dictionary does not name.
-            Other($int),
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // The number is private so that `attr.0` on an attribute cannot
+        // silently reach it through Deref: read it with `number()`.
+        pub struct $name($int);
+
+        #[allow(non_upper_case_globals)]
+        impl $name {
+            $(
+                #[doc = concat!("`", $text, "` (", stringify!($n), ").")]
+                pub const $variant: $name = $name($n);
+            )*
+
+            /// The value with this number, named or not.
+            #[inline]
+            pub const fn new(n: $int) -> Self {
+                $name(n)
+            }
+
+            /// The number on the wire.
+            #[inline]
+            pub const fn number(self) -> $int {
+                self.0
+            }
+
+            /// The dictionary name of this value, if it has one.
+            #[allow(unreachable_patterns)]
+            pub const fn name(self) -> ::std::option::Option<&'static str> {
+                match self.0 {
+                    $($n => ::std::option::Option::Some($text),)*
+                    _ => ::std::option::Option::None,
+                }
+            }
         }
 
         impl $crate::typed::ValueEnum for $name {
@@ -756,11 +834,46 @@ macro_rules! values {
             const TABLE: &'static [(Self, &'static str)] = &[$(($name::$variant, $text),)*];
             #[inline]
             fn number(self) -> $int {
-                match self { $($name::$variant => $n,)* $name::Other(n) => n }
+                self.0
             }
             #[inline]
             fn from_number(n: $int) -> Self {
-                match n { $($n => $name::$variant,)* n => $name::Other(n) }
+                $name(n)
+            }
+            #[inline]
+            fn name(self) -> ::std::option::Option<&'static str> {
+                $name::name(self)
+            }
+        }
+
+        impl ::std::convert::From<$int> for $name {
+            #[inline]
+            fn from(n: $int) -> Self {
+                $name(n)
+            }
+        }
+
+        impl ::std::convert::From<$name> for $int {
+            #[inline]
+            fn from(v: $name) -> $int {
+                v.0
+            }
+        }
+
+        // The number is as good as the value: `ServiceType::new(2)`.
+        impl $crate::value::IntoValue<$name> for $int {
+            #[inline]
+            fn into_value(self) -> $name {
+                $name(self)
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.name() {
+                    ::std::option::Option::Some(n) => f.write_str(n),
+                    ::std::option::Option::None => ::std::fmt::Debug::fmt(&self.0, f),
+                }
             }
         }
 
@@ -814,7 +927,7 @@ mod tests {
             .unwrap();
         w.add(&CiscoAvPair::new("shell:priv-lvl=15"), &secret)
             .unwrap();
-        w.add(&FragStatus::new(2u32), &secret).unwrap();
+        w.add(&FragStatus::new(2), &secret).unwrap();
         w.finish(&secret).unwrap();
         let p = Packet::decode(&buf).unwrap();
         let auth = *p.authenticator();
@@ -822,26 +935,49 @@ mod tests {
             secret: &secret,
             authenticator: &auth,
         };
-        assert_eq!(p.get::<UserName>(&ctx).unwrap().unwrap().0, "bob");
-        assert_eq!(p.get::<UserPassword>(&ctx).unwrap().unwrap().0, "hello");
+        assert_eq!(p.get::<UserName>(&ctx).unwrap().unwrap().value(), "bob");
+        assert_eq!(
+            p.get::<UserPassword>(&ctx).unwrap().unwrap().value(),
+            "hello"
+        );
         assert_ne!(p.find(2).unwrap(), b"hello\0\0\0\0\0\0\0\0\0\0\0");
-        assert_eq!(p.get::<EapMessage>(&ctx).unwrap().unwrap().0, vec![7; 600]);
+        assert_eq!(
+            p.get::<EapMessage>(&ctx).unwrap().unwrap().into_value(),
+            vec![7; 600]
+        );
         let tt = p.get::<TunnelType>(&ctx).unwrap().unwrap();
-        assert_eq!((tt.value, tt.tag), (TunnelTypeValue::L2tp, 1));
+        assert_eq!((*tt.value(), tt.tag()), (TunnelTypeValue::L2tp, 1));
         assert_eq!(p.find(64).unwrap(), [1, 0, 0, 3]);
         let tp = p.get::<TunnelPassword>(&ctx).unwrap().unwrap();
-        assert_eq!((tp.value.as_str(), tp.tag), ("pw", 2));
+        assert_eq!((tp.value().as_str(), tp.tag()), ("pw", 2));
         let g = p.get::<TunnelPrivateGroupId>(&ctx).unwrap().unwrap();
-        assert_eq!((g.value.as_str(), g.tag), ("vlan10", 0));
+        assert_eq!((g.value().as_str(), g.tag()), ("vlan10", 0));
         assert_eq!(
-            p.get::<CiscoAvPair>(&ctx).unwrap().unwrap().0,
+            p.get::<CiscoAvPair>(&ctx).unwrap().unwrap().value(),
             "shell:priv-lvl=15"
         );
-        assert_eq!(p.get::<FragStatus>(&ctx).unwrap().unwrap().0, 2);
+        assert_eq!(*p.get::<FragStatus>(&ctx).unwrap().unwrap().value(), 2);
         assert!(p.get::<crate::typed::tests::Missing>(&ctx).is_none());
     }
 
     crate::attribute! { Missing(Missing_) = "Missing", Std(200), u32 }
+
+    // A number with two names (FreeRADIUS's dictionary.compat names
+    // Service-Type 2 "Framed" before rfc2865's "Framed-User").
+    crate::values! { AliasValue: u8 { Framed = 2 => "Framed", FramedUser = 2 => "Framed-User", Login = 1 => "Login" } }
+
+    #[test]
+    fn a_second_name_is_a_constant_with_the_same_number() {
+        assert_eq!(AliasValue::Framed, AliasValue::FramedUser);
+        assert_eq!(AliasValue::FramedUser.name(), Some("Framed"));
+        assert_eq!(format!("{:?}", AliasValue::FramedUser), "Framed");
+        assert_eq!(
+            AliasValue::from_name("framed-user"),
+            Some(AliasValue::new(2))
+        );
+        assert_eq!(AliasValue::new(1).name(), Some("Login"));
+        assert_eq!(<AliasValue as ValueEnum>::name(AliasValue::new(3)), None);
+    }
 
     #[test]
     fn radius_1_1_packets_carry_obfuscated_attributes_in_clear() {
@@ -870,13 +1006,13 @@ mod tests {
         assert_eq!(p.find(64).unwrap(), [1, 0, 0, 3]);
         let clear = AttrCrypto::Clear;
         let up = get_from_with::<UserPassword>(p.attribute_bytes(), &clear);
-        assert_eq!(up.unwrap().unwrap().0, "hello");
+        assert_eq!(up.unwrap().unwrap().value(), "hello");
         let tp = get_from_with::<TunnelPassword>(p.attribute_bytes(), &clear)
             .unwrap()
             .unwrap();
-        assert_eq!((tp.value.as_str(), tp.tag), ("pw", 3));
+        assert_eq!((tp.value().as_str(), tp.tag()), ("pw", 3));
         let tt = get_all_from_with::<TunnelType>(p.attribute_bytes(), &clear);
-        assert_eq!(tt[0].as_ref().unwrap().tag, 1);
+        assert_eq!(tt[0].as_ref().unwrap().tag(), 1);
         assert_eq!(
             RadiusVersion::from_alpn(Some(b"radius/1.1")),
             Some(RadiusVersion::V1_1)

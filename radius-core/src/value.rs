@@ -5,6 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::dict::DataType;
+
 /// Why a value could not be decoded or encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
@@ -46,8 +48,9 @@ pub enum ValueError {
 
 /// A Rust type that is the value of a RADIUS data type.
 pub trait AttrValue: Sized {
-    /// The dictionary data type name (e.g. `"ipaddr"`).
-    const DATA_TYPE: &'static str;
+    /// The dictionary data type this Rust type carries (e.g.
+    /// [`DataType::Ipaddr`] for `Ipv4Addr`).
+    const DATA_TYPE: DataType;
     /// Decode from value octets.
     fn decode_value(b: &[u8]) -> Result<Self, ValueError>;
     /// Decode from value octets the caller owns (a decrypted password):
@@ -57,6 +60,92 @@ pub trait AttrValue: Sized {
     }
     /// Append the value octets.
     fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError>;
+}
+
+/// What an attribute constructor (`UserName::new`, `ServiceType::new`, ...)
+/// accepts for a value of type `V`: `V` itself, and only the conversions that
+/// cannot change what goes on the wire:
+///
+/// | value type | also accepts |
+/// | --- | --- |
+/// | `String` (text) | `&str`, `&String` |
+/// | `Vec<u8>` (octets) | `&[u8]`, `&[u8; N]`, `[u8; N]`, `&Vec<u8>` |
+/// | `IpAddr` (combo-ip) | `Ipv4Addr`, `Ipv6Addr` |
+/// | a VALUE enumeration (`ServiceTypeValue`) | its number (`u32`, ...) |
+///
+/// Unlike `Into`, it does not turn an `Ipv4Addr`, a `bool` or a `char` into
+/// an integer: `SessionTimeout::new(Ipv4Addr::LOCALHOST)` does not compile.
+#[diagnostic::on_unimplemented(
+    message = "an attribute whose value is `{V}` cannot be built from `{Self}`",
+    label = "expected `{V}`",
+    note = "attribute constructors take the attribute's own value type; text also takes &str, octets &[u8], an enumerated integer its number"
+)]
+pub trait IntoValue<V> {
+    /// Convert into the attribute's value.
+    fn into_value(self) -> V;
+}
+
+impl<V: AttrValue> IntoValue<V> for V {
+    #[inline]
+    fn into_value(self) -> V {
+        self
+    }
+}
+
+impl IntoValue<String> for &str {
+    #[inline]
+    fn into_value(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl IntoValue<String> for &String {
+    #[inline]
+    fn into_value(self) -> String {
+        self.clone()
+    }
+}
+
+impl IntoValue<Vec<u8>> for &[u8] {
+    #[inline]
+    fn into_value(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> IntoValue<Vec<u8>> for &[u8; N] {
+    #[inline]
+    fn into_value(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> IntoValue<Vec<u8>> for [u8; N] {
+    #[inline]
+    fn into_value(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl IntoValue<Vec<u8>> for &Vec<u8> {
+    #[inline]
+    fn into_value(self) -> Vec<u8> {
+        self.clone()
+    }
+}
+
+impl IntoValue<IpAddr> for Ipv4Addr {
+    #[inline]
+    fn into_value(self) -> IpAddr {
+        IpAddr::V4(self)
+    }
+}
+
+impl IntoValue<IpAddr> for Ipv6Addr {
+    #[inline]
+    fn into_value(self) -> IpAddr {
+        IpAddr::V6(self)
+    }
 }
 
 fn fixed<const N: usize>(
@@ -72,7 +161,7 @@ fn fixed<const N: usize>(
 }
 
 impl AttrValue for String {
-    const DATA_TYPE: &'static str = "string";
+    const DATA_TYPE: DataType = DataType::String;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         std::str::from_utf8(b)
             .map(str::to_owned)
@@ -88,7 +177,7 @@ impl AttrValue for String {
 }
 
 impl AttrValue for Vec<u8> {
-    const DATA_TYPE: &'static str = "octets";
+    const DATA_TYPE: DataType = DataType::Octets;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(b.to_vec())
     }
@@ -102,9 +191,9 @@ impl AttrValue for Vec<u8> {
 }
 
 macro_rules! int_value {
-    ($t:ty, $name:literal, $n:literal) => {
+    ($t:ty, $dt:ident, $name:literal, $n:literal) => {
         impl AttrValue for $t {
-            const DATA_TYPE: &'static str = $name;
+            const DATA_TYPE: DataType = DataType::$dt;
             fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
                 Ok(<$t>::from_be_bytes(fixed::<$n>($name, stringify!($n), b)?))
             }
@@ -115,14 +204,14 @@ macro_rules! int_value {
         }
     };
 }
-int_value!(u8, "byte", 1);
-int_value!(u16, "short", 2);
-int_value!(u32, "integer", 4);
-int_value!(u64, "integer64", 8);
-int_value!(i32, "signed", 4);
+int_value!(u8, Byte, "byte", 1);
+int_value!(u16, Short, "short", 2);
+int_value!(u32, Integer, "integer", 4);
+int_value!(u64, Integer64, "integer64", 8);
+int_value!(i32, Signed, "signed", 4);
 
 impl AttrValue for Ipv4Addr {
-    const DATA_TYPE: &'static str = "ipaddr";
+    const DATA_TYPE: DataType = DataType::Ipaddr;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(Ipv4Addr::from(fixed::<4>("ipaddr", "4", b)?))
     }
@@ -133,7 +222,7 @@ impl AttrValue for Ipv4Addr {
 }
 
 impl AttrValue for Ipv6Addr {
-    const DATA_TYPE: &'static str = "ipv6addr";
+    const DATA_TYPE: DataType = DataType::Ipv6Addr;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(Ipv6Addr::from(fixed::<16>("ipv6addr", "16", b)?))
     }
@@ -144,7 +233,7 @@ impl AttrValue for Ipv6Addr {
 }
 
 impl AttrValue for IpAddr {
-    const DATA_TYPE: &'static str = "combo-ip";
+    const DATA_TYPE: DataType = DataType::ComboIp;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         match b.len() {
             4 => Ok(IpAddr::V4(Ipv4Addr::decode_value(b)?)),
@@ -190,7 +279,7 @@ pub struct Ipv6Prefix {
 }
 
 impl AttrValue for Ipv6Prefix {
-    const DATA_TYPE: &'static str = "ipv6prefix";
+    const DATA_TYPE: DataType = DataType::Ipv6Prefix;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         if b.len() < 2 || b.len() > 18 {
             return Err(ValueError::Length {
@@ -236,7 +325,7 @@ pub struct Ipv4Prefix {
 }
 
 impl AttrValue for Ipv4Prefix {
-    const DATA_TYPE: &'static str = "ipv4prefix";
+    const DATA_TYPE: DataType = DataType::Ipv4Prefix;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         let b = fixed::<6>("ipv4prefix", "6", b)?;
         if b[1] > 32 {
@@ -284,7 +373,7 @@ impl Date {
 }
 
 impl AttrValue for Date {
-    const DATA_TYPE: &'static str = "date";
+    const DATA_TYPE: DataType = DataType::Date;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(Date(u32::from_be_bytes(fixed::<4>("date", "4", b)?)))
     }
@@ -299,7 +388,7 @@ impl AttrValue for Date {
 pub struct Ifid(pub [u8; 8]);
 
 impl AttrValue for Ifid {
-    const DATA_TYPE: &'static str = "ifid";
+    const DATA_TYPE: DataType = DataType::Ifid;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(Ifid(fixed::<8>("ifid", "8", b)?))
     }
@@ -314,7 +403,7 @@ impl AttrValue for Ifid {
 pub struct MacAddr(pub [u8; 6]);
 
 impl AttrValue for MacAddr {
-    const DATA_TYPE: &'static str = "ether";
+    const DATA_TYPE: DataType = DataType::Ether;
     fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
         Ok(MacAddr(fixed::<6>("ether", "6", b)?))
     }

@@ -47,10 +47,18 @@ fn debian_tree_generates_and_type_checks() {
         code.matches("::attribute! {").count() > 6000,
         "most of the tree is generated"
     );
+    // abinary is octets in Rust; the metadata keeps the dictionary's type.
+    assert!(code.contains(
+        "AscendDataFilter(AscendDataFilter_) = \"Ascend-Data-Filter\", Vendor(529, 1, 1, false, 242), ::std::vec::Vec<u8>, data_type = Abinary"
+    ));
     std::fs::write(
         scratch.join("src/lib.rs"),
         "#![deny(warnings)]\ninclude!(\"generated.rs\");\n\
-         pub fn _uses() -> impl Sized { (prelude::CiscoAvPair::new(\"x\"), prelude::TunnelPassword::new(\"p\").with_tag(1)) }\n",
+         pub fn _uses() -> impl Sized { (prelude::CiscoAvPair::new(\"x\"), prelude::TunnelPassword::new(\"p\").with_tag(1)) }\n\
+         pub fn _framed(v: prelude::ServiceTypeValue) -> bool { matches!(v, prelude::ServiceTypeValue::FramedUser) }\n\
+         const _: () = assert!(matches!(\
+             <prelude::AscendDataFilter as ::radius_core::typed::Attribute>::INFO.data_type,\
+             ::radius_core::dict::DataType::Abinary));\n",
     )
     .unwrap();
     let t = Instant::now();

@@ -17,7 +17,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ));
     }
 
-    // Parameter types, and the state type if a `State<S>` parameter names one.
+    // Parameter types, and the state type if a `Shared<S>` parameter names one.
     let mut state_ty: Option<Type> = None;
     let mut params = Vec::new();
     for arg in &f.sig.inputs {
@@ -37,12 +37,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 "#[radius_handler] parameters are owned extractors: drop the `&` (e.g. `req: Request`)",
             ));
         }
-        if let Some(inner) = single_generic(ty, "State") {
+        if let Some(inner) = single_generic(ty, "Shared") {
             if let Some(prev) = &state_ty {
                 if quote!(#prev).to_string() != quote!(#inner).to_string() {
                     return Err(syn::Error::new(
                         ty.span(),
-                        "a handler can only take one state type: every `State<S>` parameter must name the same `S`",
+                        "a handler can only take one state type: every `Shared<S>` parameter must name the same `S`",
                     ));
                 }
             }
@@ -149,7 +149,7 @@ fn check_signature(f: &ItemFn) -> syn::Result<()> {
     if let Some(r) = sig.receiver() {
         return Err(syn::Error::new(
             r.span(),
-            "#[radius_handler] functions cannot take `self`: write a free function and pass shared data with `State<S>`",
+            "#[radius_handler] functions cannot take `self`: write a free function and pass shared data with `Shared<S>`",
         ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {

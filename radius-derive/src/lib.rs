@@ -24,14 +24,14 @@ mod handler;
 ///
 /// Every parameter must be an extractor (`Request`, `AccessRequest`,
 /// `AccountingRequest`, `CoaRequest`, `DisconnectRequest`, an attribute type
-/// `T`, `Option<T>`, `Vec<T>`, `Client`, `State<S>`, `Transport`, or a type
+/// `T`, `Option<T>`, `Vec<T>`, `Client`, `Shared<S>`, `Transport`, or a type
 /// implementing `FromRequest`); the return type must implement `IntoReply`.
 /// Mistakes are compile errors pointing at the parameter or return type.
 ///
 /// An `async fn` stays exactly as written (it is a handler by itself: the
 /// `Handler` trait is implemented for such functions) and gains compile-time
 /// checks. A sync `fn` becomes an `async fn` of the same signature that runs
-/// the body on tokio's blocking pool. A `State<S>` parameter ties the handler
+/// the body on tokio's blocking pool. A `Shared<S>` parameter ties the handler
 /// to servers whose state type is `S`.
 ///
 /// Generated code refers to the server crate as `::radius_server`, or as
@@ -50,10 +50,10 @@ pub fn radius_handler(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// module per dictionary file and vendor, plus `prelude`.
 ///
 /// ```ignore
-/// mod acme {
-///     typed_radius::radius_dictionary!("dictionaries/acme");
+/// mod dict {
+///     typed_radius::radius_dictionary!("dictionaries/dictionary.newco");
 /// }
-/// use acme::prelude::AcmeRole;
+/// use dict::newco::NewcoUserRole; // or dict::prelude::*
 /// ```
 ///
 /// Errors in the dictionary are compile errors naming file:line. Generated

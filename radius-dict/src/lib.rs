@@ -8,11 +8,11 @@
 //! RFCs and the IANA registry; [`FILES`] carries them for run-time loading.
 //!
 //! ```
-//! use radius_core::typed::ValueEnum;
 //! use radius_dict::prelude::*;
 //! let name = UserName::new("bob");
-//! assert_eq!(&*name, "bob");
+//! assert_eq!(name.value(), "bob");
 //! assert_eq!(ServiceType::new(ServiceTypeValue::FramedUser).number(), 2);
+//! assert_eq!(*ServiceType::new(2).value(), ServiceTypeValue::FramedUser);
 //! ```
 #![allow(missing_docs)]
 

@@ -359,8 +359,11 @@ impl HostTable {
     }
 
     /// Add a client for an address or block, replacing an entry for the same one.
-    pub fn insert(&mut self, net: impl Into<Cidr>, config: ClientConfig) -> &mut Self {
-        let net = net.into();
+    ///
+    /// `net` is a [`Cidr`] (not `impl Into<Cidr>`) so that text parses in
+    /// place: `hosts.insert("10.0.0.0/8".parse()?, config)`; an address is
+    /// `Cidr::host(ip)` or `ip.into()`.
+    pub fn insert(&mut self, net: Cidr, config: ClientConfig) -> &mut Self {
         let client = Client::new(config);
         if net.is_host() {
             self.exact.insert(net.addr, client);
@@ -373,7 +376,7 @@ impl HostTable {
     }
 
     /// Builder form of [`insert`](Self::insert).
-    pub fn with(mut self, net: impl Into<Cidr>, config: ClientConfig) -> Self {
+    pub fn with(mut self, net: Cidr, config: ClientConfig) -> Self {
         self.insert(net, config);
         self
     }

@@ -8,7 +8,7 @@
 //! | `Option<T>` | the first `T` if present | malformed: negative reply |
 //! | `Vec<T>` | every `T`, in order | one malformed: negative reply |
 //! | [`Client`] | the host-table entry | — |
-//! | [`State<S>`] | a clone of the server's shared state | — |
+//! | [`Shared<S>`] | a clone of the server's shared state | — |
 //! | [`Transport`] | peer address, listener, protocol | — |
 //!
 //! The negative reply is Access-Reject for Access-Request, no reply for
@@ -33,7 +33,7 @@ use crate::request::{
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a RADIUS extractor and cannot be a #[radius_handler] parameter",
     label = "not an extractor",
-    note = "parameters must be extractors: Request, AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, an attribute type T, Option<T>, Vec<T>, Client, State<S> or Transport"
+    note = "parameters must be extractors: Request, AccessRequest, AccountingRequest, CoaRequest, DisconnectRequest, an attribute type T, Option<T>, Vec<T>, Client, Shared<S> or Transport"
 )]
 pub trait FromRequest<S>: Sized {
     /// Build from the request; an error becomes the negative reply.
@@ -127,28 +127,49 @@ impl<S> FromRequest<S> for Transport {
     }
 }
 
-/// The server's shared state (set with [`Builder::state`](crate::Builder::state)),
-/// cloned for each request: wrap large state in an `Arc`.
+/// The server's shared state, given to [`Server::with_state`](crate::Server::with_state)
+/// (or [`Builder::state`](crate::Builder::state)) and cloned for each
+/// request: wrap large or mutable state in an `Arc`.
 ///
-/// A handler with a `State<S>` parameter serves a server whose state type is `S`.
+/// A handler with a `Shared<S>` parameter serves a server whose state type
+/// is `S`. (Named `Shared`, not `State`, because `State` is the RFC 2865
+/// attribute.)
+///
+/// ```
+/// use std::sync::Arc;
+/// use radius_server::{radius_handler, AccessAccept, Server, Shared};
+///
+/// #[derive(Clone, Default)]
+/// struct App {
+///     users: Arc<Vec<String>>,
+/// }
+///
+/// #[radius_handler]
+/// async fn auth(app: Shared<App>) -> AccessAccept {
+///     let _known = app.users.len(); // Deref to App
+///     AccessAccept::new()
+/// }
+///
+/// let _builder = Server::with_state(App::default()).auth(auth);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct State<S>(pub S);
+pub struct Shared<S>(pub S);
 
-impl<S> Deref for State<S> {
+impl<S> Deref for Shared<S> {
     type Target = S;
     fn deref(&self) -> &S {
         &self.0
     }
 }
 
-impl<S> DerefMut for State<S> {
+impl<S> DerefMut for Shared<S> {
     fn deref_mut(&mut self) -> &mut S {
         &mut self.0
     }
 }
 
-impl<S: Clone> FromRequest<S> for State<S> {
+impl<S: Clone> FromRequest<S> for Shared<S> {
     fn from_request(_: &Request, state: &S) -> Result<Self, HandlerError> {
-        Ok(State(state.clone()))
+        Ok(Shared(state.clone()))
     }
 }

@@ -72,11 +72,13 @@ where
 /// Implemented for every `Fn(T1, ..., Tn) -> impl Future<Output = impl IntoReply>`
 /// (n ≤ 12) whose parameters implement [`FromRequest<S>`], i.e. for plain
 /// `async fn`s and closures. Annotate functions with `#[radius_handler]` for
-/// errors that point at the offending parameter.
+/// errors that point at the offending parameter (the error this trait
+/// reports where the handler is registered only names the function).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a RADIUS handler for a server with state `{S}`",
-    note = "a handler is an `async fn` whose parameters are extractors and whose output implements IntoReply; annotate it with #[radius_handler] to see which parameter is wrong",
-    note = "a handler taking State<T> needs a server built with Server::with_state(T)"
+    note = "a handler is an `async fn` whose parameters are extractors (FromRequest<S>) and whose output implements IntoReply",
+    note = "a handler taking Shared<T> needs a server built with Server::with_state(T)",
+    note = "a wrong parameter or return type is reported where it is written when the function has #[radius_handler] (add it if it is missing)"
 )]
 pub trait Handler<M, S>: Send + Sync + 'static {
     /// Start handling one request.

@@ -4,7 +4,7 @@
 //! parameters are extractors.
 //!
 //! ```no_run
-//! use radius_server::{radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, State};
+//! use radius_server::{radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, Shared};
 //! radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
 //! radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
 //!
@@ -12,8 +12,8 @@
 //! struct Users;
 //!
 //! #[radius_handler]
-//! async fn auth(_req: AccessRequest, name: UserName, pass: UserPassword, _users: State<Users>) -> Reply {
-//!     if *name == "bob" && *pass == "hello" { AccessAccept::new().into() } else { AccessReject::new().into() }
+//! async fn auth(_req: AccessRequest, name: UserName, pass: UserPassword, _users: Shared<Users>) -> Reply {
+//!     if name.value() == "bob" && pass.value() == "hello" { AccessAccept::new().into() } else { AccessReject::new().into() }
 //! }
 //! ```
 //!
@@ -45,7 +45,7 @@ pub use client::{
     ClientError, ClientRequest, ClientStats, RequestBuilder, RequireMessageAuthenticator, Response,
     RetryPolicy, UdpClient, UdpClientBuilder,
 };
-pub use extract::{FromRequest, State};
+pub use extract::{FromRequest, Shared};
 pub use handler::{run_blocking, Handler, HandlerFuture};
 pub use host::{Cidr, Client, ClientConfig, HostTable, Policy};
 pub use radius_core::RadiusVersion;

@@ -9,7 +9,7 @@
 //! }
 //!
 //! # async fn run() -> std::io::Result<()> {
-//! let clients = HostTable::new().with("127.0.0.0/8".parse::<radius_server::Cidr>().unwrap(),
+//! let clients = HostTable::new().with("127.0.0.0/8".parse().unwrap(),
 //!                                     ClientConfig::new("localhost", "testing123"));
 //! let server = Server::builder()
 //!     .clients(clients)
@@ -133,7 +133,7 @@ impl Server {
         Builder::new(())
     }
 
-    /// A builder for a server whose handlers can take [`State<S>`](crate::State).
+    /// A builder for a server whose handlers can take [`Shared<S>`](crate::Shared).
     pub fn with_state<S: Clone + Send + Sync + 'static>(state: S) -> Builder<S> {
         Builder::new(state)
     }
@@ -278,7 +278,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         let stats = Arc::new(Stats::new());
         let limiter = Arc::new(LogLimiter::new(self.config.log_lines_per_second));
         let hosts = Arc::new(self.hosts);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Inner {
             state: self.state,
             handlers: self.handlers,
             in_flight: AtomicUsize::new(0),
@@ -355,20 +355,20 @@ trait InFlight: Send + Sync {
     fn in_flight(&self) -> usize;
 }
 
-struct Shared<S> {
+struct Inner<S> {
     state: S,
     handlers: Handlers<S>,
     in_flight: AtomicUsize,
     config: ServerConfig,
 }
 
-impl<S: Send + Sync> InFlight for Shared<S> {
+impl<S: Send + Sync> InFlight for Inner<S> {
     fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
     }
 }
 
-impl<S: 'static> Shared<S> {
+impl<S: 'static> Inner<S> {
     fn handler(&self, code: radius_core::Code) -> Option<&DynHandler<S>> {
         self.handlers.get(code)
     }
@@ -463,7 +463,7 @@ impl std::fmt::Debug for ServerHandle {
 fn spawn_worker_thread<S: Clone + Send + Sync + 'static>(
     w: usize,
     loops: Vec<(std::net::UdpSocket, Arc<Engine>, PortKind)>,
-    shared: Arc<Shared<S>>,
+    shared: Arc<Inner<S>>,
     shutdown: watch::Receiver<bool>,
 ) -> io::Result<JoinHandle<()>> {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
@@ -539,7 +539,7 @@ const BUDGET: usize = 64;
 async fn recv_loop<S: Clone + Send + Sync + 'static>(
     sock: Arc<UdpSocket>,
     engine: Arc<Engine>,
-    shared: Arc<Shared<S>>,
+    shared: Arc<Inner<S>>,
     kind: PortKind,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -611,7 +611,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
 struct Ctx<'a, S> {
     sock: &'a Arc<UdpSocket>,
     engine: &'a Arc<Engine>,
-    shared: &'a Arc<Shared<S>>,
+    shared: &'a Arc<Inner<S>>,
     waker: &'a Waker,
     kind: PortKind,
     now: Instant,
@@ -735,7 +735,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     req: Request,
     sock: &Arc<UdpSocket>,
     engine: &Arc<Engine>,
-    shared: &Arc<Shared<S>>,
+    shared: &Arc<Inner<S>>,
     waker: &Waker,
     out: &mut Vec<u8>,
 ) -> Inline {
@@ -793,12 +793,12 @@ fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8
 }
 
 struct InFlightGuard<S> {
-    shared: Arc<Shared<S>>,
+    shared: Arc<Inner<S>>,
     _client: crate::host::InFlight,
 }
 
 impl<S> InFlightGuard<S> {
-    fn new(shared: Arc<Shared<S>>, client: crate::Client) -> Self {
+    fn new(shared: Arc<Inner<S>>, client: crate::Client) -> Self {
         shared.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlightGuard {
             shared,

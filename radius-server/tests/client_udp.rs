@@ -14,7 +14,7 @@ use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Cidr, ClientConfig, ClientError, CoaAck, CoaNak, CoaRequest, DisconnectAck,
     DisconnectNak, DisconnectRequest, HostTable, Reply, RequireMessageAuthenticator, Server,
-    ServerHandle, State, UdpClient,
+    ServerHandle, Shared, UdpClient,
 };
 use tokio::net::UdpSocket;
 
@@ -30,7 +30,7 @@ async fn auth(
     _req: AccessRequest,
     name: UserName,
     pass: UserPassword,
-    calls: State<Calls>,
+    calls: Shared<Calls>,
 ) -> Reply {
     calls.0 .0.fetch_add(1, Ordering::Relaxed);
     if name.as_str() == "slow" {
@@ -177,7 +177,7 @@ async fn auth_acct_status_coa_disconnect() {
         .unwrap_or_else(|e| panic!("{e}: {:?} {:?}", n.stats(), srv.stats().snapshot()));
     assert_eq!(r.code(), Code::COA_NAK, "{:?}", srv.stats().snapshot());
     assert_eq!(
-        r.get::<ErrorCause>().unwrap().unwrap().0,
+        r.get::<ErrorCause>().unwrap().unwrap().into_value(),
         radius_dict::prelude::ErrorCauseValue::SessionContextNotFound
     );
     let r = n

@@ -281,7 +281,7 @@ async fn tunnel_password_in_reply_is_encrypted_for_the_request() {
     };
     use radius_core::PacketExt;
     let tp = p.get::<TunnelPassword>(&ctx).unwrap().unwrap();
-    assert_eq!((tp.value.as_str(), tp.tag), ("s3cret", 1));
+    assert_eq!((tp.value().as_str(), tp.tag()), ("s3cret", 1));
     let _ = PacketWriter::request;
     srv.shutdown().await;
 }

@@ -481,7 +481,7 @@ async fn pap_handler(
     _req: AccessRequest,
     name: UserName,
     pass: UserPassword,
-    radius_server::State(Users(pw)): radius_server::State<Users>,
+    radius_server::Shared(Users(pw)): radius_server::Shared<Users>,
 ) -> Reply {
     if *name == "bob" && *pass == pw {
         AccessAccept::new()

@@ -15,7 +15,7 @@ use radius_server::radsec::{
     TlsClientTable, TlsConfig,
 };
 use radius_server::{
-    radius_handler, AccessAccept, AccessReject, AccessRequest, RadiusVersion, Reply, State,
+    radius_handler, AccessAccept, AccessReject, AccessRequest, RadiusVersion, Reply, Shared,
 };
 use radsec_support::{localhost, Ca, UserName, UserPassword};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,7 +33,7 @@ async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    calls: State<Calls>,
+    calls: Shared<Calls>,
 ) -> Reply {
     calls.0 .0.fetch_add(1, Ordering::Relaxed);
     let msg = ReplyMessage::new(format!("{} {}", req.version(), &*name));
@@ -137,7 +137,7 @@ async fn v11_negotiated_when_both_offer_it() {
         "RADIUS/1.1 bob"
     );
     let tp = r.get::<TunnelPassword>().unwrap().unwrap();
-    assert_eq!((tp.value.as_str(), tp.tag), ("tunnel-pw", 5));
+    assert_eq!((tp.value().as_str(), tp.tag()), ("tunnel-pw", 5));
     assert!(!r.packet().has_message_authenticator());
     // Status-Server needs no Message-Authenticator in 1.1.
     let s = c.status().await.unwrap();
@@ -181,7 +181,7 @@ async fn v10_when_client_offers_only_1_0_and_server_allows_both() {
     assert!(r.packet().has_message_authenticator());
     assert_ne!(&r.packet().find(69).unwrap()[1..], b"tunnel-pw");
     let tp = r.get::<TunnelPassword>().unwrap().unwrap();
-    assert_eq!((tp.value.as_str(), tp.tag), ("tunnel-pw", 5));
+    assert_eq!((tp.value().as_str(), tp.tag()), ("tunnel-pw", 5));
     // No ALPN at all is RADIUS/1.0 as well.
     let s = raw_tls(&srv, &ca.tls(&ca.client("nas")), &[])
         .await
@@ -330,7 +330,7 @@ async fn v11_client_matches_replies_by_token_with_many_in_flight() {
             };
             assert_eq!(r.code(), want);
             assert_eq!(
-                r.get::<ReplyMessage>().unwrap().unwrap().0,
+                r.get::<ReplyMessage>().unwrap().unwrap().into_value(),
                 format!("RADIUS/1.1 {user}")
             );
             r.token().unwrap()

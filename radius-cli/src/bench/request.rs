@@ -1,7 +1,7 @@
 //! The requests a run sends: one [`Template`] encoded afresh for each.
 
 use radius_core::crypto::encrypt_user_password;
-use radius_core::typed::{std_type, ValueEnum};
+use radius_core::typed::std_type;
 use radius_core::{Code, EncodeError, PacketWriter, Secret};
 use radius_dict::prelude::{
     AcctSessionId, AcctSessionTime, AcctStatusType, AcctStatusTypeValue, NasIpAddress, NasPort,

@@ -20,9 +20,8 @@ use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, 
 use radius_server::{
     radius_handler, AccessAccept, AccessChallenge, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
-    DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, State,
+    DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, Shared,
 };
-use typed_radius::dict::prelude::State as StateAttr;
 use typed_radius::dict::prelude::*;
 
 use config::{Config, Password, PolicySetting};
@@ -343,11 +342,11 @@ async fn auth(
     name: UserName,
     pass: Option<UserPassword>,
     eap: Option<EapMessage>,
-    state: Option<StateAttr>,
-    app: State<Arc<App>>,
+    state: Option<State>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if let Some(eap) = eap {
-        return eap_md5(&req, name.as_str(), &eap.0, state.as_ref(), &app);
+        return eap_md5(&req, name.as_str(), eap.value(), state.as_ref(), &app);
     }
     let Some(user) = app.users.get(name.as_str()) else {
         tracing::debug!(user = %name.as_str(), "unknown user");
@@ -357,7 +356,7 @@ async fn auth(
         match &user.password {
             // Argon2 is deliberately slow: keep it off the reactor threads.
             Password::Hash(_) => {
-                let (p, given) = (user.password.clone(), pass.0.clone());
+                let (p, given) = (user.password.clone(), pass.into_value());
                 tokio::task::spawn_blocking(move || check_password(&p, &given))
                     .await
                     .unwrap_or(false)
@@ -384,20 +383,20 @@ async fn auth(
 /// user's reply attributes and EAP-Success, or Access-Reject with
 /// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
 /// without Message-Authenticator, and signs every reply with one.
-fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&StateAttr>, app: &App) -> Reply {
+fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&State>, app: &App) -> Reply {
     let user = app.users.get(name);
     let password = user.and_then(|u| match &u.password {
         Password::Clear(c) => Some(c.as_str()),
         Password::Hash(_) => None,
     });
-    let state = state.map(|s| s.0.as_slice());
+    let state = state.map(|s| s.value().as_slice());
     match app
         .eap
         .step(eap, state, name, password, std::time::Instant::now())
     {
         radius_proto::eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
             .with(EapMessage::new(eap))
-            .with(StateAttr::new(state))
+            .with(State::new(state))
             .into(),
         radius_proto::eap::EapReply::Accept(eap) => match user {
             Some(u) => {
@@ -426,21 +425,21 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
         received_at: store::rfc3339(SystemTime::now()),
         client: req.client().name().to_owned(),
         source: req.source().to_string(),
-        status_type: s::<AcctStatusType>(req).map(|v| v.0.to_string()),
-        session_id: s::<AcctSessionId>(req).map(|v| v.0),
-        user_name: s::<UserName>(req).map(|v| v.0),
-        nas_ip: s::<NasIpAddress>(req).map(|v| v.0.to_string()),
-        nas_identifier: s::<NasIdentifier>(req).map(|v| v.0),
-        session_time: s::<AcctSessionTime>(req).map(|v| v.0 as i64),
+        status_type: s::<AcctStatusType>(req).map(|v| v.value().to_string()),
+        session_id: s::<AcctSessionId>(req).map(|v| v.into_value()),
+        user_name: s::<UserName>(req).map(|v| v.into_value()),
+        nas_ip: s::<NasIpAddress>(req).map(|v| v.value().to_string()),
+        nas_identifier: s::<NasIdentifier>(req).map(|v| v.into_value()),
+        session_time: s::<AcctSessionTime>(req).map(|v| *v.value() as i64),
         input_octets: octets(
-            s::<AcctInputOctets>(req).map(|v| v.0),
-            s::<AcctInputGigawords>(req).map(|v| v.0),
+            s::<AcctInputOctets>(req).map(|v| v.into_value()),
+            s::<AcctInputGigawords>(req).map(|v| v.into_value()),
         ),
         output_octets: octets(
-            s::<AcctOutputOctets>(req).map(|v| v.0),
-            s::<AcctOutputGigawords>(req).map(|v| v.0),
+            s::<AcctOutputOctets>(req).map(|v| v.into_value()),
+            s::<AcctOutputGigawords>(req).map(|v| v.into_value()),
         ),
-        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.0.to_string()),
+        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.value().to_string()),
         attributes: Codec::new(dict)
             .with_secret_key(req.client().secret())
             .with_authenticator(*req.authenticator())
@@ -453,7 +452,7 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
 #[radius_handler]
 async fn accounting(
     req: AccountingRequest,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Result<AccountingResponse, radius_server::HandlerError> {
     let rec = record_of(&req, &app.dict);
     let status = rec.status_type.clone().unwrap_or_default();
@@ -476,7 +475,7 @@ async fn coa(
     _req: CoaRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "CoA acknowledged");
@@ -494,7 +493,7 @@ async fn disconnect(
     _req: DisconnectRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: State<Arc<App>>,
+    app: Shared<Arc<App>>,
 ) -> Reply {
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "Disconnect acknowledged");

@@ -24,10 +24,11 @@
 //! 5. An empty result (a name made only of punctuation) becomes `Unnamed`;
 //!    the keyword `Self` becomes `SelfAttr`.
 //!
-//! [`rust_variant_name`] applies the same rules and additionally renames
-//! the variant reserved for unknown numbers, `Other`, to `OtherValue`, and
-//! `Self` to `SelfValue`. Names like `None`, `Some` or `Unknown` are valid
-//! variant names and are kept.
+//! [`rust_variant_name`] (the names of a VALUE type's constants) applies
+//! the same rules and additionally renames `Other` to `OtherValue` (once the
+//! case for unknown numbers; kept so generated names stay stable) and `Self`
+//! to `SelfValue`. Names like `None`, `Some` or `Unknown` are valid constant
+//! names and are kept.
 //!
 //! Different dictionary names can give the same identifier (for example
 //! `Acct-Input-Octets-64` and `Acct-Input-Octets64`, or the aliases
@@ -53,9 +54,9 @@ pub fn rust_type_name(name: &str) -> String {
     }
 }
 
-/// `UpperCamelCase` identifier for an enum variant of a `VALUE` name:
-/// [`rust_type_name`] except that `Other` (reserved for unknown numbers)
-/// becomes `OtherValue` and `Self` becomes `SelfValue`.
+/// `UpperCamelCase` identifier for the constant of a `VALUE` name:
+/// [`rust_type_name`] except that `Other` becomes `OtherValue` (as when it
+/// was the case for unknown numbers) and `Self` becomes `SelfValue`.
 pub fn rust_variant_name(name: &str) -> String {
     let camel = camel_case(name);
     match camel.as_str() {

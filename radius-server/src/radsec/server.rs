@@ -97,7 +97,7 @@ impl RadSecServer {
         RadSecBuilder::new(tls, ())
     }
 
-    /// A builder whose handlers can take [`State<S>`](crate::State).
+    /// A builder whose handlers can take [`Shared<S>`](crate::Shared).
     pub fn with_state<S: Clone + Send + Sync + 'static>(
         tls: TlsConfig,
         state: S,
@@ -217,7 +217,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
         })?;
         let served = self.handlers.served();
         let stats = Arc::new(Stats::new());
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Inner {
             state: self.state,
             handlers: self.handlers,
             clients: self.clients,
@@ -262,7 +262,7 @@ trait Counters: Send + Sync {
     fn recent_errors(&self) -> Vec<String>;
 }
 
-struct Shared<S> {
+struct Inner<S> {
     state: S,
     handlers: Handlers<S>,
     clients: TlsClientTable,
@@ -279,7 +279,7 @@ struct Shared<S> {
     v11: RadiusV11,
 }
 
-impl<S: Send + Sync> Counters for Shared<S> {
+impl<S: Send + Sync> Counters for Inner<S> {
     fn open(&self) -> usize {
         self.open.load(Ordering::Relaxed)
     }
@@ -295,7 +295,7 @@ impl<S: Send + Sync> Counters for Shared<S> {
     }
 }
 
-impl<S> Shared<S> {
+impl<S> Inner<S> {
     fn handshake_failed(&self, peer: SocketAddr, why: String) {
         self.handshake_failures.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(%peer, "RadSec TLS handshake failed: {why}");
@@ -307,7 +307,7 @@ impl<S> Shared<S> {
     }
 }
 
-impl<S: 'static> Shared<S> {
+impl<S: 'static> Inner<S> {
     fn handler(&self, code: Code) -> Option<&DynHandler<S>> {
         self.handlers.get(code)
     }
@@ -378,7 +378,7 @@ impl RadSecHandle {
 async fn accept_loop<S: Clone + Send + Sync + 'static>(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    shared: Arc<Shared<S>>,
+    shared: Arc<Inner<S>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -432,7 +432,7 @@ async fn connection<S: Clone + Send + Sync + 'static>(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
-    shared: &Arc<Shared<S>>,
+    shared: &Arc<Inner<S>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let tls =
@@ -633,7 +633,7 @@ async fn handle_packet<S: Clone + Send + Sync + 'static>(
     peer: SocketAddr,
     radius: RadiusVersion,
     engine: &Arc<Engine>,
-    shared: &Arc<Shared<S>>,
+    shared: &Arc<Inner<S>>,
     tx: &mpsc::Sender<Vec<u8>>,
     waker: &Waker,
     out: &mut Vec<u8>,
@@ -657,7 +657,7 @@ async fn handle_packet<S: Clone + Send + Sync + 'static>(
 async fn dispatch<S: Clone + Send + Sync + 'static>(
     req: Request,
     engine: &Arc<Engine>,
-    shared: &Arc<Shared<S>>,
+    shared: &Arc<Inner<S>>,
     tx: &mpsc::Sender<Vec<u8>>,
     waker: &Waker,
     out: &mut Vec<u8>,

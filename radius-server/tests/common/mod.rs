@@ -100,7 +100,7 @@ use std::sync::Arc;
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, CoaAck, CoaNak, CoaRequest, DisconnectAck, DisconnectNak,
-    DisconnectRequest, HostTable, Reply, Server, ServerHandle, State,
+    DisconnectRequest, HostTable, Reply, Server, ServerHandle, Shared,
 };
 
 /// Shared state: how often the auth handler ran.
@@ -113,7 +113,7 @@ pub async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    calls: State<Calls>,
+    calls: Shared<Calls>,
 ) -> Reply {
     calls.0 .0.fetch_add(1, Ordering::Relaxed);
     match name.as_str() {

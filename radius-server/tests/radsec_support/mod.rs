@@ -15,7 +15,7 @@ use radius_server::radsec::{
     TlsClientTable, TlsConfig,
 };
 use radius_server::{
-    radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, State, Transport,
+    radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, Shared, Transport,
 };
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyPair,
@@ -160,7 +160,7 @@ pub async fn auth(
     name: UserName,
     pass: Option<UserPassword>,
     t: Transport,
-    calls: State<Calls>,
+    calls: Shared<Calls>,
 ) -> Reply {
     calls.0 .0.fetch_add(1, Ordering::Relaxed);
     let msg = ReplyMessage::new(format!("{:?} {}", t.protocol, &*name));
