@@ -1,10 +1,9 @@
-//! Shared helpers of the RadSec tests: certificates made at test time with
-//! rcgen (nothing private is committed), a typed test server, packets.
+//! Shared helpers of the RadSec tests: a typed test server and packets;
+//! certificates (rcgen), radsecproxy, ports and peer detection come from
+//! radius-test-support.
 #![allow(dead_code, unused_imports)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,130 +16,9 @@ use radius_server::radsec::{
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, State, Transport,
 };
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
 
 pub use radius_dict::prelude::{ReplyMessage, UserName, UserPassword};
-
-/// A test CA.
-pub struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-    pub pem: String,
-}
-
-/// A leaf certificate and its key, PEM.
-#[derive(Clone)]
-pub struct Leaf {
-    pub cert: String,
-    pub key: String,
-}
-
-impl Ca {
-    pub fn new(name: &str) -> Ca {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.distinguished_name.push(DnType::CommonName, name);
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = p.self_signed(&key).unwrap();
-        Ca {
-            pem: cert.pem(),
-            cert,
-            key,
-        }
-    }
-
-    /// A leaf with subject CN `cn`, SANs (DNS names or IP addresses), EKUs,
-    /// and optionally a validity window given as years.
-    pub fn leaf(&self, cn: &str, sans: &[&str], eku: &[Eku], years: Option<(i32, i32)>) -> Leaf {
-        let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
-        let mut p = CertificateParams::new(sans).unwrap();
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.extended_key_usages = eku.to_vec();
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        if let Some((from, to)) = years {
-            p.not_before = rcgen::date_time_ymd(from, 1, 1);
-            p.not_after = rcgen::date_time_ymd(to, 1, 1);
-        }
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
-        Leaf {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
-        }
-    }
-
-    /// Sign arbitrary parameters with a fresh key.
-    pub fn sign(&self, p: CertificateParams) -> Leaf {
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
-        Leaf {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
-        }
-    }
-
-    /// A CRL (PEM) revoking these serial numbers.
-    pub fn crl(&self, serials: &[Vec<u8>]) -> String {
-        let p = rcgen::CertificateRevocationListParams {
-            this_update: rcgen::date_time_ymd(2020, 1, 1),
-            next_update: rcgen::date_time_ymd(2200, 1, 1),
-            crl_number: rcgen::SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|s| rcgen::RevokedCertParams {
-                    serial_number: rcgen::SerialNumber::from(s.clone()),
-                    revocation_time: rcgen::date_time_ymd(2020, 1, 2),
-                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: rcgen::KeyIdMethod::Sha256,
-        };
-        p.signed_by(&self.cert, &self.key).unwrap().pem().unwrap()
-    }
-
-    pub fn server(&self) -> Leaf {
-        self.leaf(
-            "localhost",
-            &["localhost", "127.0.0.1"],
-            &[Eku::ServerAuth],
-            None,
-        )
-    }
-
-    pub fn client(&self, cn: &str) -> Leaf {
-        self.leaf(cn, &[cn], &[Eku::ClientAuth], None)
-    }
-
-    pub fn tls(&self, leaf: &Leaf) -> TlsConfig {
-        TlsConfig::from_pem(
-            leaf.cert.as_bytes(),
-            leaf.key.as_bytes(),
-            self.pem.as_bytes(),
-        )
-        .unwrap()
-    }
-
-    /// Write ca.pem, NAME.pem and NAME.key into `dir`.
-    pub fn write(&self, dir: &Path, name: &str, leaf: &Leaf) -> (PathBuf, PathBuf, PathBuf) {
-        let ca = dir.join("ca.pem");
-        let cert = dir.join(format!("{name}.pem"));
-        let key = dir.join(format!("{name}.key"));
-        std::fs::write(&ca, &self.pem).unwrap();
-        std::fs::write(&cert, &leaf.cert).unwrap();
-        std::fs::write(&key, &leaf.key).unwrap();
-        (ca, cert, key)
-    }
-}
+pub use radius_test_support::*;
 
 /// How often the auth handler ran.
 #[derive(Clone, Default)]
@@ -192,27 +70,6 @@ pub async fn start_server(tls: TlsConfig, calls: Calls, config: RadSecConfig) ->
         .expect("RadSec server starts")
 }
 
-pub fn client(addr: SocketAddr, tls: TlsConfig) -> RadSecClient {
-    let mut cfg = RadSecClientConfig::new(addr, "localhost");
-    cfg.request_timeout = Duration::from_secs(5);
-    cfg.connect_timeout = Duration::from_secs(5);
-    RadSecClient::new(cfg, tls).unwrap()
-}
-
-/// PAP for user/pass through a RadSec client.
-pub async fn pap(
-    c: &RadSecClient,
-    user: &str,
-    pass: &str,
-) -> Result<radius_server::radsec::Response, radius_server::radsec::ClientError> {
-    let (u, p) = (user.to_owned(), pass.to_owned());
-    c.request(Code::ACCESS_REQUEST, move |w, secret| {
-        w.add(&UserName::new(u), secret)?;
-        w.add(&UserPassword::new(p), secret)
-    })
-    .await
-}
-
 /// A raw Access-Request (with Message-Authenticator) for the "radsec" secret.
 pub fn raw_pap(id: u8, user: &str, pass: &str) -> Vec<u8> {
     let s = Secret::new("radsec");
@@ -223,133 +80,4 @@ pub fn raw_pap(id: u8, user: &str, pass: &str) -> Vec<u8> {
     w.add(&UserPassword::new(pass), &s).unwrap();
     w.finish(&s).unwrap();
     buf
-}
-
-/// Whether a peer tool is usable; otherwise print why and say whether to
-/// skip (RADIUS_REQUIRE_PEERS=1 makes a missing tool a failure).
-pub fn have_tool(path: &str) -> bool {
-    if Path::new(path).exists() {
-        return true;
-    }
-    if std::env::var("RADIUS_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("{path} is missing and RADIUS_REQUIRE_PEERS=1 (apt-get install radsecproxy freeradius-utils eapoltest)");
-    }
-    eprintln!("SKIP: {path} not installed (set RADIUS_REQUIRE_PEERS=1 to make this a failure)");
-    false
-}
-
-/// A free loopback TCP or UDP port (bound then released).
-pub fn free_port_tcp() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub fn free_port_udp() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A temp dir removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!(
-            "radsec-{tag}-{}-{}",
-            std::process::id(),
-            radius_core::crypto::random_authenticator()[0..4]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Debian's radsecproxy.
-pub const RADSECPROXY: &str = "/usr/sbin/radsecproxy";
-
-/// radsecproxy in the foreground; killed (and its log printed) on drop.
-pub struct Proxy {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proxy {
-    pub fn start(dir: &Path, conf: &str) -> Proxy {
-        let path = dir.join("radsecproxy.conf");
-        std::fs::write(&path, conf).unwrap();
-        let check = Command::new(RADSECPROXY)
-            .arg("-p")
-            .arg("-c")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "radsecproxy -p rejects the config:\n{conf}\n{}{}",
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
-        let log = dir.join("radsecproxy.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(RADSECPROXY)
-            .arg("-f")
-            .arg("-d")
-            .arg("4")
-            .arg("-c")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Proxy { child, log }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- radsecproxy log ----\n{}", self.log());
-        }
-    }
-}
-
-pub fn tls_block(ca: &Path, cert: &Path, key: &Path) -> String {
-    format!(
-        "tls default {{\n    CACertificateFile {}\n    CertificateFile {}\n    CertificateKeyFile {}\n}}\n",
-        ca.display(),
-        cert.display(),
-        key.display()
-    )
-}
-
-/// The proxy's certificate: usable as client and as server, named like the host.
-pub fn proxy_leaf(ca: &Ca) -> Leaf {
-    ca.leaf(
-        "radsecproxy",
-        &["radsecproxy", "localhost", "127.0.0.1"],
-        &[Eku::ClientAuth, Eku::ServerAuth],
-        None,
-    )
 }
