@@ -2,11 +2,9 @@
 //! Skips with a printed reason when radclient is missing, unless
 //! RADIUS_REQUIRE_PEERS=1 (CI), where a missing peer fails the test.
 
-mod common;
-
 use std::net::SocketAddr;
 
-use common::*;
+use crate::common::*;
 
 /// Run radclient with `input` on stdin; returns (exit success, stdout+stderr).
 fn radclient(addr: SocketAddr, command: &str, secret: &str, input: &str) -> (bool, String) {

@@ -2,14 +2,12 @@
 //! at test time: acceptance, every rejection case, stream robustness,
 //! requests in flight, duplicates, reconnect.
 
-mod radsec_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use radius_core::{Code, Packet};
 use radius_server::radsec::{ClientError, RadSecConfig, TlsConfig, TlsConfigError};
-use radsec_support::*;
 use rcgen::ExtendedKeyUsagePurpose as Eku;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;

@@ -2,8 +2,7 @@
 //! files+pap site: bob/hello, secret testing123). Skipped with a printed
 //! reason when FreeRADIUS is not installed, unless RADIUS_REQUIRE_PEERS=1.
 
-mod client_support;
-use client_support::*;
+use crate::support::*;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,16 +5,14 @@
 //! Skips with a printed reason when radsecproxy or radclient is missing,
 //! unless RADIUS_REQUIRE_PEERS=1.
 
-mod radsec_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use radius_core::Code;
 use radius_server::radsec::{
     RadSecClient, RadSecClientConfig, TlsClient, TlsClientTable, TlsConfig,
 };
 use radius_server::{HostTable, Server};
-use radsec_support::*;
 use rcgen::ExtendedKeyUsagePurpose as Eku;
 
 const RADCLIENT: &str = "radclient";
