@@ -223,7 +223,7 @@ impl Dictionary {
     /// `X-Ascend-Temporary-Rtes` (126, integer), so radclient sends
     /// `Multi-Link-Flag = True` as `Operator-Name = "True"` (126, string,
     /// defined last), while `X-Ascend-Temporary-Rtes = 1` keeps its integer
-    /// type. `tests/dict_debian.rs` checks this against radclient.
+    /// type. `tests/dict/debian.rs` checks this against radclient.
     pub fn text_target(&self, id: AttrId) -> AttrId {
         if self.superseded[id.index()] {
             self.canonical(id)

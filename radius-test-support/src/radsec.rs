@@ -1,28 +1,14 @@
-//! Shared helpers of the RadSec tests: certificates made at test time with
-//! rcgen (nothing private is committed), a typed test server, packets.
-#![allow(dead_code, unused_imports)]
+//! RadSec test material: certificates made at test time with rcgen
+//! (nothing private is committed) and Debian's radsecproxy in the
+//! foreground.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
-use radius_core::{Code, PacketWriter, Secret};
-use radius_server::radsec::{
-    RadSecClient, RadSecClientConfig, RadSecConfig, RadSecHandle, RadSecServer, TlsClient,
-    TlsClientTable, TlsConfig,
-};
-use radius_server::{
-    radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, Shared, Transport,
-};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-
-pub use radius_dict::prelude::{ReplyMessage, UserName, UserPassword};
 
 /// A test CA.
 pub struct Ca {
@@ -121,15 +107,6 @@ impl Ca {
         self.leaf(cn, &[cn], &[Eku::ClientAuth], None)
     }
 
-    pub fn tls(&self, leaf: &Leaf) -> TlsConfig {
-        TlsConfig::from_pem(
-            leaf.cert.as_bytes(),
-            leaf.key.as_bytes(),
-            self.pem.as_bytes(),
-        )
-        .unwrap()
-    }
-
     /// Write ca.pem, NAME.pem and NAME.key into `dir`.
     pub fn write(&self, dir: &Path, name: &str, leaf: &Leaf) -> (PathBuf, PathBuf, PathBuf) {
         let ca = dir.join("ca.pem");
@@ -139,143 +116,6 @@ impl Ca {
         std::fs::write(&cert, &leaf.cert).unwrap();
         std::fs::write(&key, &leaf.key).unwrap();
         (ca, cert, key)
-    }
-}
-
-/// How often the auth handler ran.
-#[derive(Clone, Default)]
-pub struct Calls(pub Arc<AtomicU64>);
-
-impl Calls {
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// bob/hello accepted; "slow" (any password) answered after 30 ms with
-/// Access-Accept; others rejected. Reply-Message names the transport.
-#[radius_handler]
-pub async fn auth(
-    _req: AccessRequest,
-    name: UserName,
-    pass: Option<UserPassword>,
-    t: Transport,
-    calls: Shared<Calls>,
-) -> Reply {
-    calls.0 .0.fetch_add(1, Ordering::Relaxed);
-    let msg = ReplyMessage::new(format!("{:?} {}", t.protocol, &*name));
-    if &*name == "slow" {
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        return AccessAccept::new().with(msg).into();
-    }
-    match pass {
-        Some(p) if &*name == "bob" && &*p == "hello" => AccessAccept::new().with(msg).into(),
-        _ => AccessReject::new().with(msg).into(),
-    }
-}
-
-pub fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-/// A RadSec server with `auth`, clients: any verified certificate from 127/8.
-pub async fn start_server(tls: TlsConfig, calls: Calls, config: RadSecConfig) -> RadSecHandle {
-    RadSecServer::with_state(tls, calls)
-        .clients(TlsClientTable::new().with(
-            TlsClient::new("loopback").addr("127.0.0.0/8".parse::<radius_server::Cidr>().unwrap()),
-        ))
-        .auth(auth)
-        .bind(localhost())
-        .config(config)
-        .spawn()
-        .await
-        .expect("RadSec server starts")
-}
-
-pub fn client(addr: SocketAddr, tls: TlsConfig) -> RadSecClient {
-    let mut cfg = RadSecClientConfig::new(addr, "localhost");
-    cfg.request_timeout = Duration::from_secs(5);
-    cfg.connect_timeout = Duration::from_secs(5);
-    RadSecClient::new(cfg, tls).unwrap()
-}
-
-/// PAP for user/pass through a RadSec client.
-pub async fn pap(
-    c: &RadSecClient,
-    user: &str,
-    pass: &str,
-) -> Result<radius_server::radsec::Response, radius_server::radsec::ClientError> {
-    let (u, p) = (user.to_owned(), pass.to_owned());
-    c.request(Code::ACCESS_REQUEST, move |w, secret| {
-        w.add(&UserName::new(u), secret)?;
-        w.add(&UserPassword::new(p), secret)
-    })
-    .await
-}
-
-/// A raw Access-Request (with Message-Authenticator) for the "radsec" secret.
-pub fn raw_pap(id: u8, user: &str, pass: &str) -> Vec<u8> {
-    let s = Secret::new("radsec");
-    let mut buf = Vec::new();
-    let mut w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, id);
-    w.message_authenticator().unwrap();
-    w.add(&UserName::new(user), &s).unwrap();
-    w.add(&UserPassword::new(pass), &s).unwrap();
-    w.finish(&s).unwrap();
-    buf
-}
-
-/// Whether a peer tool is usable; otherwise print why and say whether to
-/// skip (RADIUS_REQUIRE_PEERS=1 makes a missing tool a failure).
-pub fn have_tool(path: &str) -> bool {
-    if Path::new(path).exists() {
-        return true;
-    }
-    if std::env::var("RADIUS_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("{path} is missing and RADIUS_REQUIRE_PEERS=1 (apt-get install radsecproxy freeradius-utils eapoltest)");
-    }
-    eprintln!("SKIP: {path} not installed (set RADIUS_REQUIRE_PEERS=1 to make this a failure)");
-    false
-}
-
-/// A free loopback TCP or UDP port (bound then released).
-pub fn free_port_tcp() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub fn free_port_udp() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A temp dir removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!(
-            "radsec-{tag}-{}-{}",
-            std::process::id(),
-            radius_core::crypto::random_authenticator()[0..4]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -353,3 +193,53 @@ pub fn proxy_leaf(ca: &Ca) -> Leaf {
         None,
     )
 }
+
+/// The test certificates as radius-server TLS settings, and a RadSec
+/// client for them.
+#[cfg(feature = "radsec")]
+mod server {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use radius_core::Code;
+    use radius_dict::prelude::{UserName, UserPassword};
+    use radius_server::radsec::{
+        ClientError, RadSecClient, RadSecClientConfig, Response, TlsConfig,
+    };
+
+    use super::{Ca, Leaf};
+
+    impl Ca {
+        /// `leaf` with this CA as the trust anchor.
+        pub fn tls(&self, leaf: &Leaf) -> TlsConfig {
+            TlsConfig::from_pem(
+                leaf.cert.as_bytes(),
+                leaf.key.as_bytes(),
+                self.pem.as_bytes(),
+            )
+            .unwrap()
+        }
+    }
+
+    /// A RadSec client of `addr` (certificate name "localhost"), 5 s
+    /// connect and request timeouts.
+    pub fn client(addr: SocketAddr, tls: TlsConfig) -> RadSecClient {
+        let mut cfg = RadSecClientConfig::new(addr, "localhost");
+        cfg.request_timeout = Duration::from_secs(5);
+        cfg.connect_timeout = Duration::from_secs(5);
+        RadSecClient::new(cfg, tls).unwrap()
+    }
+
+    /// PAP for user/pass through a RadSec client.
+    pub async fn pap(c: &RadSecClient, user: &str, pass: &str) -> Result<Response, ClientError> {
+        let (u, p) = (user.to_owned(), pass.to_owned());
+        c.request(Code::ACCESS_REQUEST, move |w, secret| {
+            w.add(&UserName::new(u), secret)?;
+            w.add(&UserPassword::new(p), secret)
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "radsec")]
+pub use server::{client, pap};

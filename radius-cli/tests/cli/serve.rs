@@ -2,37 +2,14 @@
 //! Debian's radtest/radclient, accounting rows read back from SQLite with
 //! both `radius acct list` and the sqlite3 shell. Loopback only.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use radius_test_support::{have_tool, run_with_input, Lines, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_radius");
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var("RADIUS_REQUIRE_PEERS").as_deref() != Ok("1"),
-            "{tool} is required (apt-get install freeradius-utils sqlite3 eapoltest)"
-        );
-        eprintln!("skipped: {tool} not installed");
-    }
-    found
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("radius-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A running `radius serve`, killed on drop.
 struct Serve {
@@ -67,26 +44,9 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
         .stderr(Stdio::piped())
         .spawn()
         .expect("radius serve starts");
-    // Read stderr on a thread so a silent server fails the test by the
-    // deadline instead of hanging it (the thread keeps draining the pipe).
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let mut lines = Lines::new(child.stderr.take().unwrap());
     let (mut auth, mut acct, mut coa) = (None, None, None);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = String::new();
-    while auth.is_none() || acct.is_none() || coa.is_none() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("radius serve did not report its listeners within 20 s:\n{seen}");
-        };
-        seen.push_str(&line);
-        seen.push('\n');
+    let reported = lines.wait_until(Duration::from_secs(20), |line| {
         let addr = || line.rsplit(' ').next().unwrap().parse::<SocketAddr>().ok();
         if line.contains("listening Auth") {
             auth = addr();
@@ -95,6 +55,14 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
         } else if line.contains("listening Coa") {
             coa = addr();
         }
+        auth.is_some() && acct.is_some() && coa.is_some()
+    });
+    if !reported {
+        let _ = child.kill();
+        panic!(
+            "radius serve did not report its listeners within 20 s:\n{}",
+            lines.seen()
+        );
     }
     Serve {
         child,
@@ -105,21 +73,7 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
 }
 
 fn radclient(addr: SocketAddr, kind: &str, secret: &str, input: &str) -> (bool, String) {
-    let mut c = Command::new("radclient")
-        .args(["-x", "-r", "2", "-t", "2", &addr.to_string(), kind, secret])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("radclient runs");
-    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = c.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    radius_test_support::radclient(&["-x", "-r", "2", "-t", "2"], addr, kind, secret, input)
 }
 
 const CONFIG: &str = r#"
@@ -139,29 +93,18 @@ reply = ['Reply-Message = "Hello, bob"', "Session-Timeout = 3600", "Tunnel-Type:
 
 /// An argon2 PHC string made by `radius hash-password`.
 fn hash_password(pw: &str) -> String {
-    let mut c = Command::new(BIN)
-        .arg("hash-password")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{pw}\n").as_bytes())
-        .unwrap();
-    let out = c.wait_with_output().unwrap();
+    let out = run_with_input(Command::new(BIN).arg("hash-password"), &format!("{pw}\n"));
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[test]
 fn embedded_default_answers_radtest() {
-    if !have("radtest") {
+    if !have_tool("radtest") {
         return;
     }
-    let dir = scratch("default");
-    let s = serve(&[], &dir);
+    let dir = TempDir::new("cli-default");
+    let s = serve(&[], dir.path());
     let out = Command::new("radtest")
         .args(["bob", "hello", &s.auth.to_string(), "0", "testing123"])
         .output()
@@ -181,11 +124,11 @@ fn embedded_default_answers_radtest() {
 /// Message-Authenticator checked by the peer on every reply.
 #[test]
 fn eapol_test_eap_md5() {
-    if !have("eapol_test") {
+    if !have_tool("eapol_test") {
         return;
     }
-    let dir = scratch("eap");
-    let s = serve(&[], &dir);
+    let dir = TempDir::new("cli-eap");
+    let s = serve(&[], dir.path());
     let run = |password: &str, secret: &str| {
         let conf = dir.join(format!("eap-{password}.conf"));
         std::fs::write(
@@ -225,15 +168,15 @@ fn eapol_test_eap_md5() {
 
 #[test]
 fn config_users_chap_reply_attrs_and_accounting_rows() {
-    if !have("radclient") || !have("sqlite3") {
+    if !have_tool("radclient") || !have_tool("sqlite3") {
         return;
     }
-    let dir = scratch("config");
+    let dir = TempDir::new("cli-config");
     let hash = hash_password("c4rol");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     let config = format!("{CONFIG}\n[[user]]\nname = \"carol\"\npassword_hash = \"{hash}\"\n");
     std::fs::write(dir.join("radius.toml"), config).unwrap();
-    let s = serve(&["--config", "radius.toml"], &dir);
+    let s = serve(&["--config", "radius.toml"], dir.path());
 
     // PAP with reply attributes from the config (tagged ones too).
     let (ok, out) = radclient(
@@ -346,7 +289,7 @@ fn config_users_chap_reply_attrs_and_accounting_rows() {
 
 #[test]
 fn bad_config_names_file_and_line() {
-    let dir = scratch("bad");
+    let dir = TempDir::new("cli-bad");
     std::fs::write(
         dir.join("bad.toml"),
         "[[client]]\naddress = \"10.0.0.0/8\"\nsecret = \"x\"\n\n[[user]]\nname = \"bob\"\n",

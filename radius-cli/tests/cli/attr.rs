@@ -1,27 +1,19 @@
 //! `radius attr encode|decode` and `radius dict check|show` through the
 //! built binary.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use radius_test_support::{debian_dictionary, run_with_input, TempDir};
 
 fn radius(args: &[&str], stdin: &str) -> Output {
     // Run from a directory without dictionaries: the binary embeds them.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_radius"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run radius");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_input(
+        Command::new(env!("CARGO_BIN_EXE_radius"))
+            .args(args)
+            .current_dir(std::env::temp_dir()),
+        stdin,
+    )
 }
 
 fn stdout(o: &Output) -> String {
@@ -126,22 +118,14 @@ fn secret_and_authenticator_key_encrypted_attributes() {
 
 #[test]
 fn run_time_dictionary() {
-    let root = Path::new("/usr/share/freeradius/dictionary");
-    if !root.exists() {
-        eprintln!("SKIPPED: {} not found", root.display());
+    let Some(root) = debian_dictionary() else {
         return;
-    }
+    };
     let o = radius(
         &["attr", "encode", "--dict", root.to_str().unwrap()],
         "USR-Last-Number-Dialed-Out = \"1\"\n",
     );
     assert_eq!(stdout(&o), "1a 0b 00 00 01 ad 00 00 00 66 31\n");
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("radius-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]
@@ -155,7 +139,7 @@ fn dict_check_reports_counts_or_file_and_line() {
         "{out}"
     );
 
-    let dir = temp_dir("broken");
+    let dir = TempDir::new("cli-dict-broken");
     std::fs::write(dir.join("dictionary"), "# root\n$INCLUDE dictionary.bad\n").unwrap();
     std::fs::write(
         dir.join("dictionary.bad"),

@@ -1,11 +1,9 @@
 //! Loopback end-to-end: our own minimal client against the tokio server.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use radius_core::{Code, Packet, PacketWriter, Secret};
 use radius_server::{DropReason, HostTable};
 use tokio::net::UdpSocket;

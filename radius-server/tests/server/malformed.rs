@@ -1,11 +1,9 @@
 //! A malformed corpus sent live while a valid client keeps getting answers;
 //! every class is dropped and counted under its own reason.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use radius_core::Code;
 use radius_server::DropReason;
 use tokio::net::UdpSocket;

@@ -2,55 +2,13 @@
 //! Skips with a printed reason when radclient is missing, unless
 //! RADIUS_REQUIRE_PEERS=1 (CI), where a missing peer fails the test.
 
-mod common;
-
-use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 
-use common::*;
-
-fn radclient_available() -> bool {
-    let found = Command::new("radclient")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("RADIUS_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("radclient not found and RADIUS_REQUIRE_PEERS=1 (install freeradius-utils)");
-        }
-        eprintln!("SKIPPED: radclient not found (install freeradius-utils, or set RADIUS_REQUIRE_PEERS=1 to fail)");
-    }
-    found
-}
+use crate::common::*;
 
 /// Run radclient with `input` on stdin; returns (exit success, stdout+stderr).
 fn radclient(addr: SocketAddr, command: &str, secret: &str, input: &str) -> (bool, String) {
-    let mut child = Command::new("radclient")
-        .args(["-x", "-t", "1", "-r", "1"])
-        .arg(addr.to_string())
-        .arg(command)
-        .arg(secret)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("radclient runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    radius_test_support::radclient(&["-x", "-t", "1", "-r", "1"], addr, command, secret, input)
 }
 
 async fn run(
@@ -66,7 +24,7 @@ async fn run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn radclient_against_our_server() {
-    if !radclient_available() {
+    if !radius_test_support::have_tool("radclient") {
         return;
     }
     let srv = start_server(Calls::default()).await;

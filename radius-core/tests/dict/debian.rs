@@ -32,8 +32,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use radius_core::dict::{AttrId, DataType, Dictionary, Encrypt};
+use radius_test_support::{debian_dictionary, have_tool, DEBIAN_DICTIONARY};
 
-const ROOT: &str = "/usr/share/freeradius/dictionary";
+const ROOT: &str = DEBIAN_DICTIONARY;
 
 const VENDORS: usize = 185;
 const ATTRIBUTES: usize = 7468;
@@ -41,19 +42,7 @@ const VALUES: usize = 7974;
 const FILES: usize = 225;
 
 fn load() -> Option<Dictionary> {
-    if !Path::new(ROOT).exists() {
-        let required = std::env::var("RADIUS_REQUIRE_DEBIAN_DICT").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "{ROOT} is missing and RADIUS_REQUIRE_DEBIAN_DICT=1: install Debian's \
-             freeradius-common package (apt-get install freeradius-common)"
-        );
-        eprintln!(
-            "SKIPPED: {ROOT} not found (install Debian's freeradius-common to run this test; \
-             set RADIUS_REQUIRE_DEBIAN_DICT=1 to make its absence a failure)"
-        );
-        return None;
-    }
+    debian_dictionary()?;
     let start = Instant::now();
     let dict = Dictionary::from_file(ROOT).unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
@@ -376,17 +365,7 @@ fn encoded_oid(d: &Dictionary, attr: &[u8], depth: usize) -> (String, Vec<u8>) {
 #[test]
 fn radclient_encodes_as_the_model_says() {
     let Some(d) = load() else { return };
-    let required = std::env::var("RADIUS_REQUIRE_DEBIAN_DICT").is_ok_and(|v| v == "1");
-    if std::process::Command::new("radclient")
-        .arg("-h")
-        .output()
-        .is_err()
-    {
-        assert!(
-            !required,
-            "radclient missing: apt-get install freeradius-utils"
-        );
-        eprintln!("SKIPPED: radclient not found (apt-get install freeradius-utils)");
+    if !have_tool("radclient") {
         return;
     }
     let skip_std = [2, 3, 26, 32, 79, 80];

@@ -1,11 +1,11 @@
 //! `radius send` end to end: the binary against an in-process
 //! radius-server (and FreeRADIUS when installed).
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use radius_test_support::{run_with_input, FreeRadius, TempDir};
 
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
@@ -82,21 +82,12 @@ async fn server() -> ServerHandle {
 
 /// Run `radius send ARGS` with `input` on stdin.
 fn send(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_radius"))
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run radius");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_input(
+        Command::new(env!("CARGO_BIN_EXE_radius"))
+            .arg("send")
+            .args(args),
+        input,
+    )
 }
 
 fn text(o: &Output) -> (String, String, i32) {
@@ -203,8 +194,7 @@ async fn send_against_our_server() {
     assert!(out.contains("welcome amy"));
 
     // -f FILE.
-    let dir = std::env::temp_dir().join(format!("radius-send-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("radius-send");
     let f = dir.join("req.txt");
     std::fs::write(&f, BOB).unwrap();
     let (out, _, rc) = text(&send(
@@ -287,7 +277,6 @@ async fn send_against_our_server() {
     let (_, _, rc) = text(&send(&[&auth, "auth", "testing123"], input));
     assert_eq!(rc, 2, "the embedded dictionaries do not know Acme-Color");
 
-    let _ = std::fs::remove_dir_all(&dir);
     srv.shutdown().await;
 }
 
@@ -319,54 +308,14 @@ fn send_to_nobody_times_out() {
 
 #[test]
 fn send_against_freeradius() {
-    const SCRIPT: &str = "/work/shared/anchors/freeradius-minimal.sh";
-    if !Path::new("/usr/sbin/freeradius").exists() || !Path::new(SCRIPT).exists() {
-        if std::env::var("RADIUS_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
-            panic!("RADIUS_REQUIRE_PEERS=1 but FreeRADIUS or {SCRIPT} is missing");
-        }
-        eprintln!("SKIPPED: /usr/sbin/freeradius or {SCRIPT} not found");
+    let Some(fr) = FreeRadius::start() else {
         return;
-    }
-    let port = loop {
-        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65535 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
-            break p;
-        }
     };
-    let dir = std::env::temp_dir().join(format!("radius-send-fr-{}", std::process::id()));
-    let out = Command::new("bash")
-        .arg(SCRIPT)
-        .env("PORT", port.to_string())
-        .env("D", &dir)
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    struct Kill(String, std::path::PathBuf);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = Command::new("kill").arg(&self.0).status();
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
-    let _k = Kill(pid, dir);
-    let auth = format!("127.0.0.1:{port}");
-    let acct = format!("127.0.0.1:{}", port + 1);
-    // Wait for it.
-    let t0 = Instant::now();
-    loop {
-        let (_, _, rc) = text(&send(
-            &["-t", "0.2", "-r", "1", &auth, "status", "testing123"],
-            "",
-        ));
-        if rc == 0 {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "FreeRADIUS did not start"
-        );
-    }
+    let auth = fr.auth.to_string();
+    let acct = fr.acct.to_string();
+    // FreeRadius::start waited for a Status-Server answer; ours must get one too.
+    let (out, err, rc) = text(&send(&[&auth, "status", "testing123"], ""));
+    assert_eq!(rc, 0, "{out}{err}");
     let (out, err, rc) = text(&send(&["-x", &auth, "auth", "testing123"], BOB));
     assert_eq!(rc, 0, "{out}{err}");
     assert!(out.contains("Received Access-Accept"), "{out}");

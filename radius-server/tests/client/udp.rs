@@ -1,8 +1,7 @@
 //! The UDP client against our own server (and against small fake servers
 //! and a lossy proxy for the retransmission and verification rules).
 
-mod client_support;
-use client_support::*;
+use crate::support::*;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -22,7 +22,7 @@
 
 use std::io::Write;
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -30,8 +30,9 @@ use radius_core::crypto::Secret;
 use radius_core::dict::{Dictionary, Loader};
 use radius_core::packet::{Code, PacketWriter};
 use radius_core::text::{hex_spaced, Codec, Pair, Value};
+use radius_test_support::{have_tool, skip, TempDir, DEBIAN_DICTIONARY};
 
-const ROOT: &str = "/usr/share/freeradius/dictionary";
+const ROOT: &str = DEBIAN_DICTIONARY;
 
 const EXTRA_DICT: &str = "\
 ATTRIBUTE	Test-Long-Octets	245.1	octets
@@ -50,35 +51,21 @@ END-VENDOR	Cisco
 
 struct Peer {
     dict: Dictionary,
-    raddb: PathBuf,
+    raddb: TempDir,
 }
 
 fn peer() -> Option<Peer> {
-    let required = std::env::var("RADIUS_REQUIRE_PEERS").is_ok_and(|v| v == "1");
-    let have_radclient = Command::new("radclient")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    let reason = if !have_radclient {
-        Some("radclient not found (apt-get install freeradius-utils)")
-    } else if !Path::new(ROOT).exists() {
-        Some("/usr/share/freeradius/dictionary not found (apt-get install freeradius-common)")
-    } else {
-        None
-    };
-    if let Some(r) = reason {
-        assert!(!required, "RADIUS_REQUIRE_PEERS=1 but {r}");
-        eprintln!("SKIPPED: {r}; set RADIUS_REQUIRE_PEERS=1 to make this a failure");
+    if !have_tool("radclient") {
         return None;
     }
-    let raddb = std::env::temp_dir().join(format!(
-        "typed-radius-text-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&raddb).unwrap();
+    if !Path::new(ROOT).exists() {
+        skip(&format!(
+            "{ROOT} not found (apt-get install freeradius-common)"
+        ));
+        return None;
+    }
+    // radclient's -d directory: our extra dictionary, removed on drop.
+    let raddb = TempDir::new("text-raddb");
     std::fs::write(raddb.join("dictionary"), EXTRA_DICT).unwrap();
     let dict = Loader::new()
         .add_file(ROOT)
@@ -106,7 +93,7 @@ impl Peer {
         let port = sock.local_addr().unwrap().port();
         let mut child = Command::new("radclient")
             .args(["-x", "-r", "1", "-t", "5", "-d"])
-            .arg(&self.raddb)
+            .arg(self.raddb.path())
             .arg(format!("127.0.0.1:{port}"))
             .args([kind, "testing123"])
             .env("TZ", "UTC")

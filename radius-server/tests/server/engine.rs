@@ -1,12 +1,10 @@
 //! Sans-IO engine tests: every drop reason, duplicates, BlastRADIUS policies,
 //! Status-Server, reply layout.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use radius_core::{Code, Packet, Secret};
 use radius_dict::prelude::ErrorCauseValue;
 use radius_server::engine::Incoming;

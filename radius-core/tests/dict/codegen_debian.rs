@@ -3,22 +3,17 @@
 //! Skips (with a reason) when the tree is absent, unless
 //! RADIUS_REQUIRE_DEBIAN_DICT=1, as in CI.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-const DEBIAN_ROOT: &str = "/usr/share/freeradius/dictionary";
+use radius_test_support::debian_dictionary;
 
 #[test]
 fn debian_tree_generates_and_type_checks() {
-    if !Path::new(DEBIAN_ROOT).exists() {
-        assert!(
-            std::env::var("RADIUS_REQUIRE_DEBIAN_DICT").as_deref() != Ok("1"),
-            "{DEBIAN_ROOT} missing (apt-get install freeradius-common)"
-        );
-        eprintln!("skipped: {DEBIAN_ROOT} not installed");
+    let Some(root) = debian_dictionary() else {
         return;
-    }
+    };
     let core = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = core.join("../target/debian-tree-check");
     std::fs::create_dir_all(scratch.join("src")).unwrap();
@@ -32,7 +27,7 @@ fn debian_tree_generates_and_type_checks() {
     )
     .unwrap();
     let path = radius_core::codegen::Builder::new()
-        .dictionary(DEBIAN_ROOT)
+        .dictionary(root)
         .crate_path("::radius_core")
         .out_dir(scratch.join("src"))
         .file_name("generated.rs")

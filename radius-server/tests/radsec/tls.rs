@@ -1,15 +1,14 @@
 //! RadSec server and client over loopback TLS with certificates generated
 //! at test time: acceptance, every rejection case, stream robustness,
-//! requests in flight, duplicates, reconnect.
+//! requests in flight, duplicates, the client watchdog and reconnect.
 
-mod radsec_support;
-
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use radius_core::{Code, Packet};
 use radius_server::radsec::{ClientError, RadSecConfig, TlsConfig, TlsConfigError};
-use radsec_support::*;
 use rcgen::ExtendedKeyUsagePurpose as Eku;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
@@ -361,8 +360,109 @@ async fn duplicate_on_a_connection_answered_from_cache() {
     srv.shutdown().await;
 }
 
+/// A TCP relay in front of `to` that can go silent: while `mute` is set it
+/// reads and discards both ways but keeps every connection open, as a
+/// server does that stopped answering (TLS passes through untouched).
+async fn mutable_relay(to: std::net::SocketAddr, mute: Arc<AtomicBool>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(to).await else {
+                continue;
+            };
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            tokio::spawn(pipe(cr, sw, mute.clone()));
+            tokio::spawn(pipe(sr, cw, mute.clone()));
+        }
+    });
+    addr
+}
+
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mute: Arc<AtomicBool>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if !mute.load(Ordering::Relaxed) && to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_reconnects_with_backoff_and_watchdog_notices() {
+async fn client_watchdog_closes_a_connection_whose_server_stopped_answering() {
+    let ca = Ca::new("CA");
+    let srv = start_server(
+        ca.tls(&ca.server()),
+        Calls::default(),
+        RadSecConfig::default(),
+    )
+    .await;
+    let mute = Arc::new(AtomicBool::new(false));
+    let relay = mutable_relay(srv.local_addr(), mute.clone()).await;
+    let watchdog_timeout = Duration::from_millis(200);
+    let mut cfg = radius_server::radsec::RadSecClientConfig::new(relay, "localhost");
+    cfg.watchdog_interval = Some(Duration::from_millis(200));
+    cfg.watchdog_timeout = watchdog_timeout;
+    // Far longer than the watchdog: a request that ends early was ended by it.
+    cfg.request_timeout = Duration::from_secs(5);
+    let c = radius_server::radsec::RadSecClient::new(cfg, ca.tls(&ca.client("wd"))).unwrap();
+    assert_eq!(
+        pap(&c, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+
+    // Idle but answering: the watchdog's Status-Server is answered and the
+    // connection stays.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        srv.stats().snapshot().status_server >= 1,
+        "watchdog sent Status-Server"
+    );
+    assert!(c.is_connected());
+    assert_eq!(c.connects(), 1);
+
+    // The server goes silent with the connection still open: only the
+    // watchdog can notice. Its unanswered Status-Server closes the
+    // connection and fails the request waiting on it.
+    mute.store(true, Ordering::Relaxed);
+    let t0 = std::time::Instant::now();
+    let e = tokio::time::timeout(Duration::from_secs(3), pap(&c, "bob", "hello"))
+        .await
+        .expect("the watchdog ends the request before its own 5 s timeout")
+        .unwrap_err();
+    let waited = t0.elapsed();
+    assert!(
+        matches!(&e, ClientError::ConnectionLost(why) if why.contains("watchdog")),
+        "{e}"
+    );
+    assert!(
+        waited >= watchdog_timeout,
+        "closed after an unanswered Status-Server, not before: {waited:?}"
+    );
+    assert!(!c.is_connected());
+    assert_eq!(c.connects(), 1);
+
+    // Answering again: the next request opens a new connection.
+    mute.store(false, Ordering::Relaxed);
+    assert_eq!(
+        pap(&c, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+    assert_eq!(c.connects(), 2);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reconnects_with_backoff_after_the_server_restarts() {
     let ca = Ca::new("CA");
     let server_tls = ca.tls(&ca.server());
     let srv = start_server(
@@ -373,8 +473,8 @@ async fn client_reconnects_with_backoff_and_watchdog_notices() {
     .await;
     let addr = srv.local_addr();
     let mut cfg = radius_server::radsec::RadSecClientConfig::new(addr, "localhost");
-    cfg.watchdog_interval = Some(Duration::from_millis(100));
-    cfg.watchdog_timeout = Duration::from_millis(300);
+    // No watchdog: the closed connection itself must be noticed.
+    cfg.watchdog_interval = None;
     cfg.min_backoff = Duration::from_millis(50);
     cfg.max_backoff = Duration::from_millis(400);
     cfg.request_timeout = Duration::from_secs(2);
@@ -382,12 +482,6 @@ async fn client_reconnects_with_backoff_and_watchdog_notices() {
     assert_eq!(
         pap(&c, "bob", "hello").await.unwrap().code(),
         Code::ACCESS_ACCEPT
-    );
-    // Idle: the watchdog's Status-Server keeps the connection up.
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(
-        srv.stats().snapshot().status_server >= 1,
-        "watchdog sent Status-Server"
     );
     assert!(c.is_connected());
     srv.shutdown().await;

@@ -1,99 +1,17 @@
-//! The UDP client against a real FreeRADIUS 3.2 (the anchors' minimal
+//! The UDP client against a real FreeRADIUS 3.x (radius-test-support's
 //! files+pap site: bob/hello, secret testing123). Skipped with a printed
 //! reason when FreeRADIUS is not installed, unless RADIUS_REQUIRE_PEERS=1.
 
-mod client_support;
-use client_support::*;
+use crate::support::*;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use radius_core::Code;
 use radius_server::client::RetryPolicy;
 use radius_server::UdpClient;
+use radius_test_support::FreeRadius;
 use tokio::net::UdpSocket;
-
-const SCRIPT: &str = "/work/shared/anchors/freeradius-minimal.sh";
-
-/// A FreeRADIUS we started; killed on drop.
-struct FreeRadius {
-    pid: u32,
-    auth: SocketAddr,
-    acct: SocketAddr,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for FreeRadius {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.pid.to_string()).status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn peers_required() -> bool {
-    std::env::var("RADIUS_REQUIRE_PEERS").is_ok_and(|v| v == "1")
-}
-
-/// Two consecutive free UDP ports on loopback (auth, acct).
-fn free_port_pair() -> u16 {
-    for _ in 0..100 {
-        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65535 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
-        }
-    }
-    panic!("no free port pair");
-}
-
-async fn start() -> Option<FreeRadius> {
-    if !Path::new("/usr/sbin/freeradius").exists() || !Path::new(SCRIPT).exists() {
-        if peers_required() {
-            panic!("RADIUS_REQUIRE_PEERS=1 but /usr/sbin/freeradius or {SCRIPT} is missing");
-        }
-        eprintln!("SKIPPED: /usr/sbin/freeradius or {SCRIPT} not found (set RADIUS_REQUIRE_PEERS=1 to fail instead)");
-        return None;
-    }
-    let port = free_port_pair();
-    let dir = std::env::temp_dir().join(format!("typed-radius-fr-{}-{port}", std::process::id()));
-    let out = Command::new("bash")
-        .arg(SCRIPT)
-        .env("PORT", port.to_string())
-        .env("D", &dir)
-        .output()
-        .expect("run the FreeRADIUS anchor script");
-    assert!(
-        out.status.success(),
-        "anchor script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid: u32 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("script prints a PID");
-    let fr = FreeRadius {
-        pid,
-        auth: ([127, 0, 0, 1], port).into(),
-        acct: ([127, 0, 0, 1], port + 1).into(),
-        dir,
-    };
-    // Wait until it answers.
-    let c = UdpClient::builder(fr.auth, "testing123")
-        .retry(RetryPolicy::once(Duration::from_millis(200)))
-        .build();
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(20) {
-        if c.status_server().send().await.is_ok() {
-            return Some(fr);
-        }
-    }
-    panic!(
-        "FreeRADIUS did not answer within 20 s; log:\n{}",
-        std::fs::read_to_string(fr.dir.join("log")).unwrap_or_default()
-    );
-}
 
 fn policy() -> RetryPolicy {
     RetryPolicy {
@@ -106,7 +24,9 @@ fn policy() -> RetryPolicy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_freeradius() {
-    let Some(fr) = start().await else { return };
+    let Some(fr) = FreeRadius::start() else {
+        return;
+    };
     let c = UdpClient::builder(fr.auth, "testing123")
         .retry(policy())
         .build();
@@ -172,7 +92,9 @@ async fn against_freeradius() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freeradius_retransmission_after_lost_datagram() {
-    let Some(fr) = start().await else { return };
+    let Some(fr) = FreeRadius::start() else {
+        return;
+    };
     // A proxy that drops the client's first datagram.
     let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
     let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());

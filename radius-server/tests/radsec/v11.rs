@@ -3,12 +3,11 @@
 //! neither needed nor sent, duplicates by Token, client matching by Token.
 //! Interop is with ourselves only: radsecproxy 1.9 does not speak 1.1.
 
-mod radsec_support;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{localhost, Ca, UserName, UserPassword};
 use radius_core::{Code, Packet, PacketWriter, Secret};
 use radius_server::radsec::{
     RadSecClient, RadSecClientConfig, RadSecHandle, RadSecServer, RadiusV11, TlsClient,
@@ -17,7 +16,6 @@ use radius_server::radsec::{
 use radius_server::{
     radius_handler, AccessAccept, AccessReject, AccessRequest, RadiusVersion, Reply, Shared,
 };
-use radsec_support::{localhost, Ca, UserName, UserPassword};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
@@ -204,7 +202,7 @@ async fn handshake_refused_when_server_requires_1_1_and_client_offers_only_1_0()
         .await
         .unwrap();
     let _ = s
-        .write_all(&radsec_support::raw_pap(1, "bob", "hello"))
+        .write_all(&crate::support::raw_pap(1, "bob", "hello"))
         .await;
     let mut buf = [0u8; 20];
     let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))

@@ -1,19 +1,17 @@
 //! `radius serve --radsec`: the standalone server answers our RadSec client
 //! over mutual TLS with certificates made at test time (rcgen).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use radius_core::{Code, RadiusVersion};
 use radius_server::radsec::{RadSecClient, RadSecClientConfig, RadiusV11};
 
-#[path = "../../radius-server/tests/radsec_support/mod.rs"]
-mod radsec_support;
-use radsec_support::{
-    client, free_port_udp, have_tool, pap, proxy_leaf, tls_block, Ca, Proxy, TempDir, RADSECPROXY,
+use radius_test_support::{
+    client, free_port_udp, have_tool, pap, proxy_leaf, tls_block, Ca, Lines, Proxy, TempDir,
+    RADSECPROXY,
 };
 
 /// `radius serve --radsec` on loopback with these TLS files and extra
@@ -44,30 +42,19 @@ fn serve_radsec(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Read stderr on a thread so a silent server fails the test by the
-    // deadline instead of hanging it.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = String::new();
-    let addr: SocketAddr = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("no RadSec listener reported within 20 s:\n{seen}")
-        };
-        seen.push_str(&line);
-        seen.push('\n');
+    let mut lines = Lines::new(child.stderr.take().unwrap());
+    let mut addr: Option<SocketAddr> = None;
+    let reported = lines.wait_until(Duration::from_secs(20), |line| {
         if line.contains("listening RadSec on") {
-            break line.rsplit(' ').next().unwrap().parse().unwrap();
+            addr = Some(line.rsplit(' ').next().unwrap().parse().unwrap());
         }
-    };
-    (child, addr, seen)
+        addr.is_some()
+    });
+    if !reported {
+        let _ = child.kill();
+        panic!("no RadSec listener reported within 20 s:\n{}", lines.seen());
+    }
+    (child, addr.unwrap(), lines.seen().to_owned())
 }
 
 #[tokio::test]

@@ -5,45 +5,26 @@
 //! Skips with a printed reason when radsecproxy or radclient is missing,
 //! unless RADIUS_REQUIRE_PEERS=1.
 
-mod radsec_support;
-
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use radius_core::Code;
 use radius_server::radsec::{
     RadSecClient, RadSecClientConfig, TlsClient, TlsClientTable, TlsConfig,
 };
 use radius_server::{HostTable, Server};
-use radsec_support::*;
 use rcgen::ExtendedKeyUsagePurpose as Eku;
 
-const RADCLIENT: &str = "/usr/bin/radclient";
+const RADCLIENT: &str = "radclient";
 
 fn radclient(port: u16, input: &str) -> (bool, String) {
-    let mut child = Command::new(RADCLIENT)
-        .args(["-x", "-t", "2", "-r", "2"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["auth", "testing123"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    radius_test_support::radclient(
+        &["-x", "-t", "2", "-r", "2"],
+        format!("127.0.0.1:{port}"),
+        "auth",
+        "testing123",
+        input,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

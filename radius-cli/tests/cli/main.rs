@@ -1,0 +1,9 @@
+//! The `radius` binary end to end: attr/dict, bench, send, serve (UDP and
+//! RadSec). One test binary: each one links on its own, and CI has two
+//! cores.
+
+mod attr;
+mod bench;
+mod send;
+mod serve;
+mod serve_radsec;

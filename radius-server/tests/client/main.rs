@@ -1,0 +1,6 @@
+//! The UDP client against our server, a lossy proxy and fakes, and against
+//! a real FreeRADIUS (one binary: each test binary links on its own).
+
+mod freeradius;
+mod support;
+mod udp;

@@ -1,0 +1,210 @@
+//! A FreeRADIUS 3.x server (Debian's package) on loopback, configured by
+//! this repository's own test site (`freeradius/` beside this crate's
+//! sources): the installed configuration is copied to a temp dir at test
+//! time and its sites and EAP module are replaced, so nothing outside the
+//! repository but the package itself is needed.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use radius_core::{Code, Packet, PacketWriter, Secret};
+
+use crate::peers::{find_tool, skip};
+use crate::tmp::TempDir;
+
+/// Debian's configuration, copied for each server.
+const PACKAGE_CONFIG: &str = "/etc/freeradius/3.0";
+/// Ours: auth (files + pap), acct (ok), ports as placeholders.
+const SITE: &str = include_str!("../freeradius/site.conf");
+const CLIENTS: &str = include_str!("../freeradius/clients.conf");
+const AUTHORIZE: &str = include_str!("../freeradius/authorize");
+
+/// How long FreeRADIUS may take to answer its first Status-Server.
+const START_WITHIN: Duration = Duration::from_secs(20);
+
+/// A running FreeRADIUS: user bob/hello (PAP), shared secret
+/// [`FreeRadius::SECRET`] for 127.0.0.1; killed and its directory removed
+/// on drop.
+pub struct FreeRadius {
+    child: Child,
+    /// Authentication (and Status-Server).
+    pub auth: SocketAddr,
+    /// Accounting: the next port.
+    pub acct: SocketAddr,
+    dir: TempDir,
+}
+
+impl FreeRadius {
+    pub const SECRET: &'static str = "testing123";
+
+    /// Start one on two free consecutive loopback ports and wait until it
+    /// answers Status-Server. `None` after a printed SKIPPED line when
+    /// FreeRADIUS is not installed (a panic under RADIUS_REQUIRE_PEERS=1);
+    /// a server that does not come up is a panic with its log.
+    pub fn start() -> Option<FreeRadius> {
+        let Some(bin) = find_tool("freeradius") else {
+            skip("freeradius is not installed (apt-get install freeradius)");
+            return None;
+        };
+        if std::fs::read_dir(PACKAGE_CONFIG).is_err() {
+            skip(&format!(
+                "{PACKAGE_CONFIG} is not readable (the freeradius package's configuration)"
+            ));
+            return None;
+        }
+        let port = crate::net::free_udp_pair();
+        let dir = TempDir::new("freeradius");
+        let raddb = dir.join("raddb");
+        configure(&raddb, port);
+        let log = std::fs::File::create(dir.join("stdout")).unwrap();
+        let child = Command::new(bin)
+            .arg("-d")
+            .arg(&raddb)
+            .arg("-f")
+            .arg("-l")
+            .arg(dir.join("log"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("run freeradius");
+        let mut fr = FreeRadius {
+            child,
+            auth: ([127, 0, 0, 1], port).into(),
+            acct: ([127, 0, 0, 1], port + 1).into(),
+            dir,
+        };
+        fr.wait_until_answering();
+        Some(fr)
+    }
+
+    /// Its log (radius.log-style lines, then what it printed).
+    pub fn log(&self) -> String {
+        let read = |name| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+        format!("{}{}", read("log"), read("stdout"))
+    }
+
+    /// Its configuration directory (`-d`).
+    pub fn raddb(&self) -> PathBuf {
+        self.dir.join("raddb")
+    }
+
+    fn wait_until_answering(&mut self) {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let t0 = Instant::now();
+        let mut id = 0u8;
+        while t0.elapsed() < START_WITHIN {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "FreeRADIUS exited ({status}) while starting:\n{}",
+                    self.log()
+                );
+            }
+            id = id.wrapping_add(1);
+            if status_server(&sock, self.auth, id) {
+                return;
+            }
+        }
+        panic!(
+            "FreeRADIUS did not answer Status-Server within {START_WITHIN:?}:\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for FreeRadius {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- FreeRADIUS log ----\n{}", self.log());
+        }
+    }
+}
+
+/// The package's configuration with our site, clients and users, in
+/// `raddb`.
+fn configure(raddb: &Path, port: u16) {
+    // cp -a keeps the package's owners and modes: the server drops to the
+    // freerad user and must still read its files.
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(PACKAGE_CONFIG)
+        .arg(raddb)
+        .output()
+        .expect("run cp");
+    assert!(
+        out.status.success(),
+        "cp -a {PACKAGE_CONFIG}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Only our site; EAP would want certificates we do not set up.
+    for e in std::fs::read_dir(raddb.join("sites-enabled")).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    let _ = std::fs::remove_file(raddb.join("mods-enabled/eap"));
+    let site = SITE
+        .replace("@AUTH_PORT@", &port.to_string())
+        .replace("@ACCT_PORT@", &(port + 1).to_string());
+    std::fs::write(raddb.join("sites-enabled/typed_radius_test"), site).unwrap();
+    std::fs::write(raddb.join("clients.conf"), CLIENTS).unwrap();
+    // `users` links here in the package layout; replace the file itself.
+    let authorize = raddb.join("mods-config/files/authorize");
+    let _ = std::fs::remove_file(&authorize);
+    std::fs::write(authorize, AUTHORIZE).unwrap();
+    // The tests put hundreds of requests in flight at once.
+    let conf = raddb.join("radiusd.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let raised: String = text
+        .lines()
+        .map(|l| {
+            let is_max = l
+                .trim_start()
+                .strip_prefix("max_requests")
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            if is_max {
+                "max_requests = 4194304\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert!(
+        raised.contains("max_requests = 4194304"),
+        "no max_requests in {}",
+        conf.display()
+    );
+    std::fs::write(conf, raised).unwrap();
+}
+
+/// One signed Status-Server to `to`; whether a verified Access-Accept came
+/// back within the socket's read timeout.
+fn status_server(sock: &UdpSocket, to: SocketAddr, id: u8) -> bool {
+    let secret = Secret::new(FreeRadius::SECRET);
+    let mut req = Vec::new();
+    let mut w = PacketWriter::request(&mut req, Code::STATUS_SERVER, id);
+    w.message_authenticator().unwrap();
+    w.finish(&secret).unwrap();
+    if sock.send_to(&req, to).is_err() {
+        // Nothing listening yet (ICMP port unreachable): let it come up.
+        std::thread::sleep(Duration::from_millis(100));
+        return false;
+    }
+    let mut buf = [0u8; 4096];
+    let Ok((n, _)) = sock.recv_from(&mut buf) else {
+        return false;
+    };
+    let auth: [u8; 16] = req[4..20].try_into().unwrap();
+    match Packet::decode(&buf[..n]) {
+        Ok(p) => {
+            p.identifier() == id
+                && p.code() == Code::ACCESS_ACCEPT
+                && p.verify_reply(&secret, &auth).is_ok()
+        }
+        Err(_) => false,
+    }
+}
