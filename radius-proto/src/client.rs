@@ -3,7 +3,7 @@
 //!
 //! Nothing here touches a socket or a clock: callers pass `Instant`s in and
 //! get deadlines and decisions out, so every rule is testable with bytes
-//! and instants. [`UdpClient`](super::UdpClient) drives it with tokio; the
+//! and instants. radius-server's `UdpClient` drives it with tokio; the
 //! `radius bench` load generator uses the same pieces in its own loop.
 
 use std::time::{Duration, Instant};
