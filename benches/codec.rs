@@ -6,7 +6,7 @@
 //! an Access-Accept with Message-Authenticator (first), Session-Timeout and
 //! Reply-Message and its Response Authenticator. radius-rs has no
 //! Message-Authenticator support, so its rounds do that with the `hmac`
-//! crate (as ../shared/anchors/radius-rs/src/bin/codec.rs does).
+//! crate, as a radius-rs server that checked it would have to.
 //!
 //! `sixteen_requests_to_accepts` does sixteen such rounds: ours one by one,
 //! ours batched as the UDP server does (authenticators and keystreams in

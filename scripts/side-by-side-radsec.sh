@@ -3,7 +3,12 @@
 # FreeRADIUS and `radius serve --radsec`, in one run, on loopback; prints
 # req/s and server CPU µs per request. (radius-rs has no RadSec.)
 # Certificates are made here with openssl, in a temporary directory.
-# Needs: apt-get install freeradius openssl; ../shared/anchors beside the repo.
+# Needs: apt-get install freeradius openssl, and a launcher script that is
+# not part of this repository, in $ANCHORS (default ../shared/anchors):
+#   freeradius-radsec.sh  PORT=p CERTS=dir D=dir: FreeRADIUS 3.2 with a
+#                         RadSec listener on 127.0.0.1:p using dir's ca.pem,
+#                         server.pem and server.key, RadSec client 127.0.0.1
+#                         with secret radsec, user bob / hello; prints its PID.
 # Usage: scripts/side-by-side-radsec.sh   (env: C=16 DUR=10 ROUNDS=2 CONNS=16)
 # The default is one request in flight per connection: FreeRADIUS 3.2.1
 # stalls with more than two pipelined on one connection (measured: -c 8

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Same closed-loop load against FreeRADIUS, radius-rs and `radius serve`, in
 # one run, on loopback; prints req/s and server CPU µs per request for each.
-# Needs: apt-get install freeradius; ../shared/anchors beside the repo.
+# Needs: apt-get install freeradius, and two launcher scripts that are not
+# part of this repository, in $ANCHORS (default ../shared/anchors):
+#   freeradius-minimal.sh  PORT=p D=dir: FreeRADIUS 3.2 with a minimal
+#                          files+pap site on 127.0.0.1:p (auth) and p+1
+#                          (acct), user bob / hello, secret testing123;
+#                          prints the server's PID.
+#   radius-rs.sh           PORT=p W=dir: a bare server on the `radius`
+#                          crate 0.4 (built under dir) on p and p+1, with
+#                          the same user and secret; prints its PID.
 # Usage: scripts/side-by-side.sh [auth|acct]   (env: C=64 DUR=10 ROUNDS=2)
 # BASELINE=path/to/an/older/radius adds that build as a fourth server, so a
 # change is measured before/after in the same run.

@@ -1,7 +1,7 @@
 //! The dictionary compiler's back end: a resolved [`Dictionary`] becomes
-//! Rust source made of [`attribute!`](crate::attribute) (with a `tagged`
-//! flag for RFC 2868 attributes) and [`values!`](crate::values)
-//! invocations — one per attribute, one per enumeration — so all trait
+//! Rust source made of [`attribute!`](crate::attribute) (tagged attributes
+//! with its `tagged` flag) and [`values!`](crate::values) invocations — one
+//! line per attribute, one per enumeration — so all trait
 //! impls live in `radius-core` and the generated code stays readable.
 //!
 //! Use [`Builder`] from a `build.rs` (prost-build style):

@@ -2,8 +2,9 @@
 //! value types, cryptography, the FreeRADIUS dictionary parser/model and the
 //! macros that define generated attribute types.
 //!
-//! No I/O and no async runtime: every protocol rule takes bytes and returns
-//! bytes or events, so it is testable on its own (as quinn-proto under quinn).
+//! No I/O (beyond reading dictionary files) and no async runtime: bytes in,
+//! bytes or typed values out. The protocol rules built on it (duplicate
+//! detection, BlastRADIUS policy, retransmission ...) are in `radius-proto`.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 

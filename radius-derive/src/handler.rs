@@ -137,7 +137,10 @@ fn default_crate() -> Path {
             t.starts_with(name) || t.contains(&format!("\"{name}\""))
         })
     };
-    if !mentions("radius-server") && mentions("typed-radius") {
+    // The server package is published as `typed-radius-server` (crates.io
+    // has an unrelated `radius-server`); its library is still `radius_server`.
+    let server = mentions("radius-server") || mentions("typed-radius-server");
+    if !server && mentions("typed-radius") {
         parse_quote!(::typed_radius::server)
     } else {
         parse_quote!(::radius_server)

@@ -18,8 +18,9 @@
 //!   TLS peer table.
 //!
 //! Every clock reading comes from the caller, so tests drive time with a
-//! simulated clock (see `tests/` and the unit tests of [`dedup`] and
-//! [`client`]).
+//! simulated clock (see the unit tests of [`dedup`], [`client`] and
+//! [`stats`]; radius-server's `tests/engine.rs` exercises the engine through
+//! its re-exports).
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 

@@ -138,7 +138,7 @@ pub struct StatsSnapshot {
     /// Retransmissions answered from the duplicate cache.
     pub duplicates: u64,
     /// UDP replies that went out in segmented trains of two or more to one
-    /// client ([`ServerConfig::udp_gso`](crate::ServerConfig::udp_gso)).
+    /// client (radius-server's `ServerConfig::udp_gso`).
     pub segmented: u64,
     /// Drops, per reason, in [`DropReason::ALL`] order.
     pub dropped: Vec<(DropReason, u64)>,

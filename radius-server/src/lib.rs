@@ -17,9 +17,11 @@
 //! }
 //! ```
 //!
-//! Layers: [`engine`] is sans-IO (datagram in, event out) and holds every
-//! protocol rule; [`server`] drives it with tokio sockets; [`extract`],
-//! [`request`], [`reply`] and [`handler`] are the typed handler API.
+//! Layers: the protocol rules are in the sans-IO `radius-proto` crate
+//! (datagram in, event out), re-exported here as [`engine`], [`host`],
+//! [`dedup`], [`request`], [`reply`] and [`stats`]; [`server`], [`radsec`]
+//! and [`client`] drive them with tokio sockets; [`extract`], [`request`],
+//! [`reply`] and [`handler`] are the typed handler API.
 //!
 //! `#[radius_handler]` generates paths to this crate: `::radius_server` by
 //! default, `::typed_radius::server` when the calling package depends on the

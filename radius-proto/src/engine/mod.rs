@@ -1,5 +1,5 @@
 //! The sans-IO server engine: an incoming packet in, an [`Event`] out; a
-//! handler's [`Reply`] in, octets out.
+//! handler's [`Reply`](crate::reply::Reply) in, octets out.
 //!
 //! [`Engine::handle`] takes an [`Incoming`] packet (its octets, source,
 //! listener and, for RadSec, the client the connection identified) and
@@ -7,8 +7,8 @@
 //! and logged at a limited rate), send the octets it wrote (a cached reply
 //! to a retransmission, or its own answer to Status-Server), or dispatch a
 //! [`Request`] to a handler. [`Engine::complete`] turns the handler's
-//! [`Reply`] into octets and caches them for duplicates (the reply path is
-//! in `reply.rs`).
+//! [`Reply`](crate::reply::Reply) into octets and caches them for
+//! duplicates (the reply path is in `reply.rs`).
 //!
 //! Checks, in order: known client; well-formed packet (RFC 2865 §3); a code
 //! this listener serves; Request Authenticator (Accounting/CoA/Disconnect)

@@ -226,7 +226,7 @@ impl TlsClient {
 
     /// Which RADIUS versions this client may use. ALPN is settled in the
     /// handshake, before the client is known, by the listener's setting
-    /// ([`RadSecBuilder::radius_v11`](super::RadSecBuilder::radius_v11));
+    /// (radius-server's `RadSecBuilder::radius_v11`);
     /// this narrows it: `Required` closes a connection from this client
     /// that negotiated RADIUS/1.0, `Off` one that negotiated RADIUS/1.1.
     pub fn radius_v11(mut self, v11: RadiusV11) -> Self {
