@@ -348,8 +348,7 @@ impl<T: IntoReply, E: Into<HandlerError>> IntoReply for Result<T, E> {
 mod tests {
     use super::*;
 
-    radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-    radius_core::attribute! { TunnelPassword(TunnelPassword_) = "Tunnel-Password", Std(69), String, tagged, encrypt = TunnelPassword }
+    use radius_dict::prelude::{ReplyMessage, TunnelPassword};
 
     #[test]
     fn attrs_keep_order_with_deferred() {

@@ -5,8 +5,7 @@
 //!
 //! ```no_run
 //! use radius_server::{radius_handler, AccessAccept, AccessReject, AccessRequest, Reply, Shared};
-//! radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-//! radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+//! use radius_dict::prelude::{UserName, UserPassword};
 //!
 //! #[derive(Clone)]
 //! struct Users;

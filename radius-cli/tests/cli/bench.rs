@@ -8,8 +8,7 @@ use radius_server::{
     AccountingResponse, Cidr, ClientConfig, HostTable, Reply, Server, ServerHandle,
 };
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+use radius_dict::prelude::{UserName, UserPassword};
 
 #[radius_handler]
 async fn auth(_req: AccessRequest, name: UserName, pass: UserPassword) -> Reply {

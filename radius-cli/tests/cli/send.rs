@@ -13,10 +13,7 @@ use radius_server::{
     DisconnectRequest, HostTable, Reply, Server, ServerHandle,
 };
 
-radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
-radius_core::attribute! { ReplyMessage(ReplyMessage_) = "Reply-Message", Std(18), String }
-radius_core::attribute! { AcctStatusType(AcctStatusType_) = "Acct-Status-Type", Std(40), u32 }
+use radius_dict::prelude::{AcctStatusType, ReplyMessage, UserName, UserPassword};
 radius_core::attribute! { Custom(Custom_) = "Acme-Color", Std(250), String }
 
 #[radius_handler]

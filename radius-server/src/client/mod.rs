@@ -3,8 +3,7 @@
 //!
 //! ```no_run
 //! use radius_server::client::UdpClient;
-//! radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-//! radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+//! use radius_dict::prelude::{UserName, UserPassword};
 //!
 //! # async fn run() -> Result<(), radius_server::client::ClientError> {
 //! let client = UdpClient::new("127.0.0.1:1812".parse().unwrap(), "testing123");

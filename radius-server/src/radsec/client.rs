@@ -254,8 +254,7 @@ struct Inner {
 /// ```no_run
 /// use radius_server::radsec::{RadSecClient, RadSecClientConfig, TlsConfig};
 /// use radius_core::Code;
-/// radius_core::attribute! { UserName(UserName_) = "User-Name", Std(1), String }
-/// radius_core::attribute! { UserPassword(UserPassword_) = "User-Password", Std(2), String, encrypt = UserPassword }
+/// use radius_dict::prelude::{UserName, UserPassword};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let tls = TlsConfig::from_pem_files("client.pem", "client.key", "ca.pem")?;
 /// let server = "192.0.2.1:2083".parse()?;

@@ -30,12 +30,14 @@ fn engine() -> Engine {
 }
 
 fn handle(e: &Engine, pkt: &[u8], port: PortKind) -> (Event, Vec<u8>) {
+    handle_at(e, pkt, port, Instant::now())
+}
+
+/// [`handle`] at a chosen instant: the engine never reads a clock, so tests
+/// move time by hand.
+fn handle_at(e: &Engine, pkt: &[u8], port: PortKind, now: Instant) -> (Event, Vec<u8>) {
     let mut out = Vec::new();
-    let ev = e.handle(
-        Incoming::datagram(pkt, src(), port),
-        Instant::now(),
-        &mut out,
-    );
+    let ev = e.handle(Incoming::datagram(pkt, src(), port), now, &mut out);
     (ev, out)
 }
 
@@ -329,22 +331,29 @@ fn duplicates_in_progress_and_cached() {
 
 #[test]
 fn dedup_entries_expire() {
+    // A simulated clock: the reply is cached for dedup_ttl after it was
+    // sent, then forgotten (RFC 5080 §2.2.2), with no sleeping.
     let e = Engine::new(
         HostTable::new().add("127.0.0.1", "l", SECRET).unwrap(),
         EngineConfig {
-            dedup_ttl: Duration::from_millis(0),
+            dedup_ttl: Duration::from_secs(30),
             ..Default::default()
         },
     );
+    let t0 = Instant::now();
     let pkt = pap(1, SECRET, "bob", "hello", true);
-    let req = dispatched(&e, &pkt, PortKind::Auth);
-    e.complete(
-        &req,
-        AccessAccept::new().into(),
-        Instant::now(),
-        &mut Vec::new(),
-    );
-    dispatched(&e, &pkt, PortKind::Auth);
+    let req = match handle_at(&e, &pkt, PortKind::Auth, t0).0 {
+        Event::Dispatch(r) => r,
+        other => panic!("expected dispatch, got {other:?}"),
+    };
+    let mut sent = Vec::new();
+    let at = t0 + Duration::from_secs(1);
+    e.complete(&req, AccessAccept::new().into(), at, &mut sent);
+    let (ev, cached) = handle_at(&e, &pkt, PortKind::Auth, at + Duration::from_secs(29));
+    assert!(matches!(ev, Event::Send { cached: true }), "{ev:?}");
+    assert_eq!(cached, sent);
+    let (ev, _) = handle_at(&e, &pkt, PortKind::Auth, at + Duration::from_secs(31));
+    assert!(matches!(ev, Event::Dispatch(_)), "expired: {ev:?}");
 }
 
 #[test]
