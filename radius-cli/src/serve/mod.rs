@@ -379,7 +379,7 @@ async fn auth(
     }
 }
 
-/// One EAP-MD5 step ([`eap`]): Access-Challenge, or Access-Accept with the
+/// One EAP-MD5 step ([`radius_proto::eap`]): Access-Challenge, or Access-Accept with the
 /// user's reply attributes and EAP-Success, or Access-Reject with
 /// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
 /// without Message-Authenticator, and signs every reply with one.
