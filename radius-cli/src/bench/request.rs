@@ -21,9 +21,7 @@ const ACCT_STATUS_TYPE: u8 = std_type::<AcctStatusType>();
 const ACCT_SESSION_ID: u8 = std_type::<AcctSessionId>();
 const ACCT_SESSION_TIME: u8 = std_type::<AcctSessionTime>();
 
-fn interim_update() -> [u8; 4] {
-    AcctStatusTypeValue::InterimUpdate.number().to_be_bytes()
-}
+const INTERIM_UPDATE: [u8; 4] = AcctStatusTypeValue::InterimUpdate.number().to_be_bytes();
 
 /// What one request looks like; encodes fresh requests into a slot buffer.
 pub(super) struct Template {
@@ -52,7 +50,7 @@ impl Template {
                 })?;
             }
             Kind::Acct => {
-                w.attr(ACCT_STATUS_TYPE, &interim_update())?;
+                w.attr(ACCT_STATUS_TYPE, &INTERIM_UPDATE)?;
                 w.attr(USER_NAME, &self.user)?;
                 w.attr(ACCT_SESSION_ID, format!("{seq:016x}").as_bytes())?;
                 w.attr(ACCT_SESSION_TIME, &1u32.to_be_bytes())?;
@@ -100,7 +98,7 @@ impl Template {
                     id,
                     [0; 16],
                 );
-                w.attr(ACCT_STATUS_TYPE, &interim_update())?;
+                w.attr(ACCT_STATUS_TYPE, &INTERIM_UPDATE)?;
                 w.attr(USER_NAME, &self.user)?;
                 // Acct-Session-Id: 16 hex digits of the sequence number.
                 w.attr_with(ACCT_SESSION_ID, |b| {

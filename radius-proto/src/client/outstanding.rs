@@ -52,8 +52,6 @@ pub struct Matched<'a, W> {
     pub packet: Packet<'a>,
     /// Whether it carried a valid Message-Authenticator.
     pub has_message_authenticator: bool,
-    /// The Slot the request was sent under (its owner releases it).
-    pub slot: Slot,
     /// What the caller stored with the request (e.g. the channel its
     /// sender waits on).
     pub waiter: W,
@@ -209,7 +207,6 @@ impl<W> Outstanding<W> {
         Ok(Matched {
             packet: p,
             has_message_authenticator: has_ma,
-            slot,
             waiter: s.waiter,
         })
     }

@@ -88,14 +88,14 @@ pub struct Incoming<'a> {
     data: &'a [u8],
     src: SocketAddr,
     port: PortKind,
-    from: From<'a>,
+    origin: Origin<'a>,
     expected: Option<&'a Expected>,
 }
 
 /// Who sent it: looked up in the host table by address (UDP), or already
 /// identified by the transport (a RadSec connection's certificate).
 #[derive(Debug, Clone, Copy)]
-enum From<'a> {
+enum Origin<'a> {
     HostTable,
     Client(&'a Client, RadiusVersion),
 }
@@ -108,7 +108,7 @@ impl<'a> Incoming<'a> {
             data,
             src,
             port,
-            from: From::HostTable,
+            origin: Origin::HostTable,
             expected: None,
         }
     }
@@ -127,7 +127,7 @@ impl<'a> Incoming<'a> {
             data,
             src,
             port,
-            from: From::Client(client, version),
+            origin: Origin::Client(client, version),
             expected: None,
         }
     }
@@ -256,12 +256,12 @@ impl Engine {
             data,
             src,
             port,
-            from,
+            origin,
             expected,
         } = incoming;
-        let (client, version) = match from {
-            From::Client(c, v) => (c, v),
-            From::HostTable => match self.hosts.lookup(src.ip()) {
+        let (client, version) = match origin {
+            Origin::Client(c, v) => (c, v),
+            Origin::HostTable => match self.hosts.lookup(src.ip()) {
                 Some(c) => (c, RadiusVersion::V1_0),
                 None => {
                     return self.drop_with(

@@ -46,10 +46,8 @@ impl Engine {
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Completion {
-        match self.complete_deferred(req, reply, now, out, false) {
-            (c, None) => c,
-            (_, Some(_)) => unreachable!("not deferred"),
-        }
+        // Not deferred: the reply is signed and already finished.
+        self.complete_deferred(req, reply, now, out, false).0
     }
 
     /// [`complete`](Self::complete), but with `defer` a RADIUS/1.0 reply is

@@ -474,7 +474,6 @@ async fn exchange(
             Err(_) => return Err(ClientError::Timeout(timeout)),
         };
     let (tx, rx) = oneshot::channel();
-    let v11 = conn.version.is_v1_1();
     // A permit guarantees a free slot.
     let Some(slot) = conn
         .slots
@@ -514,8 +513,14 @@ async fn exchange(
         if !conn.alive.load(Ordering::Relaxed) {
             return Err(conn.lost());
         }
-        let require_ma = cfg.require_message_authenticator && !v11;
-        s.sent(slot, code, authenticator, require_ma, tx);
+        // RADIUS/1.1 replies have no Message-Authenticator; the table knows.
+        s.sent(
+            slot,
+            code,
+            authenticator,
+            cfg.require_message_authenticator,
+            tx,
+        );
     }
     if conn.tx.send(buf).await.is_err() {
         release(conn);
