@@ -654,7 +654,7 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
             Event::Drop(_) => false,
             Event::Send { .. } => true,
             Event::Dispatch(req) => {
-                match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, out) {
+                match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, cx.now, out) {
                     Inline::Nothing => false,
                     Inline::Ready => true,
                     Inline::Unsigned(req, code, unsigned) => {
@@ -737,18 +737,20 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     engine: &Arc<Engine>,
     shared: &Arc<Inner<S>>,
     waker: &Waker,
+    now: Instant,
     out: &mut Vec<u8>,
 ) -> Inline {
+    // `now` is the batch's receive time: inline work reads no clock of its own.
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.
-        engine.abandon(&req, DropReason::NoHandler, Instant::now());
+        engine.abandon(&req, DropReason::NoHandler, now);
         return Inline::Nothing;
     };
     let client = req.client().clone();
     if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
         || client.in_flight() >= shared.config.max_in_flight_per_client
     {
-        engine.abandon(&req, DropReason::Overloaded, Instant::now());
+        engine.abandon(&req, DropReason::Overloaded, now);
         return Inline::Nothing;
     }
     let span = span_for(&req);
@@ -758,10 +760,10 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     let fut = match first {
         FirstPoll::Ready(reply) => {
-            return span.in_scope(|| complete_inline(req, reply, engine, out));
+            return span.in_scope(|| complete_inline(req, reply, engine, now, out));
         }
         FirstPoll::Panicked => {
-            engine.abandon(&req, DropReason::HandlerPanic, Instant::now());
+            engine.abandon(&req, DropReason::HandlerPanic, now);
             return Inline::Nothing;
         }
         FirstPoll::Pending(f) => f,
@@ -784,8 +786,14 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
 }
 
 /// Encode an inline reply; a RADIUS/1.0 one is left for its batch to sign.
-fn complete_inline(req: Request, reply: Reply, engine: &Engine, out: &mut Vec<u8>) -> Inline {
-    match engine.complete_deferred(&req, reply, Instant::now(), out, true) {
+fn complete_inline(
+    req: Request,
+    reply: Reply,
+    engine: &Engine,
+    now: Instant,
+    out: &mut Vec<u8>,
+) -> Inline {
+    match engine.complete_deferred(&req, reply, now, out, true) {
         (Completion::Send(code), Some(unsigned)) => Inline::Unsigned(req, code, unsigned),
         (Completion::Send(_), None) => Inline::Ready,
         (Completion::NoReply(_), _) => Inline::Nothing,
