@@ -14,6 +14,8 @@
 //!   pools, RFC 5080 retransmission with backoff, request encoding, reply
 //!   matching and verification.
 //! - [`eap`]: EAP method state machines (EAP-MD5 today).
+//! - [`mschap`]: MS-CHAP v1 and v2 crypto and MPPE keys (RFC 2433, 2759,
+//!   3079), for plain RADIUS MS-CHAP and the EAP methods that carry it.
 //! - [`radsec`]: RadSec stream framing, RADIUS/1.1 ALPN negotiation and the
 //!   TLS peer table.
 //!
@@ -29,6 +31,7 @@ pub mod dedup;
 pub mod eap;
 pub mod engine;
 pub mod host;
+pub mod mschap;
 pub mod port;
 pub mod radsec;
 pub mod reply;
