@@ -17,8 +17,9 @@
 //!
 //! [[user]]
 //! name = "bob"
-//! password = "hello"                       # cleartext: PAP and CHAP
+//! password = "hello"                       # cleartext: PAP, CHAP, MS-CHAP, EAP-MD5
 //! # password_hash = "$argon2id$v=19$..."   # PAP only
+//! # nt_hash = "0123456789abcdef0123456789abcdef"   # MS-CHAP v1/v2 only
 //! reply = ['Reply-Message = "Welcome, bob"', "Session-Timeout = 3600"]
 //! ```
 
@@ -96,6 +97,7 @@ struct RawUser {
     name: Spanned<String>,
     password: Option<String>,
     password_hash: Option<Spanned<String>>,
+    nt_hash: Option<Spanned<String>>,
     #[serde(default)]
     reply: Vec<Spanned<String>>,
 }
@@ -129,10 +131,14 @@ pub struct ClientEntry {
 /// How a user's password is stored.
 #[derive(Debug, Clone)]
 pub enum Password {
-    /// Cleartext: PAP and CHAP.
+    /// Cleartext: PAP, CHAP, MS-CHAP (hashed on use) and EAP-MD5.
     Clear(String),
     /// A PHC string (argon2): PAP only.
     Hash(String),
+    /// The NT hash, MD4 of the UTF-16LE password (`nt_hash`, 32 hex
+    /// digits): MS-CHAP v1 and v2 only. CHAP and EAP-MD5 need the
+    /// cleartext; PAP is not checked against an unsalted MD4.
+    NtHash(radius_proto::mschap::NtHash),
 }
 
 /// One user.
@@ -285,27 +291,52 @@ impl Config {
                     format!("user {name:?} already defined at line {prev}"),
                 ));
             }
-            let password = match (&u.password, &u.password_hash) {
-                (Some(p), None) => Password::Clear(p.clone()),
-                (None, Some(h)) => {
-                    if !h.get_ref().starts_with("$argon2") {
-                        return Err(cx.err(
-                            h.span(),
-                            "password_hash must be an argon2 PHC string ($argon2id$...); \
-                             make one with `radius hash-password`",
-                        ));
-                    }
-                    Password::Hash(h.get_ref().clone())
-                }
-                (Some(_), Some(h)) => {
-                    return Err(cx.err(h.span(), "give either password or password_hash, not both"))
-                }
-                (None, None) => {
+            let given = [
+                u.password.is_some(),
+                u.password_hash.is_some(),
+                u.nt_hash.is_some(),
+            ];
+            if given.iter().filter(|&&g| g).count() > 1 {
+                let span = u
+                    .nt_hash
+                    .as_ref()
+                    .or(u.password_hash.as_ref())
+                    .map_or(span.clone(), |s| s.span());
+                return Err(cx.err(
+                    span,
+                    "give one of password, password_hash and nt_hash, not several",
+                ));
+            }
+            let password = if let Some(p) = &u.password {
+                Password::Clear(p.clone())
+            } else if let Some(h) = &u.password_hash {
+                if !h.get_ref().starts_with("$argon2") {
                     return Err(cx.err(
-                        span,
-                        format!("user {name:?} has no password or password_hash"),
-                    ))
+                        h.span(),
+                        "password_hash must be an argon2 PHC string ($argon2id$...); \
+                         make one with `radius hash-password`",
+                    ));
                 }
+                Password::Hash(h.get_ref().clone())
+            } else if let Some(h) = &u.nt_hash {
+                let hash = radius_proto::mschap::NtHash::from_hex(h.get_ref().trim()).ok_or_else(
+                    || {
+                        cx.err(
+                            h.span(),
+                            format!(
+                            "nt_hash must be 32 hexadecimal digits (MD4 of the UTF-16LE password), \
+                             got {} characters",
+                            h.get_ref().trim().chars().count()
+                        ),
+                        )
+                    },
+                )?;
+                Password::NtHash(hash)
+            } else {
+                return Err(cx.err(
+                    span,
+                    format!("user {name:?} has no password, password_hash or nt_hash"),
+                ));
             };
             let reply = u
                 .reply
@@ -376,6 +407,24 @@ mod tests {
     }
 
     #[test]
+    fn nt_hash_users() {
+        let c = Config::parse(
+            "t.toml",
+            "[[user]]\nname = \"u\"\nnt_hash = \"44ebba8d5312b8d611474411f56989AE\"\n",
+        )
+        .unwrap();
+        match &c.users[0].password {
+            Password::NtHash(h) => {
+                assert_eq!(
+                    *h,
+                    radius_proto::mschap::NtHash::from_password("clientPass")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let cases = [
             ("[server]\nauth = [\"127.0.0.1\"]\n", 2, "address:port"),
@@ -384,6 +433,9 @@ mod tests {
             ("[[client]]\naddress = \"::1\"\nsecret = \"x\"\nlimit_proxy_state = \"maybe\"\n", 4, "yes"),
             ("[[user]]\nname = \"a\"\npassword = \"x\"\n\n[[user]]\nname = \"a\"\npassword = \"y\"\n", 6, "already defined at line 2"),
             ("[[user]]\nname = \"a\"\npassword_hash = \"$1$md5\"\n", 3, "argon2"),
+            ("[[user]]\nname = \"a\"\n\nnt_hash = \"44EBBA8D5312B8D611474411F56989A\"\n", 4, "32 hexadecimal digits"),
+            ("[[user]]\nname = \"a\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AZ\"\n", 3, "nt_hash must be"),
+            ("[[user]]\nname = \"a\"\npassword = \"x\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AE\"\n", 4, "not several"),
             ("[server]\nport = 5\n", 2, "unknown field"),
             ("[server\n", 1, ""),
         ];

@@ -1,9 +1,11 @@
 //! `radius serve`: the standalone server. Typed handlers for
-//! authentication (PAP and CHAP against the configured users), accounting
+//! authentication (PAP, CHAP, MS-CHAP v1/v2 and EAP-MD5 against the
+//! configured users), accounting
 //! (durable SQLite records) and CoA/Disconnect (acknowledged for sessions the
 //! accounting database knows as active).
 
 pub mod config;
+mod mschap;
 pub mod store;
 
 use std::collections::HashMap;
@@ -302,6 +304,8 @@ fn check_password(p: &Password, given: &str) -> bool {
                 })
                 .unwrap_or(false)
         }
+        // MS-CHAP only: PAP against an unsalted MD4 is not offered.
+        Password::NtHash(_) => false,
     }
 }
 
@@ -334,8 +338,9 @@ fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> AccessAccept {
     a
 }
 
-/// Access-Request: PAP (User-Password), CHAP (CHAP-Password) or EAP-MD5
-/// (EAP-Message) against the users.
+/// Access-Request: PAP (User-Password), CHAP (CHAP-Password), MS-CHAP
+/// (MS-CHAP-Challenge, [`mschap`]) or EAP-MD5 (EAP-Message) against the
+/// users.
 #[radius_handler]
 async fn auth(
     req: AccessRequest,
@@ -347,6 +352,9 @@ async fn auth(
 ) -> Reply {
     if let Some(eap) = eap {
         return eap_md5(&req, name.as_str(), eap.value(), state.as_ref(), &app);
+    }
+    if let Some(reply) = mschap::answer(&req, name.as_str(), &app) {
+        return reply;
     }
     let Some(user) = app.users.get(name.as_str()) else {
         tracing::debug!(user = %name.as_str(), "unknown user");
@@ -367,7 +375,7 @@ async fn auth(
         match &user.password {
             Password::Clear(c) => req.verify_chap(c.as_bytes()).unwrap_or(false),
             // CHAP needs the cleartext; a hash cannot answer it.
-            Password::Hash(_) => false,
+            Password::Hash(_) | Password::NtHash(_) => false,
         }
     };
     if ok {
@@ -387,7 +395,7 @@ fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&State>, app: &A
     let user = app.users.get(name);
     let password = user.and_then(|u| match &u.password {
         Password::Clear(c) => Some(c.as_str()),
-        Password::Hash(_) => None,
+        Password::Hash(_) | Password::NtHash(_) => None,
     });
     let state = state.map(|s| s.value().as_slice());
     match app
