@@ -33,6 +33,7 @@ extern crate self as radius_server;
 
 mod batch;
 pub mod client;
+pub mod eap;
 pub mod extract;
 pub mod handler;
 pub mod radsec;

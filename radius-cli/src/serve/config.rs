@@ -70,6 +70,7 @@ struct RawConfig {
     clients: Vec<Spanned<RawClient>>,
     #[serde(default, rename = "user")]
     users: Vec<Spanned<RawUser>>,
+    eap: Option<super::eap::RawEap>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -169,6 +170,8 @@ pub struct Config {
     pub clients: Vec<ClientEntry>,
     /// Users.
     pub users: Vec<UserEntry>,
+    /// The `[eap]` section (defaults when absent).
+    pub eap: super::eap::EapEntry,
 }
 
 struct Ctx<'a> {
@@ -349,7 +352,12 @@ impl Config {
                 reply,
             });
         }
+        let eap = match &raw.eap {
+            Some(e) => e.check(&|span| cx.line(span), &|span, m| cx.err(span, m))?,
+            None => super::eap::EapEntry::default(),
+        };
         Ok(Config {
+            eap,
             source: file.to_owned(),
             auth,
             acct,

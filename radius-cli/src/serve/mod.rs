@@ -5,6 +5,7 @@
 //! accounting database knows as active).
 
 pub mod config;
+mod eap;
 mod mschap;
 pub mod store;
 
@@ -20,7 +21,7 @@ use radius_core::dict::Encrypt;
 use radius_core::text::{AttrRef, Codec, Pair};
 use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig};
 use radius_server::{
-    radius_handler, AccessAccept, AccessChallenge, AccessReject, AccessRequest, AccountingRequest,
+    radius_handler, AccessAccept, AccessReject, AccessRequest, AccountingRequest,
     AccountingResponse, Client, ClientConfig, CoaAck, CoaNak, CoaRequest, DisconnectAck,
     DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request, Server, Shared,
 };
@@ -71,6 +72,16 @@ pub struct ServeArgs {
     /// only), allowed (1.1 when the client offers it) or required.
     #[arg(long, value_enum, default_value_t = V11Mode::Off, requires = "radsec")]
     pub radius_v11: V11Mode,
+    /// EAP server certificate chain (PEM): turns on PEAP and EAP-TTLS (and
+    /// EAP-TLS with --eap-ca). Separate from the RadSec --tls-* files.
+    #[arg(long, requires = "eap_key")]
+    pub eap_cert: Option<PathBuf>,
+    /// The EAP certificate's private key (PEM).
+    #[arg(long, requires = "eap_cert")]
+    pub eap_key: Option<PathBuf>,
+    /// CA certificate(s) (PEM) that EAP-TLS client certificates must chain to.
+    #[arg(long, requires = "eap_cert")]
+    pub eap_ca: Option<PathBuf>,
 }
 
 /// `--radius-v11` values (see [`RadiusV11`]).
@@ -115,7 +126,7 @@ pub struct App {
     users: HashMap<String, User>,
     store: Store,
     dict: Arc<Dictionary>,
-    eap: radius_proto::eap::EapMd5,
+    eap: radius_server::eap::Eap,
 }
 
 fn policy(p: PolicySetting) -> Policy {
@@ -167,7 +178,7 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
         users,
         store,
         dict,
-        eap: radius_proto::eap::EapMd5::default(),
+        eap: eap::build(&cfg.source, &cfg.eap)?,
     })
 }
 
@@ -203,6 +214,12 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
     if let Some(db) = &args.accounting_db {
         cfg.accounting_db = db.clone();
     }
+    eap::apply_flags(
+        &mut cfg.eap,
+        args.eap_cert.as_deref(),
+        args.eap_key.as_deref(),
+        args.eap_ca.as_deref(),
+    );
     let store = Store::open(&cfg.accounting_db)?;
     let app = Arc::new(app_from_config(&cfg, dict, store)?);
 
@@ -310,7 +327,11 @@ fn check_password(p: &Password, given: &str) -> bool {
 }
 
 fn accept_for(user: &User, req: &Request, dict: &Dictionary) -> AccessAccept {
-    let mut a = AccessAccept::new();
+    user_reply(AccessAccept::new(), user, req, dict)
+}
+
+/// `a` with `user`'s reply attributes appended.
+fn user_reply(mut a: AccessAccept, user: &User, req: &Request, dict: &Dictionary) -> AccessAccept {
     match &user.reply {
         ReplyTemplate::Fixed(attrs) => {
             for (typ, value) in attrs {
@@ -346,12 +367,10 @@ async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    eap: Option<EapMessage>,
-    state: Option<State>,
     app: Shared<Arc<App>>,
 ) -> Reply {
-    if let Some(eap) = eap {
-        return eap_md5(&req, name.as_str(), eap.value(), state.as_ref(), &app);
+    if let Some(r) = app.eap.answer(&req, &**app).await {
+        return eap_reply(r, &req, &app);
     }
     if let Some(reply) = mschap::answer(&req, name.as_str(), &app) {
         return reply;
@@ -387,38 +406,28 @@ async fn auth(
     }
 }
 
-/// One EAP-MD5 step ([`radius_proto::eap`]): Access-Challenge, or Access-Accept with the
-/// user's reply attributes and EAP-Success, or Access-Reject with
-/// EAP-Failure. RFC 3579 §3.1: the engine already dropped an EAP request
-/// without Message-Authenticator, and signs every reply with one.
-fn eap_md5(req: &Request, name: &str, eap: &[u8], state: Option<&State>, app: &App) -> Reply {
-    let user = app.users.get(name);
-    let password = user.and_then(|u| match &u.password {
-        Password::Clear(c) => Some(c.as_str()),
-        Password::Hash(_) | Password::NtHash(_) => None,
-    });
-    let state = state.map(|s| s.value().as_slice());
-    match app
-        .eap
-        .step(eap, state, name, password, std::time::Instant::now())
-    {
-        radius_proto::eap::EapReply::Challenge { eap, state } => AccessChallenge::new()
-            .with(EapMessage::new(eap))
-            .with(State::new(state))
-            .into(),
-        radius_proto::eap::EapReply::Accept(eap) => match user {
-            Some(u) => {
-                tracing::debug!(user = %name, "accepted (EAP-MD5)");
-                accept_for(u, req, &app.dict)
-                    .with(EapMessage::new(eap))
-                    .into()
+/// An EAP round's reply; a successful one gets the authenticated
+/// (inner) user's reply attributes, as a PAP Access-Accept would.
+fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> Reply {
+    use radius_server::eap::EapReply;
+    match r {
+        EapReply::Accept {
+            accept,
+            identity,
+            outer,
+            method,
+        } => {
+            tracing::debug!(user = %identity, outer = %outer, method = method.name(), "accepted (EAP)");
+            match app.users.get(&identity) {
+                Some(u) => user_reply(accept, u, req, &app.dict).into(),
+                None => accept.into(),
             }
-            None => AccessReject::new().into(),
-        },
-        radius_proto::eap::EapReply::Reject(eap, why) => {
-            tracing::debug!(user = %name, "rejected (EAP-MD5): {why}");
-            AccessReject::new().with(EapMessage::new(eap)).into()
         }
+        EapReply::Reject { reject, reason } => {
+            tracing::debug!(user = ?req.get::<UserName>().and_then(Result::ok).map(|n| n.into_value()), "rejected (EAP): {reason}");
+            reject.into()
+        }
+        other => other.into(),
     }
 }
 
