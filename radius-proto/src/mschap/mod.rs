@@ -158,6 +158,11 @@ mod tests {
             NtHash::from_password("hello").hash_hash(),
             unhex("ac0782e2de2337dee40e54ee732c1af5")
         );
+        // The well-known hash of "password", as the guide's example has it.
+        assert_eq!(
+            NtHash::from_hex("8846f7eaee8fb117ad06bdd830b7586c"),
+            Some(NtHash::from_password("password"))
+        );
         // UTF-16: a non-ASCII password is not hashed as its UTF-8 octets.
         assert_ne!(
             NtHash::from_password("pässword"),
