@@ -43,7 +43,9 @@ use md4::{Digest, Md4};
 
 /// A user's NT password hash: MD4 of the password in UTF-16LE (RFC 2759
 /// §8.3 NtPasswordHash). A password-equivalent for MS-CHAP: keep it as
-/// secret as a cleartext password. `Debug` does not print it.
+/// secret as a cleartext password. `Debug` does not print it, and `==`
+/// is not constant-time: check a peer with [`v1::verify`] or
+/// [`v2::verify`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NtHash(pub [u8; 16]);
 
