@@ -91,12 +91,11 @@ fn lookup<'a>(app: &'a App, name: &str) -> (Option<&'a User>, Option<NtHash>) {
             .filter(|b| b.len() != name.len())
             .and_then(|b| app.users.get(b))
     });
-    let hash = user.and_then(|u| nt_hash(&u.password));
-    (user, hash)
+    (user, user.and_then(|u| u.nt_hash))
 }
 
-/// The NT hash a password gives MS-CHAP: stored, or made from the
-/// cleartext. An argon2 hash cannot give one.
+/// The NT hash a password gives MS-CHAP (computed once, at start-up):
+/// stored, or made from the cleartext. An argon2 hash cannot give one.
 pub(super) fn nt_hash(p: &Password) -> Option<NtHash> {
     match p {
         Password::Clear(c) => Some(NtHash::from_password(c)),
