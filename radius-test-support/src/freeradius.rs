@@ -24,7 +24,8 @@ const AUTHORIZE: &str = include_str!("../freeradius/authorize");
 /// How long FreeRADIUS may take to answer its first Status-Server.
 const START_WITHIN: Duration = Duration::from_secs(20);
 
-/// A running FreeRADIUS: user bob/hello (PAP), shared secret
+/// A running FreeRADIUS: users bob/hello and User/clientPass (RFC 2759's
+/// example; PAP and plain RADIUS MS-CHAP v1/v2), shared secret
 /// [`FreeRadius::SECRET`] for 127.0.0.1; killed and its directory removed
 /// on drop.
 pub struct FreeRadius {

@@ -108,6 +108,8 @@ impl From<V11Mode> for RadiusV11 {
 /// A user with reply attributes checked against the dictionary at start-up.
 struct User {
     password: Password,
+    /// For MS-CHAP: stored, or made from the cleartext once at start-up.
+    nt_hash: Option<radius_proto::mschap::NtHash>,
     reply: ReplyTemplate,
 }
 
@@ -170,6 +172,7 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
             u.name.clone(),
             User {
                 password: u.password.clone(),
+                nt_hash: mschap::nt_hash(&u.password),
                 reply,
             },
         );

@@ -18,7 +18,9 @@
 //! A failure is an Access-Reject with MS-CHAP-Error, the same for a wrong
 //! password, an unknown user and a user without an NT hash or cleartext
 //! password (argon2 only): the reply does not tell which user names
-//! exist. A request whose MS-CHAP attributes are malformed is rejected
+//! exist. v1 words it as FreeRADIUS does (`E=691 R=1 C=... V=2`); v2 says
+//! `R=0` where FreeRADIUS says `R=1` (see
+//! [`radius_proto::mschap::v2::failure_message`]). A request whose MS-CHAP attributes are malformed is rejected
 //! without MS-CHAP-Error.
 
 use radius_proto::mschap::{self, v1, v2, NtHash};
@@ -89,12 +91,11 @@ fn lookup<'a>(app: &'a App, name: &str) -> (Option<&'a User>, Option<NtHash>) {
             .filter(|b| b.len() != name.len())
             .and_then(|b| app.users.get(b))
     });
-    let hash = user.and_then(|u| nt_hash(&u.password));
-    (user, hash)
+    (user, user.and_then(|u| u.nt_hash))
 }
 
-/// The NT hash a password gives MS-CHAP: stored, or made from the
-/// cleartext. An argon2 hash cannot give one.
+/// The NT hash a password gives MS-CHAP (computed once, at start-up):
+/// stored, or made from the cleartext. An argon2 hash cannot give one.
 pub(super) fn nt_hash(p: &Password) -> Option<NtHash> {
     match p {
         Password::Clear(c) => Some(NtHash::from_password(c)),

@@ -6,4 +6,5 @@ mod attr;
 mod bench;
 mod send;
 mod serve;
+mod serve_mschap;
 mod serve_radsec;

@@ -12,11 +12,11 @@ use radius_test_support::{have_tool, run_with_input, Lines, TempDir};
 const BIN: &str = env!("CARGO_BIN_EXE_radius");
 
 /// A running `radius serve`, killed on drop.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    auth: SocketAddr,
-    acct: SocketAddr,
-    coa: SocketAddr,
+    pub(crate) auth: SocketAddr,
+    pub(crate) acct: SocketAddr,
+    pub(crate) coa: SocketAddr,
 }
 
 impl Drop for Serve {
@@ -26,7 +26,8 @@ impl Drop for Serve {
     }
 }
 
-fn serve(args: &[&str], dir: &Path) -> Serve {
+/// Start `radius serve` with `args` in `dir` on free loopback ports.
+pub(crate) fn serve(args: &[&str], dir: &Path) -> Serve {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
@@ -72,7 +73,7 @@ fn serve(args: &[&str], dir: &Path) -> Serve {
     }
 }
 
-fn radclient(addr: SocketAddr, kind: &str, secret: &str, input: &str) -> (bool, String) {
+pub(crate) fn radclient(addr: SocketAddr, kind: &str, secret: &str, input: &str) -> (bool, String) {
     radius_test_support::radclient(&["-x", "-r", "2", "-t", "2"], addr, kind, secret, input)
 }
 

@@ -43,7 +43,9 @@ use md4::{Digest, Md4};
 
 /// A user's NT password hash: MD4 of the password in UTF-16LE (RFC 2759
 /// §8.3 NtPasswordHash). A password-equivalent for MS-CHAP: keep it as
-/// secret as a cleartext password. `Debug` does not print it.
+/// secret as a cleartext password. `Debug` does not print it, and `==`
+/// is not constant-time: check a peer with [`v1::verify`] or
+/// [`v2::verify`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NtHash(pub [u8; 16]);
 
@@ -157,6 +159,11 @@ mod tests {
         assert_eq!(
             NtHash::from_password("hello").hash_hash(),
             unhex("ac0782e2de2337dee40e54ee732c1af5")
+        );
+        // The well-known hash of "password", as the guide's example has it.
+        assert_eq!(
+            NtHash::from_hex("8846f7eaee8fb117ad06bdd830b7586c"),
+            Some(NtHash::from_password("password"))
         );
         // UTF-16: a non-ASCII password is not hashed as its UTF-8 octets.
         assert_ne!(

@@ -85,8 +85,9 @@ impl Response {
 }
 
 /// The MS-CHAP-Error text of a failed v1 exchange (RFC 2433 §6), as
-/// FreeRADIUS 3.2 words it: `E=691 R=<retry> C=<16 hex of a new challenge>
-/// V=2`. The caller prefixes the Ident octet.
+/// FreeRADIUS 3.2 words it: `E=691 R=<retry> C=<16 lower-case hex of a
+/// new challenge> V=2` (FreeRADIUS sends R=1). The caller prefixes the
+/// Ident octet.
 pub fn failure_message(retry: bool, new_challenge: &[u8; 8]) -> String {
     format!(
         "E=691 R={} C={} V=2",

@@ -136,15 +136,20 @@ impl Response {
     }
 }
 
-/// The MS-CHAP-Error text of a failed v2 exchange (RFC 2759 §6), as
-/// FreeRADIUS 3.2 words it: `E=691 R=<retry> C=<32 hex of a new
-/// challenge> V=3 M=Authentication failed`. The caller prefixes the Ident
-/// octet.
+/// The MS-CHAP-Error text of a failed v2 exchange (RFC 2759 §6):
+/// `E=691 R=<retry> C=<32 lower-case hex of a new challenge> V=3
+/// M=Authentication failed`. The caller prefixes the Ident octet.
+///
+/// FreeRADIUS 3.2 sends the same with `R=1` and `M=Authentication
+/// rejected`. Over RADIUS the NAS, not the server, issues the next
+/// challenge, so a server that offers a retry (R=1) offers what it cannot
+/// see through; `R=0` also stops Windows peers from prompting again in a
+/// loop.
 pub fn failure_message(retry: bool, new_challenge: &[u8; 16]) -> String {
     format!(
         "E=691 R={} C={} V=3 M=Authentication failed",
         u8::from(retry),
-        super::hex(new_challenge, true)
+        super::hex(new_challenge, false)
     )
 }
 
@@ -248,7 +253,7 @@ mod tests {
         let m = failure_message(false, &[0xab; 16]);
         assert_eq!(
             m,
-            "E=691 R=0 C=ABABABABABABABABABABABABABABABAB V=3 M=Authentication failed"
+            "E=691 R=0 C=abababababababababababababababab V=3 M=Authentication failed"
         );
     }
 }
