@@ -6,5 +6,6 @@ mod attr;
 mod bench;
 mod send;
 mod serve;
+mod serve_eap;
 mod serve_mschap;
 mod serve_radsec;
