@@ -449,3 +449,94 @@ fn bad_eap_config_fails_at_start() {
     assert!(e.contains("does not match"), "{e}");
     let _ = key;
 }
+
+/// The same methods through Debian's radsecproxy (UDP in, TLS out) to
+/// `radius serve --radsec`: the proxy re-signs every hop and re-encrypts
+/// the MS-MPPE keys for eapol_test's secret, and the keys still match.
+#[test]
+fn eapol_test_via_radsecproxy_every_method() {
+    use radius_test_support::{free_port_udp, proxy_leaf, tls_block, Proxy, RADSECPROXY};
+    if !have_tool(RADSECPROXY) || !have_tool("eapol_test") {
+        return;
+    }
+    let dir = TempDir::new("cli-eap-radsec");
+    let eap_dir = dir.join("eap");
+    std::fs::create_dir_all(&eap_dir).unwrap();
+    let certs = certs(&eap_dir);
+    let ca = Ca::new("RadSec CA");
+    let files = ca.write(dir.path(), "server", &ca.server());
+    let (cert, key) = &certs.server;
+    let extra = [
+        "--accounting-db",
+        "acct.db",
+        "--eap-cert",
+        cert.to_str().unwrap(),
+        "--eap-key",
+        key.to_str().unwrap(),
+        "--eap-ca",
+        certs.ca.to_str().unwrap(),
+    ];
+    let (mut child, addr, _) = super::serve_radsec::serve_radsec(dir.path(), &files, &extra);
+    let (ca_pem, pcert, pkey) = ca.write(dir.path(), "proxy", &proxy_leaf(&ca));
+    let udp = free_port_udp();
+    let conf = format!(
+        "ListenUDP 127.0.0.1:{udp}\nLogLevel 3\n{}client eapol {{\n    host 127.0.0.1\n    type udp\n    secret testing123\n}}\nserver ours {{\n    host 127.0.0.1\n    port {}\n    type tls\n    secret radsec\n}}\nrealm * {{\n    server ours\n}}\n",
+        tls_block(&ca_pem, &pcert, &pkey),
+        addr.port()
+    );
+    let proxy = Proxy::start(dir.path(), &conf);
+    // The proxy may still be connecting to us: a few tries at the first.
+    let first = profile("peap-mschapv2");
+    for _ in 0..10 {
+        if eapol(dir.path(), &certs, udp, first, &Opts::default()).ok {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    for p in PROFILES {
+        for tls13 in [false, true] {
+            let o = Opts {
+                tls13,
+                ..Opts::default()
+            };
+            let r = eapol(dir.path(), &certs, udp, *p, &o);
+            if !r.ok {
+                eprintln!("radsecproxy log:\n{}", proxy.log());
+            }
+            r.assert_success(
+                &format!(
+                    "{} TLS 1.{} via radsecproxy",
+                    p.name,
+                    if tls13 { 3 } else { 2 }
+                ),
+                1,
+            );
+        }
+    }
+    let r = eapol(
+        dir.path(),
+        &certs,
+        udp,
+        profile("peap-mschapv2"),
+        &Opts {
+            password: Some("wrong"),
+            ..Opts::default()
+        },
+    );
+    r.assert_failure("PEAP wrong password via radsecproxy");
+    let r = eapol(
+        dir.path(),
+        &certs,
+        udp,
+        profile("ttls-pap"),
+        &Opts {
+            tls13: true,
+            resume: true,
+            ..Opts::default()
+        },
+    );
+    r.assert_success("TTLS PAP TLS 1.3 resumed via radsecproxy", 2);
+    drop(proxy);
+    let _ = child.kill();
+    let _ = child.wait();
+}

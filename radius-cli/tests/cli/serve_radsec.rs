@@ -16,7 +16,7 @@ use radius_test_support::{
 
 /// `radius serve --radsec` on loopback with these TLS files and extra
 /// arguments; returns it, its RadSec address and its start-up log.
-fn serve_radsec(
+pub(crate) fn serve_radsec(
     dir: &Path,
     (ca_pem, cert, key): &(PathBuf, PathBuf, PathBuf),
     extra: &[&str],
