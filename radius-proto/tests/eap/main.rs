@@ -1,0 +1,325 @@
+//! `EapServer` driven in memory by a rustls *client* playing the peer: no
+//! sockets, no clock but the one passed in. The keys the server puts in
+//! its Access-Accept must be the ones the client exports by itself, for
+//! EAP-TLS and TTLS over TLS 1.2 and 1.3, fragmented both ways; replayed
+//! and foreign States are refused; conversations are bounded and expire.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use radius_proto::eap::tls::{Frames, Inbound, TlsConfigs, TlsSettings, TlsVersion};
+use radius_proto::eap::{
+    avp, packet, Answer, Credential, EapConfig, EapServer, Keys, Method, Need, Resolution, Step,
+};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore};
+
+struct Pki {
+    ca: CertificateDer<'static>,
+    server: (CertificateDer<'static>, PrivateKeyDer<'static>),
+    client: (CertificateDer<'static>, PrivateKeyDer<'static>),
+}
+
+fn pki() -> Pki {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "eap test CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = p.self_signed(&ca_key).unwrap();
+    let leaf = |cn: &str, eku| {
+        let mut p = CertificateParams::new(vec![cn.to_owned()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.extended_key_usages = vec![eku];
+        let k = KeyPair::generate().unwrap();
+        let c = p.signed_by(&k, &ca, &ca_key).unwrap();
+        (
+            CertificateDer::from(c.der().to_vec()),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(k.serialize_der())),
+        )
+    };
+    Pki {
+        ca: CertificateDer::from(ca.der().to_vec()),
+        server: leaf("eap.example", ExtendedKeyUsagePurpose::ServerAuth),
+        client: leaf("bob", ExtendedKeyUsagePurpose::ClientAuth),
+    }
+}
+
+fn server(pki: &Pki, methods: Vec<Method>, fragment: usize) -> EapServer {
+    let mut s = TlsSettings::new(vec![pki.server.0.clone()], pki.server.1.clone_key());
+    s.client_ca = vec![pki.ca.clone()];
+    EapServer::new(EapConfig {
+        methods,
+        tls: Some(TlsConfigs::build(&s).unwrap()),
+        fragment_size: fragment,
+        max_sessions: 8,
+        ..EapConfig::default()
+    })
+    .unwrap()
+}
+
+/// The peer: a rustls client behind the EAP-TLS record layer.
+struct Peer {
+    conn: ClientConnection,
+    frames: Frames,
+    method: Method,
+    avps_sent: bool,
+}
+
+impl Peer {
+    fn new(pki: &Pki, method: Method, version: TlsVersion, fragment: usize) -> Peer {
+        let mut roots = RootCertStore::empty();
+        roots.add(pki.ca.clone()).unwrap();
+        let v: &[&rustls::SupportedProtocolVersion] = match version {
+            TlsVersion::Tls12 => &[&rustls::version::TLS12],
+            TlsVersion::Tls13 => &[&rustls::version::TLS13],
+        };
+        let b =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(v)
+                .unwrap()
+                .with_root_certificates(roots);
+        let cfg = if method == Method::Tls {
+            b.with_client_auth_cert(vec![pki.client.0.clone()], pki.client.1.clone_key())
+                .unwrap()
+        } else {
+            b.with_no_client_auth()
+        };
+        let name = ServerName::try_from("eap.example").unwrap();
+        Peer {
+            conn: ClientConnection::new(Arc::new(cfg), name).unwrap(),
+            frames: Frames::new(fragment, 1 << 16),
+            method,
+            avps_sent: false,
+        }
+    }
+
+    /// Answer one EAP-Request.
+    fn respond(&mut self, req: &[u8]) -> Vec<u8> {
+        let p = packet::Packet::parse(req).unwrap();
+        assert_eq!(p.typ, Some(self.method.typ()));
+        let data = if p.data.first().is_some_and(|f| f & 0x20 != 0) {
+            self.flight()
+        } else {
+            match self.frames.receive(p.data).unwrap() {
+                Inbound::More => Frames::ack(0),
+                Inbound::Ack => self.frames.next_fragment(0),
+                Inbound::Message(m) => {
+                    let mut rd = &m[..];
+                    while !rd.is_empty() {
+                        self.conn.read_tls(&mut rd).unwrap();
+                        self.conn.process_new_packets().unwrap();
+                    }
+                    let mut plain = Vec::new();
+                    let _ = self.conn.reader().read_to_end(&mut plain);
+                    if self.method == Method::Tls
+                        && self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3)
+                        && !plain.is_empty()
+                    {
+                        assert_eq!(plain, [0], "RFC 9190 commitment message");
+                    }
+                    if self.method == Method::Ttls && !self.conn.is_handshaking() && !self.avps_sent
+                    {
+                        self.avps_sent = true;
+                        let mut a = Vec::new();
+                        avp::push(&mut a, 1, 0, b"bob");
+                        avp::push(&mut a, 2, 0, b"hello\0\0\0\0\0\0\0\0\0\0\0");
+                        self.conn.writer().write_all(&a).unwrap();
+                    }
+                    self.flight()
+                }
+            }
+        };
+        packet::typed(2, p.id, self.method.typ(), &data)
+    }
+
+    fn flight(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut out).unwrap();
+        }
+        if out.is_empty() {
+            return Frames::ack(0);
+        }
+        self.frames.queue(out);
+        self.frames.next_fragment(0)
+    }
+
+    fn keys(&self) -> Keys {
+        let tls13 = self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+        let typ = [self.method.typ()];
+        let (label, ctx): (&[u8], Option<&[u8]>) = match (tls13, self.method) {
+            (true, _) => (b"EXPORTER_EAP_TLS_Key_Material", Some(&typ)),
+            (false, Method::Ttls) => (b"ttls keying material", None),
+            (false, _) => (b"client EAP encryption", None),
+        };
+        Keys::from_material(
+            &self
+                .conn
+                .export_keying_material([0u8; 128], label, ctx)
+                .unwrap(),
+        )
+    }
+}
+
+fn finish(s: &EapServer, mut step: Step, now: Instant) -> Answer {
+    loop {
+        match step {
+            Step::Done(a) => return a,
+            Step::Pending(p) => {
+                let r = match p.need() {
+                    Need::Credential { identity, .. } => {
+                        assert_eq!(identity, "bob");
+                        Resolution::Credential(Credential::Password("hello".into()))
+                    }
+                    Need::Certificate { chain, .. } => {
+                        assert_eq!(chain.len(), 1, "the verified client chain");
+                        Resolution::Certificate(true)
+                    }
+                };
+                step = s.resume(p, r, now);
+            }
+        }
+    }
+}
+
+/// Run a whole conversation; returns the server's keys, the peer's, and
+/// the number of rounds.
+fn converse(s: &EapServer, peer: &mut Peer, now: Instant) -> (Keys, Keys, usize) {
+    let mut resp = packet::typed(2, 1, 1, b"anonymous");
+    let mut state: Option<[u8; 16]> = None;
+    for round in 1..200 {
+        let step = s.step(&resp, state.as_ref().map(|s| &s[..]), now);
+        match finish(s, step, now) {
+            Answer::Challenge { eap, state: st } => {
+                state = Some(st);
+                resp = peer.respond(&eap);
+            }
+            Answer::Accept {
+                keys,
+                eap,
+                identity,
+                method,
+                ..
+            } => {
+                assert_eq!(eap[0], radius_proto::eap::SUCCESS);
+                assert_eq!(method, peer.method);
+                if method == Method::Ttls {
+                    assert_eq!(identity, "bob");
+                }
+                return (keys.unwrap(), peer.keys(), round);
+            }
+            Answer::Reject { reason, .. } => panic!("rejected: {reason}"),
+        }
+    }
+    panic!("no end")
+}
+
+#[test]
+fn keys_match_the_peers_own_export() {
+    let pki = pki();
+    for method in [Method::Tls, Method::Ttls] {
+        for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
+            for fragment in [1000, 128] {
+                let s = server(&pki, vec![method], fragment);
+                let mut peer = Peer::new(&pki, method, version, fragment);
+                let (ours, theirs, rounds) = converse(&s, &mut peer, Instant::now());
+                assert!(
+                    ours == theirs,
+                    "{method:?} {version:?} fragment {fragment}: MSK differs"
+                );
+                if fragment == 128 {
+                    assert!(
+                        rounds > 6,
+                        "{method:?} {version:?}: {rounds} rounds with 128-octet fragments"
+                    );
+                }
+                assert_eq!(s.in_progress(), 0, "finished conversations are forgotten");
+            }
+        }
+    }
+}
+
+#[test]
+fn nak_switches_to_a_method_the_peer_wants() {
+    let pki = pki();
+    let s = server(&pki, vec![Method::Peap, Method::Tls], 1000);
+    let now = Instant::now();
+    let Step::Done(Answer::Challenge { eap, state }) =
+        s.step(&packet::typed(2, 1, 1, b"bob"), None, now)
+    else {
+        panic!()
+    };
+    assert_eq!(eap[4], radius_proto::eap::PEAP);
+    // Nak: the peer wants EAP-TLS (13).
+    let nak = packet::typed(2, eap[1], 3, &[13]);
+    let Step::Done(Answer::Challenge { eap, .. }) = s.step(&nak, Some(&state), now) else {
+        panic!()
+    };
+    assert_eq!(eap[4], radius_proto::eap::TLS);
+    // A Nak asking only for methods not offered ends it.
+    let s2 = server(&pki, vec![Method::Peap], 1000);
+    let Step::Done(Answer::Challenge { eap, state }) =
+        s2.step(&packet::typed(2, 1, 1, b"bob"), None, now)
+    else {
+        panic!()
+    };
+    let nak = packet::typed(2, eap[1], 3, &[4]);
+    assert!(matches!(
+        s2.step(&nak, Some(&state), now),
+        Step::Done(Answer::Reject { .. })
+    ));
+}
+
+#[test]
+fn states_work_once_and_expire_and_are_bounded() {
+    let pki = pki();
+    let s = server(&pki, vec![Method::Md5], 1000);
+    let t0 = Instant::now();
+    let id = packet::typed(2, 1, 1, b"bob");
+    let Step::Done(Answer::Challenge { eap, state }) = s.step(&id, None, t0) else {
+        panic!()
+    };
+    let answer = packet::typed(2, eap[1], 4, &[16; 17]);
+    // First use: a (wrong) MD5 answer is checked; the State is used up.
+    assert!(matches!(
+        s.step(&answer, Some(&state), t0),
+        Step::Pending(_)
+    ));
+    let Step::Done(Answer::Reject { reason, .. }) = s.step(&answer, Some(&state), t0) else {
+        panic!()
+    };
+    assert!(reason.contains("State"), "{reason}");
+    // A State the server never issued.
+    let Step::Done(Answer::Reject { .. }) = s.step(&answer, Some(&[7; 16]), t0) else {
+        panic!()
+    };
+    // Expired after the 30 s round timeout.
+    let Step::Done(Answer::Challenge { eap, state }) = s.step(&id, None, t0) else {
+        panic!()
+    };
+    let late = packet::typed(2, eap[1], 4, &[16; 17]);
+    let later = t0 + Duration::from_secs(31);
+    assert!(matches!(
+        s.step(&late, Some(&state), later),
+        Step::Done(Answer::Reject { .. })
+    ));
+    // Bounded: 8 conversations at most; the ninth is refused until some expire.
+    for _ in 0..8 {
+        assert!(matches!(
+            s.step(&id, None, t0),
+            Step::Done(Answer::Challenge { .. })
+        ));
+    }
+    let Step::Done(Answer::Reject { reason, .. }) = s.step(&id, None, t0) else {
+        panic!()
+    };
+    assert!(reason.contains("too many"), "{reason}");
+    assert!(matches!(
+        s.step(&id, None, later),
+        Step::Done(Answer::Challenge { .. })
+    ));
+    assert_eq!(s.expire(later), 0);
+    assert_eq!(s.expire(later + Duration::from_secs(31)), 1);
+}
