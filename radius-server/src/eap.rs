@@ -49,7 +49,7 @@ use std::future::Future;
 use std::path::Path;
 use std::time::Instant;
 
-use radius_dict::prelude::{EapMessage, MsMppeRecvKey, MsMppeSendKey, State};
+use radius_dict::prelude::{EapMessage, MsMppeRecvKey, MsMppeSendKey, State, UserName};
 use radius_proto::eap::{Answer, EapServer, Need, Resolution, Step};
 use radius_proto::{AccessAccept, AccessChallenge, AccessReject, Reply, Request};
 use rustls::pki_types::pem::PemObject;
@@ -100,9 +100,10 @@ pub trait EapBackend: Send + Sync {
 pub enum EapReply {
     /// Access-Challenge with EAP-Message and State.
     Challenge(AccessChallenge),
-    /// Access-Accept with EAP-Success and, for the TLS methods, the MSK as
-    /// MS-MPPE-Recv-Key and MS-MPPE-Send-Key. Add the user's reply
-    /// attributes (VLAN, Session-Timeout) to `accept`.
+    /// Access-Accept with, for the TLS methods, the MSK as
+    /// MS-MPPE-Recv-Key and MS-MPPE-Send-Key, then EAP-Success and
+    /// User-Name with the outer EAP identity (as FreeRADIUS sends them).
+    /// Add the user's reply attributes (VLAN, Session-Timeout) to `accept`.
     Accept {
         /// The reply.
         accept: AccessAccept,
@@ -200,13 +201,19 @@ fn reply(a: Answer) -> EapReply {
             method,
             keys,
         } => {
-            let mut accept = AccessAccept::new().with(EapMessage::new(eap));
+            // FreeRADIUS's order: the keys, EAP-Success, then User-Name with
+            // the EAP identity (what NASes use for accounting).
+            let mut accept = AccessAccept::new();
             if let Some(k) = keys {
                 // RFC 5216 §2.3 / RFC 2548: the NAS receives with the first
                 // half of the MSK, sends with the second.
                 accept = accept
                     .with(MsMppeRecvKey::new(k.mppe_recv().to_vec()))
                     .with(MsMppeSendKey::new(k.mppe_send().to_vec()));
+            }
+            accept = accept.with(EapMessage::new(eap));
+            if !outer.is_empty() {
+                accept = accept.with(UserName::new(outer.clone()));
             }
             EapReply::Accept {
                 accept,

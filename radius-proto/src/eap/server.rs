@@ -314,9 +314,10 @@ impl EapServer {
     fn tls_out(&self, mut s: Session, out: TlsOut, now: Instant) -> Step {
         match out {
             TlsOut::Send(d) => {
+                let answering = s.id;
                 s.id = s.id.wrapping_add(1);
                 let eap = packet::request(s.id, s.method.typ(), &d);
-                self.challenge(s, eap, now)
+                self.challenge(s, eap, answering, now)
             }
             TlsOut::Lookup { identity, method } => Step::Pending(Pending {
                 need: Need::Credential {
@@ -411,13 +412,13 @@ impl EapServer {
             at: now,
         };
         let eap = packet::request(next, method.typ(), &data);
-        self.challenge(s, eap, now)
+        self.challenge(s, eap, id, now)
     }
 
-    /// Store `s` under a fresh State and answer with `eap`.
-    fn challenge(&self, mut s: Session, eap: Vec<u8>, now: Instant) -> Step {
+    /// Store `s` under a fresh State and answer the response with
+    /// Identifier `answering` with `eap`.
+    fn challenge(&self, mut s: Session, eap: Vec<u8>, answering: u8, now: Instant) -> Step {
         let state = radius_core::crypto::random_authenticator();
-        let id = s.id;
         s.at = now;
         {
             let mut t = self.table();
@@ -425,7 +426,7 @@ impl EapServer {
                 let ttl = self.cfg.timeout;
                 t.retain(|_, s| now.saturating_duration_since(s.at) < ttl);
                 if t.len() >= self.cfg.max_sessions {
-                    return reject(id, "too many EAP conversations in progress");
+                    return reject(answering, "too many EAP conversations in progress");
                 }
             }
             t.insert(state, s);

@@ -323,3 +323,43 @@ fn states_work_once_and_expire_and_are_bounded() {
     assert_eq!(s.expire(later), 0);
     assert_eq!(s.expire(later + Duration::from_secs(31)), 1);
 }
+
+/// A round refused because the table is full still answers the response
+/// it got (EAP-Failure with that Identifier), also mid-conversation (found
+/// by the eap fuzz target).
+#[test]
+fn full_table_failure_answers_the_response() {
+    let pki = pki();
+    let s = server(&pki, vec![Method::Tls], 1000);
+    let now = Instant::now();
+    let mut peer = Peer::new(&pki, Method::Tls, TlsVersion::Tls13, 1000);
+    let mut resp = packet::typed(2, 1, 1, b"bob");
+    let mut state: Option<[u8; 16]> = None;
+    // Run until the server asks to authorize the client certificate.
+    let pending = loop {
+        match s.step(&resp, state.as_ref().map(|s| &s[..]), now) {
+            Step::Done(Answer::Challenge { eap, state: st }) => {
+                state = Some(st);
+                resp = peer.respond(&eap);
+            }
+            Step::Pending(p) => break p,
+            Step::Done(other) => panic!("{other:?}"),
+        }
+    };
+    let answering = resp[1];
+    // Fill the table while that conversation is out of it.
+    for i in 0..8 {
+        let id = packet::typed(2, i, 1, b"x");
+        assert!(matches!(
+            s.step(&id, None, now),
+            Step::Done(Answer::Challenge { .. })
+        ));
+    }
+    let Step::Done(Answer::Reject { eap, reason }) =
+        s.resume(pending, Resolution::Certificate(true), now)
+    else {
+        panic!("a full table refuses the next round")
+    };
+    assert!(reason.contains("too many"), "{reason}");
+    assert_eq!(eap, packet::failure(answering));
+}
