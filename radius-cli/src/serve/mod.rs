@@ -324,8 +324,12 @@ fn check_password(p: &Password, given: &str) -> bool {
                 })
                 .unwrap_or(false)
         }
-        // MS-CHAP only: PAP against an unsalted MD4 is not offered.
-        Password::NtHash(_) => false,
+        // As FreeRADIUS's pap module checks NT-Password: the NT hash of
+        // what was typed.
+        Password::NtHash(h) => radius_core::crypto::ct_eq(
+            &radius_proto::mschap::NtHash::from_password(given).0,
+            &h.0,
+        ),
     }
 }
 

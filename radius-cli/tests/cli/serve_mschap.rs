@@ -217,13 +217,16 @@ fn radclient_ms_chap_v1() {
         assert!(!out.contains("MS-CHAP-MPPE-Keys"), "{out}");
     }
 
-    // An NT-hash-only user: MS-CHAP yes, PAP and CHAP no.
+    // An NT-hash-only user: MS-CHAP and PAP (checked as FreeRADIUS checks
+    // NT-Password) yes, CHAP no.
     let (ok, out) = rc("User-Name = carol, MS-CHAP-Password = c4rol\n");
     assert!(ok && out.contains("MS-CHAP-MPPE-Keys"), "{out}");
+    let (ok, out) = rc("User-Name = carol, User-Password = c4rol\n");
+    assert!(ok && out.contains("Received Access-Accept"), "{out}");
     let (_, out) = rc("User-Name = carol, MS-CHAP-Password = c4r0l\n");
     assert!(out.contains("Received Access-Reject"), "{out}");
     for input in [
-        "User-Name = carol, User-Password = c4rol\n",
+        "User-Name = carol, User-Password = c4r0l\n",
         "User-Name = carol, CHAP-Password = c4rol\n",
     ] {
         let (_, out) = rc(input);
