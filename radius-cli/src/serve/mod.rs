@@ -326,10 +326,9 @@ fn check_password(p: &Password, given: &str) -> bool {
         }
         // As FreeRADIUS's pap module checks NT-Password: the NT hash of
         // what was typed.
-        Password::NtHash(h) => radius_core::crypto::ct_eq(
-            &radius_proto::mschap::NtHash::from_password(given).0,
-            &h.0,
-        ),
+        Password::NtHash(h) => {
+            radius_core::crypto::ct_eq(&radius_proto::mschap::NtHash::from_password(given).0, &h.0)
+        }
     }
 }
 
