@@ -2,7 +2,9 @@
 //! this repository's own test site (`freeradius/` beside this crate's
 //! sources): the installed configuration is copied to a temp dir at test
 //! time and its sites and EAP module are replaced, so nothing outside the
-//! repository but the package itself is needed.
+//! repository but the package itself is needed. [`FreeRadius::start_eap`]
+//! adds our own EAP module and inner-tunnel site, with certificates the
+//! test made.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,28 @@ const PACKAGE_CONFIG: &str = "/etc/freeradius/3.0";
 const SITE: &str = include_str!("../freeradius/site.conf");
 const CLIENTS: &str = include_str!("../freeradius/clients.conf");
 const AUTHORIZE: &str = include_str!("../freeradius/authorize");
+/// Ours: PEAP, TTLS, EAP-TLS; certificate paths and TLS version as
+/// placeholders.
+const EAP: &str = include_str!("../freeradius/eap.conf");
+/// Ours: the tunnelled requests of PEAP and TTLS.
+const INNER_TUNNEL: &str = include_str!("../freeradius/inner-tunnel.conf");
+
+/// The server side of EAP for [`FreeRadius::start_eap`]: PEM files, copied
+/// into the server's temp dir (readable by the freerad user it drops to).
+#[derive(Clone, Copy, Debug)]
+pub struct EapCerts<'a> {
+    /// The CA of the server's certificate and of accepted EAP-TLS client
+    /// certificates.
+    pub ca: &'a Path,
+    pub cert: &'a Path,
+    pub key: &'a Path,
+}
+
+/// EAP settings of one server.
+struct Eap<'a> {
+    certs: EapCerts<'a>,
+    tls_max: &'a str,
+}
 
 /// How long FreeRADIUS may take to answer its first Status-Server.
 const START_WITHIN: Duration = Duration::from_secs(20);
@@ -45,6 +69,22 @@ impl FreeRadius {
     /// FreeRADIUS is not installed (a panic under RADIUS_REQUIRE_PEERS=1);
     /// a server that does not come up is a panic with its log.
     pub fn start() -> Option<FreeRadius> {
+        Self::start_with(None)
+    }
+
+    /// [`FreeRadius::start`] with EAP as well (our `eap.conf` and
+    /// `inner-tunnel.conf`): PEAP (the default type) and TTLS with
+    /// MS-CHAPv2, GTC, MD5, plain MS-CHAP and PAP inside, and EAP-TLS for
+    /// client certificates of `certs.ca`; TLS 1.2 up to `tls_max` ("1.2"
+    /// or "1.3").
+    pub fn start_eap(certs: &EapCerts<'_>, tls_max: &str) -> Option<FreeRadius> {
+        Self::start_with(Some(Eap {
+            certs: *certs,
+            tls_max,
+        }))
+    }
+
+    fn start_with(eap: Option<Eap<'_>>) -> Option<FreeRadius> {
         let Some(bin) = find_tool("freeradius") else {
             skip("freeradius is not installed (apt-get install freeradius)");
             return None;
@@ -58,7 +98,7 @@ impl FreeRadius {
         let port = crate::net::free_udp_pair();
         let dir = TempDir::new("freeradius");
         let raddb = dir.join("raddb");
-        configure(&raddb, port);
+        configure(&raddb, port, eap.as_ref());
         let log = std::fs::File::create(dir.join("stdout")).unwrap();
         let child = Command::new(bin)
             .arg("-d")
@@ -127,9 +167,9 @@ impl Drop for FreeRadius {
     }
 }
 
-/// The package's configuration with our site, clients and users, in
-/// `raddb`.
-fn configure(raddb: &Path, port: u16) {
+/// The package's configuration with our site, clients and users (and EAP
+/// module and inner site), in `raddb`.
+fn configure(raddb: &Path, port: u16, eap: Option<&Eap<'_>>) {
     // cp -a keeps the package's owners and modes: the server drops to the
     // freerad user and must still read its files.
     let out = Command::new("cp")
@@ -143,15 +183,25 @@ fn configure(raddb: &Path, port: u16) {
         "cp -a {PACKAGE_CONFIG}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Only our site; EAP would want certificates we do not set up.
+    // Only our sites, and only our EAP module (the package's wants its
+    // own certificates).
     for e in std::fs::read_dir(raddb.join("sites-enabled")).unwrap() {
         std::fs::remove_file(e.unwrap().path()).unwrap();
     }
     let _ = std::fs::remove_file(raddb.join("mods-enabled/eap"));
+    let (eap_authorize, eap_authenticate) = match eap {
+        Some(_) => ("\t\teap {\n\t\t\tok = return\n\t\t}\n", "\t\teap\n"),
+        None => ("", ""),
+    };
     let site = SITE
         .replace("@AUTH_PORT@", &port.to_string())
-        .replace("@ACCT_PORT@", &(port + 1).to_string());
+        .replace("@ACCT_PORT@", &(port + 1).to_string())
+        .replace("@EAP_AUTHORIZE@\n", eap_authorize)
+        .replace("@EAP_AUTHENTICATE@\n", eap_authenticate);
     std::fs::write(raddb.join("sites-enabled/typed_radius_test"), site).unwrap();
+    if let Some(eap) = eap {
+        configure_eap(raddb, eap);
+    }
     std::fs::write(raddb.join("clients.conf"), CLIENTS).unwrap();
     // `users` links here in the package layout; replace the file itself.
     let authorize = raddb.join("mods-config/files/authorize");
@@ -180,6 +230,38 @@ fn configure(raddb: &Path, port: u16) {
         conf.display()
     );
     std::fs::write(conf, raised).unwrap();
+}
+
+/// Our EAP module and inner-tunnel site, with the certificates copied to
+/// `raddb/typed_radius_certs`.
+fn configure_eap(raddb: &Path, eap: &Eap<'_>) {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        matches!(eap.tls_max, "1.2" | "1.3"),
+        "tls_max {:?}: \"1.2\" or \"1.3\"",
+        eap.tls_max
+    );
+    // The server reads them as freerad: world-readable copies (test keys
+    // only) in world-searchable directories, whatever the umask.
+    let dir = raddb.join("typed_radius_certs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [raddb.parent().unwrap(), raddb, &dir] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let copy = |from: &Path, name: &str| {
+        let to = dir.join(name);
+        std::fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644)).unwrap();
+        to.display().to_string()
+    };
+    let module = EAP
+        .replace("@CA@", &copy(eap.certs.ca, "ca.pem"))
+        .replace("@CERT@", &copy(eap.certs.cert, "server.pem"))
+        .replace("@KEY@", &copy(eap.certs.key, "server.key"))
+        .replace("@TLS_MAX@", eap.tls_max);
+    assert!(!module.contains('@'), "a placeholder left in eap.conf");
+    std::fs::write(raddb.join("mods-enabled/eap"), module).unwrap();
+    std::fs::write(raddb.join("sites-enabled/inner-tunnel"), INNER_TUNNEL).unwrap();
 }
 
 /// One signed Status-Server to `to`; whether a verified Access-Accept came

@@ -16,7 +16,7 @@ pub mod process;
 pub mod radsec;
 pub mod tmp;
 
-pub use freeradius::FreeRadius;
+pub use freeradius::{EapCerts, FreeRadius};
 pub use net::{free_port_tcp, free_port_udp, free_udp_pair};
 pub use peers::{debian_dictionary, find_tool, have_tool, peers_required, skip, DEBIAN_DICTIONARY};
 pub use process::{radclient, run_with_input, Lines};

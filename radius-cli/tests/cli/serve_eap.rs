@@ -540,3 +540,209 @@ fn eapol_test_via_radsecproxy_every_method() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// One RADIUS reply as eapol_test printed it: the attributes in order,
+/// each a name (Vendor-Specific by vendor and type, e.g.
+/// `MS-MPPE-Recv-Key (311/17)`) and eapol_test's printed value.
+#[derive(Debug)]
+pub(crate) struct Printed {
+    pub(crate) code: u8,
+    pub(crate) attrs: Vec<(String, String)>,
+}
+
+impl Printed {
+    /// The names in order, Message-Authenticator left out (its position
+    /// is ours to choose) and runs of one name (EAP-Message fragments)
+    /// counted once.
+    fn shape(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for (name, _) in &self.attrs {
+            if name != "Message-Authenticator" && v.last() != Some(&name.as_str()) {
+                v.push(name);
+            }
+        }
+        v
+    }
+
+    fn names(&self) -> std::collections::BTreeSet<&str> {
+        self.attrs.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Run {
+    /// Every Access-Accept, -Reject and -Challenge eapol_test received, in
+    /// order.
+    pub(crate) fn replies(&self) -> Vec<Printed> {
+        let mut out: Vec<Printed> = Vec::new();
+        let mut current: Option<Printed> = None;
+        let mut lines = self.text.lines().peekable();
+        while let Some(line) = lines.next() {
+            if let Some(rest) = line.strip_prefix("RADIUS message: code=") {
+                out.extend(current.take());
+                let code: u8 = rest.split(' ').next().unwrap().parse().unwrap();
+                if matches!(code, 2 | 3 | 11) {
+                    current = Some(Printed {
+                        code,
+                        attrs: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let Some(p) = current.as_mut() else {
+                continue;
+            };
+            // "   Attribute 26 (Vendor-Specific) length=58", then
+            // "      Value: ..." (none for some).
+            let Some(rest) = line.trim_start().strip_prefix("Attribute ") else {
+                if !line.starts_with("   ") {
+                    out.extend(current.take());
+                }
+                continue;
+            };
+            let name = rest
+                .split_once('(')
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(n, _)| n.to_owned())
+                .unwrap_or_else(|| rest.to_owned());
+            let value = match lines.peek() {
+                Some(l) if l.trim_start().starts_with("Value: ") => {
+                    let v = l.trim_start()["Value: ".len()..].to_owned();
+                    lines.next();
+                    v
+                }
+                _ => String::new(),
+            };
+            let name = match (name.as_str(), value.get(..8), value.get(8..10)) {
+                ("Vendor-Specific", Some("00000137"), Some("11")) => {
+                    "MS-MPPE-Recv-Key (311/17)".to_owned()
+                }
+                ("Vendor-Specific", Some("00000137"), Some("10")) => {
+                    "MS-MPPE-Send-Key (311/16)".to_owned()
+                }
+                ("Vendor-Specific", Some(vendor), Some(ty)) => {
+                    format!("Vendor-Specific ({vendor}/{ty})")
+                }
+                _ => name,
+            };
+            p.attrs.push((name, value));
+        }
+        out.extend(current);
+        out
+    }
+
+    /// The last reply, which must be an Access-Accept.
+    pub(crate) fn accept(&self, what: &str) -> Printed {
+        let last = self.replies().pop();
+        match last {
+            Some(p) if p.code == 2 => p,
+            other => panic!("{what}: last reply {other:?}, not an Access-Accept"),
+        }
+    }
+}
+
+/// The same 802.1X conversations against FreeRADIUS 3.2 (our own
+/// `eap.conf` and `inner-tunnel.conf` from radius-test-support) and
+/// against `radius serve`: both succeed with matching MPPE keys, and the
+/// Access-Accept carries the same attributes in the same order (MS-MPPE-
+/// Recv-Key, MS-MPPE-Send-Key, EAP-Message, User-Name with the outer
+/// identity), Message-Authenticator aside: ours puts it first (BlastRADIUS
+/// hardening), FreeRADIUS after EAP-Message. Every Access-Challenge has
+/// EAP-Message, Message-Authenticator and State on both. TLS 1.2 and 1.3
+/// (FreeRADIUS with tls_max_version "1.2", then "1.3").
+#[test]
+fn reply_attributes_match_freeradius() {
+    use radius_test_support::{EapCerts, FreeRadius};
+    if !have_tool("eapol_test") {
+        return;
+    }
+    let dir = TempDir::new("cli-eap-vs-freeradius");
+    let certs = certs(dir.path());
+    let (cert, key) = &certs.server;
+    // bob without reply attributes: only what EAP adds is compared.
+    let config = format!(
+        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\n\n[[user]]\nname = \"bob\"\npassword = \"hello\"\n\n[eap]\ncertificate = {:?}\nprivate_key = {:?}\nca = {:?}\n",
+        cert.display().to_string(),
+        key.display().to_string(),
+        certs.ca.display().to_string()
+    );
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    let ours_server = serve(&["--config", "radius.toml"], dir.path());
+    let eap_certs = EapCerts {
+        ca: &certs.ca,
+        cert,
+        key,
+    };
+    let want_accept = [
+        "MS-MPPE-Recv-Key (311/17)",
+        "MS-MPPE-Send-Key (311/16)",
+        "EAP-Message",
+        "User-Name",
+    ];
+    let want_challenge: std::collections::BTreeSet<&str> =
+        ["EAP-Message", "Message-Authenticator", "State"].into();
+    for tls_max in ["1.2", "1.3"] {
+        let Some(fr) = FreeRadius::start_eap(&eap_certs, tls_max) else {
+            return;
+        };
+        let o = Opts {
+            tls13: tls_max == "1.3",
+            ..Opts::default()
+        };
+        for name in ["peap-mschapv2", "ttls-pap", "ttls-mschapv2", "eap-tls"] {
+            let what = format!("{name} TLS {tls_max}");
+            let theirs = eapol(dir.path(), &certs, fr.auth.port(), profile(name), &o);
+            theirs.assert_success(&format!("FreeRADIUS {what}"), 1);
+            let ours = eapol(
+                dir.path(),
+                &certs,
+                ours_server.auth.port(),
+                profile(name),
+                &o,
+            );
+            ours.assert_success(&format!("radius serve {what}"), 1);
+
+            let (a_theirs, a_ours) = (theirs.accept(&what), ours.accept(&what));
+            assert_eq!(
+                a_theirs.shape(),
+                want_accept,
+                "{what}: FreeRADIUS's Access-Accept {a_theirs:?}"
+            );
+            assert_eq!(
+                a_ours.shape(),
+                a_theirs.shape(),
+                "{what}: Access-Accept attributes (Message-Authenticator aside)\nours   {a_ours:?}\ntheirs {a_theirs:?}"
+            );
+            assert_eq!(
+                a_ours.names(),
+                a_theirs.names(),
+                "{what}: Access-Accept set"
+            );
+            assert_eq!(
+                a_ours.attrs.first().map(|(n, _)| n.as_str()),
+                Some("Message-Authenticator"),
+                "{what}: ours signs first"
+            );
+            // The outer (anonymous) EAP identity, on both.
+            assert_eq!(a_theirs.value("User-Name"), Some("'anonymous'"), "{what}");
+            assert_eq!(a_ours.value("User-Name"), Some("'anonymous'"), "{what}");
+
+            for (who, run) in [("FreeRADIUS", &theirs), ("radius serve", &ours)] {
+                let challenges: Vec<Printed> =
+                    run.replies().into_iter().filter(|p| p.code == 11).collect();
+                assert!(!challenges.is_empty(), "{who} {what}: no Access-Challenge");
+                for c in &challenges {
+                    assert_eq!(c.names(), want_challenge, "{who} {what}: {c:?}");
+                    assert_eq!(c.shape(), ["EAP-Message", "State"], "{who} {what}: {c:?}");
+                }
+            }
+        }
+        drop(fr);
+    }
+}
