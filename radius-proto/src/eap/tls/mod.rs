@@ -151,7 +151,7 @@ impl TlsRun {
             return TlsOut::Failure("client certificate not authorized".into());
         }
         self.authorized = true;
-        self.after_handshake(false)
+        self.after_handshake()
     }
 
     /// The credential asked for by [`TlsOut::Lookup`].
@@ -167,7 +167,6 @@ impl TlsRun {
 
     /// Feed a whole TLS message (or nothing, for an ACK) and decide.
     fn advance(&mut self, input: Option<&[u8]>, recall: Recall<'_>) -> TlsOut {
-        let acked = input.is_none();
         if let Some(m) = input {
             if std::mem::take(&mut self.first) {
                 self.offered = hello::session_id(m, hello::CLIENT_HELLO);
@@ -205,7 +204,7 @@ impl TlsRun {
                 return TlsOut::Authorize;
             }
         }
-        self.after_handshake(acked)
+        self.after_handshake()
     }
 
     /// This TLS session's key for the completed-phase-2 table: TLS 1.3,
@@ -237,7 +236,7 @@ impl TlsRun {
         Some(TlsOut::Send(self.frames.next_fragment(VERSION)))
     }
 
-    fn after_handshake(&mut self, _acked: bool) -> TlsOut {
+    fn after_handshake(&mut self) -> TlsOut {
         if self.method == Method::Tls {
             // RFC 9190 §2.5: after the handshake (and any tickets) a TLS 1.3
             // server sends one octet of application data, 0x00, to commit
