@@ -33,6 +33,7 @@ pub mod engine;
 pub mod host;
 pub mod mschap;
 pub mod port;
+pub mod proxy;
 pub mod radsec;
 pub mod reply;
 pub mod request;
