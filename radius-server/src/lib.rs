@@ -35,6 +35,7 @@ mod batch;
 pub mod client;
 pub mod eap;
 pub mod extract;
+pub mod proxy;
 pub mod handler;
 pub mod radsec;
 pub mod server;
