@@ -35,8 +35,8 @@ mod batch;
 pub mod client;
 pub mod eap;
 pub mod extract;
-pub mod proxy;
 pub mod handler;
+pub mod proxy;
 pub mod radsec;
 pub mod server;
 

@@ -100,6 +100,7 @@ struct Home {
     acct: UdpClient,
     health: Mutex<Health>,
     outstanding: AtomicUsize,
+    forwarded: AtomicU64,
 }
 
 /// Counters of one home server.
@@ -109,7 +110,7 @@ pub struct HomeStats {
     pub name: String,
     /// Health now.
     pub state: State,
-    /// Requests forwarded to it.
+    /// Requests forwarded to it (Status-Server probes not included).
     pub forwarded: u64,
     /// Replies that failed verification (dropped).
     pub invalid_replies: u64,
@@ -160,10 +161,15 @@ impl Proxy {
                 Home {
                     id: server_id(&cfg.name),
                     secret: Secret::new(&cfg.secret),
-                    auth: UdpClient::builder(cfg.auth, &cfg.secret).retry(policy).build(),
-                    acct: UdpClient::builder(cfg.acct, &cfg.secret).retry(policy).build(),
+                    auth: UdpClient::builder(cfg.auth, &cfg.secret)
+                        .retry(policy)
+                        .build(),
+                    acct: UdpClient::builder(cfg.acct, &cfg.secret)
+                        .retry(policy)
+                        .build(),
                     health: Mutex::new(Health::new(cfg.health)),
                     outstanding: AtomicUsize::new(0),
+                    forwarded: AtomicU64::new(0),
                     cfg,
                 }
             })
@@ -209,7 +215,7 @@ impl Proxy {
                 HomeStats {
                     name: h.cfg.name.clone(),
                     state: lock(&h.health).state(),
-                    forwarded: a.requests + c.requests,
+                    forwarded: h.forwarded.load(Ordering::Relaxed),
                     invalid_replies: a.invalid_replies + c.invalid_replies,
                     timeouts: a.timeouts + c.timeouts,
                 }
@@ -273,7 +279,10 @@ impl Proxy {
             .get(pool)
             .ok_or_else(|| ProxyError::UnknownPool(pool.to_owned()))?;
         let key = select_key(req);
-        let state = req.get::<StateAttr>().and_then(Result::ok).map(|s| s.into_value());
+        let state = req
+            .get::<StateAttr>()
+            .and_then(Result::ok)
+            .map(|s| s.into_value());
         let mut preferred = state.as_ref().and_then(|s| self.sticky(s));
         let mut tried: Vec<usize> = Vec::new();
         loop {
@@ -291,7 +300,10 @@ impl Proxy {
                     )
                 })
                 .collect();
-            let pos = match preferred.take().and_then(|i| members.iter().position(|&m| m == i)) {
+            let pos = match preferred
+                .take()
+                .and_then(|i| members.iter().position(|&m| m == i))
+            {
                 Some(pos) if cands[pos].usable && !tried.contains(&pos) => Some(pos),
                 _ => p.select(&cands, &key, &tried),
             };
@@ -301,7 +313,10 @@ impl Proxy {
             tried.push(pos);
             let idx = members[pos];
             let h = &inner.homes[idx];
-            let ps = inner.proxy_state.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+            let ps = inner
+                .proxy_state
+                .fetch_add(1, Ordering::Relaxed)
+                .to_be_bytes();
             let out = forward_request(
                 req,
                 &h.secret,
@@ -316,6 +331,7 @@ impl Proxy {
                 &h.auth
             };
             lock(&h.health).on_sent(now);
+            h.forwarded.fetch_add(1, Ordering::Relaxed);
             h.outstanding.fetch_add(1, Ordering::Relaxed);
             let r = client.send(&out).await;
             h.outstanding.fetch_sub(1, Ordering::Relaxed);
