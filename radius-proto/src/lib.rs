@@ -16,6 +16,7 @@
 //! - [`eap`]: EAP method state machines (EAP-MD5 today).
 //! - [`mschap`]: MS-CHAP v1 and v2 crypto and MPPE keys (RFC 2433, 2759,
 //!   3079), for plain RADIUS MS-CHAP and the EAP methods that carry it.
+//! - [`proxy`]: proxying — realm routing on User-Name ([`proxy::realm`]).
 //! - [`radsec`]: RadSec stream framing, RADIUS/1.1 ALPN negotiation and the
 //!   TLS peer table.
 //!

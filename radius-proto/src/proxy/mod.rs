@@ -1,9 +1,10 @@
 //! Proxying (RFC 2865 §2.3), sans-IO like the rest of the crate:
-//! [`forward`] rewrites one request for one hop and relays the reply,
-//! [`health`] tracks each home server (alive / zombie / dead, Status-Server
-//! probes), [`pool`] picks a server of a home-server pool, and [`realm`]
-//! routes a User-Name to a pool or to the local handlers.
+//! [`realm`] routes a User-Name to a home-server pool or to the local
+//! handlers, [`pool`] picks a server of the pool, [`health`] tracks each
+//! home server (alive / zombie / dead, Status-Server probes), and
+//! [`forward`] rewrites one request for one hop and relays the reply.
 
 pub mod forward;
 pub mod health;
 pub mod pool;
+pub mod realm;
