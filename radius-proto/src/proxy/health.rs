@@ -312,8 +312,10 @@ mod tests {
     }
 
     fn alive(check: Check) -> (Health, Instant) {
-        let mut config = HealthConfig::default();
-        config.check = check;
+        let config = HealthConfig {
+            check,
+            ..Default::default()
+        };
         (Health::new(config), Instant::now())
     }
 
