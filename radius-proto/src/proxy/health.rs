@@ -1,36 +1,31 @@
 //! Per-home-server health, sans-IO: [`State::Alive`], [`State::Zombie`],
 //! [`State::Dead`] (FreeRADIUS's terms).
 //!
-//! One [`Health`] per home server. The caller reports what happens
-//! ([`Health::on_sent`], [`Health::on_answer`], [`Health::on_probe_sent`],
-//! [`Health::on_probe_answer`]) and calls [`Health::poll`] when
-//! [`Health::poll_timeout`] comes; every method takes `now`.
+//! One [`Health`] per home server: the caller reports what happens
+//! (`on_sent`, `on_answer`, `on_probe_sent`, `on_probe_answer`) and calls
+//! [`Health::poll`] at [`Health::poll_timeout`]; every method takes `now`.
 //!
-//! **Timeouts need no per-request bookkeeping.** The rule "a request sent at
-//! least `response_window` ago is unanswered and nothing has been answered
-//! since it was sent" only needs the earliest send since the last answer:
-//! an answer clears it, the first send after an answer sets it, and once it
-//! is `response_window` old the server is a zombie. So `Health` keeps no
-//! Identifiers or Tokens; the caller's own per-request timers (retransmit,
-//! fail over to the next server) stay the caller's, and
-//! [`Health::on_timeout`] only counts such a timeout and polls. Status-Server
-//! probes use the same rule: a probe is failed once one has been unanswered
-//! for `response_window` and no probe was answered since.
+//! **No per-request bookkeeping.** "A request sent at least
+//! `response_window` ago is unanswered and nothing has been answered since
+//! it was sent" needs only the earliest send since the last answer: an
+//! answer clears it, the next send sets it, and once it is
+//! `response_window` old the server is a zombie. So `Health` keeps no
+//! Identifiers; the caller's per-request timers (retransmit, resend to the
+//! next server) stay the caller's, and [`Health::on_timeout`] only counts
+//! and polls. A probe fails by the same rule.
 //!
-//! Transitions: Alive → Zombie by that rule; Zombie → Alive on any answer;
-//! Zombie → Dead after `zombie_period` without one; Dead → Alive after
-//! `revive_after` consecutive answers (a failed probe resets the count), or
-//! with [`Check::None`] blindly after `revive_interval`. A late `poll`
-//! dates each transition at the instant it became due, not at `now`.
+//! Alive → Zombie by that rule; Zombie → Alive on any answer; Zombie → Dead
+//! after `zombie_period` without one; Dead → Alive after `revive_after`
+//! consecutive answers (a failed probe resets the count), or with
+//! [`Check::None`] blindly after `revive_interval`. A late `poll` dates
+//! each transition when it became due, not at `now`.
 //!
-//! **Why our defaults are shorter than FreeRADIUS's** (`response_window`
-//! 20 s, `zombie_period` 40 s): home servers answer in milliseconds and a
-//! NAS retransmits after 2–5 s and gives up after a few tries, so with
-//! 20 s the user's login has already failed before FreeRADIUS notices.
-//! Our proxy resends to the next server itself when the window ends, so a
-//! 2 s window keeps failover inside the NAS's first retransmission. Raise
-//! `response_window` for home servers that are slow on purpose (a
-//! federation hop such as eduroam's, a slow back end).
+//! **Defaults shorter than FreeRADIUS's** (20 s window, 40 s zombie
+//! period): home servers answer in milliseconds and a NAS retransmits after
+//! 2–5 s and soon gives up, so after 20 s the login has already failed. Our
+//! proxy resends to the next server itself when the window ends, so 2 s
+//! keeps failover inside the NAS's first retransmission. Raise
+//! `response_window` for slow home servers (a federation hop, a slow back end).
 
 use std::time::{Duration, Instant};
 
@@ -80,9 +75,10 @@ impl Default for HealthConfig {
 }
 
 /// A home server's health. Ordered from best to worst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum State {
     /// Answering; gets new requests.
+    #[default]
     Alive,
     /// Stopped answering recently; used only as a last resort.
     Zombie,
@@ -114,7 +110,7 @@ pub struct Counters {
 }
 
 /// The health state machine of one home server.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Health {
     config: HealthConfig,
     state: State,
@@ -136,13 +132,7 @@ impl Health {
     pub fn new(config: HealthConfig) -> Self {
         Health {
             config,
-            state: State::Alive,
-            since: None,
-            unanswered: None,
-            last_probe: None,
-            probe_unanswered: None,
-            streak: 0,
-            counters: Counters::default(),
+            ..Health::default()
         }
     }
 
@@ -189,14 +179,10 @@ impl Health {
     pub fn on_answer(&mut self, now: Instant) -> Option<State> {
         self.counters.answers += 1;
         self.unanswered = None;
-        match self.state {
-            State::Alive => None,
-            State::Zombie => self.enter(State::Alive, now),
-            State::Dead => {
-                self.probe_unanswered = None;
-                self.count_answer(now)
-            }
+        if self.state == State::Dead {
+            self.probe_unanswered = None;
         }
+        self.answered(now)
     }
 
     /// The caller's timer for a request to this server expired. Counts it
@@ -219,47 +205,27 @@ impl Health {
     pub fn on_probe_answer(&mut self, now: Instant) -> Option<State> {
         self.counters.probe_answers += 1;
         self.probe_unanswered = None;
-        match self.state {
-            State::Alive => None,
-            State::Zombie => self.enter(State::Alive, now),
-            State::Dead => self.count_answer(now),
-        }
+        self.answered(now)
     }
 
     /// Applies the timers due by `now`. Returns the new state if it changed.
     pub fn poll(&mut self, now: Instant) -> Option<State> {
         let before = self.state;
-        let c = self.config;
-        if let Some(p) = self.probe_unanswered {
-            if p + c.response_window <= now && self.state != State::Alive {
-                self.counters.probe_failures += 1;
-                self.probe_unanswered = None;
-                self.streak = 0;
-            }
+        if self.probe_deadline().is_some_and(|at| at <= now) {
+            self.counters.probe_failures += 1;
+            self.probe_unanswered = None;
+            self.streak = 0;
         }
-        if let (State::Alive, Some(t)) = (self.state, self.unanswered) {
-            if t + c.response_window <= now {
-                self.enter(State::Zombie, t + c.response_window);
-            }
-        }
-        if let (State::Zombie, Some(t)) = (self.state, self.since) {
-            if t + c.zombie_period <= now {
-                self.enter(State::Dead, t + c.zombie_period);
-            }
-        }
-        if let (State::Dead, Some(t), Check::None) = (self.state, self.since, c.check) {
-            if t + c.revive_interval <= now {
-                self.enter(State::Alive, t + c.revive_interval);
-            }
+        while let Some((at, to)) = self.transition().filter(|&(at, _)| at <= now) {
+            self.enter(to, at);
         }
         (self.state != before).then_some(self.state)
     }
 
-    /// When the next Status-Server probe (or, with [`Check::Request`], trial
-    /// request) is due, possibly in the past; `None` if none is wanted.
-    /// Status-Server probes go every `probe_interval` from the moment the
-    /// server becomes a zombie; a trial goes `probe_interval` after the
-    /// server died or after the previous trial, one at a time.
+    /// When the next probe is due (maybe past; `None`: none wanted).
+    /// Status-Server: every `probe_interval` from becoming a zombie. Trials
+    /// ([`Check::Request`]): one at a time, `probe_interval` after death or
+    /// after the previous trial.
     pub fn next_probe(&self) -> Option<Instant> {
         let since = self.since?;
         let every = self.config.probe_interval;
@@ -284,31 +250,40 @@ impl Health {
     /// When [`Health::poll`] (or a probe) is next needed, for the caller's
     /// timer. Trial requests are not included: they wait for traffic.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let c = &self.config;
-        let state_timer = match (self.state, self.since) {
-            (State::Alive, _) => self.unanswered.map(|t| t + c.response_window),
-            (State::Zombie, Some(t)) => Some(t + c.zombie_period),
-            (State::Dead, Some(t)) if c.check == Check::None => Some(t + c.revive_interval),
-            _ => None,
-        };
-        let probe_fail = match self.state {
-            State::Alive => None,
-            _ => self.probe_unanswered.map(|p| p + c.response_window),
-        };
-        let probe = if c.check == Check::StatusServer {
-            self.next_probe()
-        } else {
-            None
-        };
-        [state_timer, probe_fail, probe].into_iter().flatten().min()
+        let probe = (self.config.check == Check::StatusServer).then(|| self.next_probe());
+        let transition = self.transition().map(|(at, _)| at);
+        let all = [transition, self.probe_deadline(), probe.flatten()];
+        all.into_iter().flatten().min()
     }
 
-    fn count_answer(&mut self, now: Instant) -> Option<State> {
-        self.streak += 1;
-        if self.streak < self.config.revive_after {
-            return None;
+    /// The next timed transition: when, and to which state.
+    fn transition(&self) -> Option<(Instant, State)> {
+        let c = &self.config;
+        match (self.state, self.since) {
+            (State::Alive, _) => Some((self.unanswered? + c.response_window, State::Zombie)),
+            (State::Zombie, Some(t)) => Some((t + c.zombie_period, State::Dead)),
+            (State::Dead, Some(t)) if c.check == Check::None => {
+                Some((t + c.revive_interval, State::Alive))
+            }
+            _ => None,
         }
-        self.enter(State::Alive, now)
+    }
+
+    /// When the oldest unanswered probe (or trial) counts as failed.
+    fn probe_deadline(&self) -> Option<Instant> {
+        let p = self
+            .probe_unanswered
+            .filter(|_| self.state != State::Alive)?;
+        Some(p + self.config.response_window)
+    }
+
+    fn answered(&mut self, now: Instant) -> Option<State> {
+        self.streak = self.streak.saturating_add(1);
+        match self.state {
+            State::Alive => None,
+            State::Dead if self.streak < self.config.revive_after => None,
+            _ => self.enter(State::Alive, now),
+        }
     }
 
     fn enter(&mut self, state: State, at: Instant) -> Option<State> {
@@ -336,195 +311,134 @@ mod tests {
         Duration::from_millis(n)
     }
 
-    fn health(check: Check) -> (Health, Instant) {
+    fn alive(check: Check) -> (Health, Instant) {
         let config = HealthConfig {
             check,
-            ..HealthConfig::default()
+            ..Default::default()
         };
         (Health::new(config), Instant::now())
     }
 
-    /// Sends at `t0`, never answers, polls until dead: zombie at 2 s, dead at 6 s.
-    fn kill(h: &mut Health, t0: Instant) {
+    /// One unanswered request at `t0`, a zombie at 2 s.
+    fn zombie(check: Check) -> (Health, Instant) {
+        let (mut h, t0) = alive(check);
         h.on_sent(t0);
         assert_eq!(h.poll(t0 + ms(1999)), None);
         assert_eq!(h.poll_timeout(), Some(t0 + ms(2000)));
         assert_eq!(h.poll(t0 + ms(2000)), Some(State::Zombie));
+        assert!(!h.usable(t0 + ms(2000)));
+        (h, t0)
+    }
+
+    /// The same zombie, dead at 6 s.
+    fn dead(check: Check) -> (Health, Instant) {
+        let (mut h, t0) = zombie(check);
         assert_eq!(h.poll(t0 + ms(5999)), None);
         assert_eq!(h.poll(t0 + ms(6000)), Some(State::Dead));
         assert_eq!(h.since(), Some(t0 + ms(6000)));
+        (h, t0)
     }
 
-    #[test]
-    fn defaults_fail_over_in_seconds() {
-        let c = HealthConfig::default();
-        assert_eq!((c.check, c.revive_after), (Check::StatusServer, 3));
-        assert_eq!(c.response_window + c.zombie_period, Duration::from_secs(6));
-        assert_eq!(
-            (c.probe_interval, c.revive_interval),
-            (ms(1000), ms(30_000))
-        );
-    }
-
-    #[test]
-    fn answers_keep_a_server_alive() {
-        let (mut h, t0) = health(Check::StatusServer);
-        for i in 0..10 {
-            h.on_sent(t0 + ms(i * 1000));
-            assert_eq!(h.on_answer(t0 + ms(i * 1000 + 10)), None);
+    /// Answers (or, with `false`, lets time out) a probe or trial sent at `t`.
+    fn settle(h: &mut Health, t: Instant, answered: bool, probe: bool) -> Option<State> {
+        match (answered, probe) {
+            (true, true) => h.on_probe_answer(t + ms(5)),
+            (true, false) => h.on_answer(t + ms(5)),
+            (false, _) => h.poll(t + ms(2000)),
         }
-        assert_eq!((h.poll(t0 + ms(60_000)), h.poll_timeout()), (None, None));
-        assert!(h.usable(t0));
     }
 
     #[test]
-    fn zombie_needs_nothing_answered_since_the_send() {
-        let (mut h, t0) = health(Check::StatusServer);
+    fn alive_to_zombie_needs_nothing_answered_since_the_send() {
+        let (mut h, t0) = alive(Check::StatusServer);
         h.on_sent(t0); // never answered
         h.on_sent(t0 + ms(400));
-        h.on_answer(t0 + ms(500)); // answers the second: the first no longer counts
+        assert_eq!(h.on_answer(t0 + ms(500)), None); // so the first no longer counts
         h.on_sent(t0 + ms(1000));
+        h.on_probe_sent(t0 + ms(1100));
+        h.on_probe_answer(t0 + ms(1110)); // RFC 5997: proves nothing about requests
         assert_eq!(h.on_timeout(t0 + ms(2500)), None);
         assert_eq!(h.poll_timeout(), Some(t0 + ms(3000)));
         assert_eq!(h.on_timeout(t0 + ms(3000)), Some(State::Zombie));
-        assert!(!h.usable(t0 + ms(3000)));
-        assert_eq!(h.counters().timeouts, 2);
+        assert_eq!((h.counters().timeouts, h.counters().zombies), (2, 1));
+        // A late poll dates the death when it was due.
+        assert_eq!(h.poll(t0 + ms(60_000)), Some(State::Dead));
+        assert_eq!(h.since(), Some(t0 + ms(7000)));
     }
 
     #[test]
     fn zombie_revives_on_any_answer() {
-        let (mut h, t0) = health(Check::Request);
-        h.on_sent(t0);
-        h.poll(t0 + ms(2000));
-        assert_eq!(h.state(), State::Zombie);
-        assert_eq!(h.on_answer(t0 + ms(2100)), Some(State::Alive));
-        assert!(h.usable(t0 + ms(2100)));
-        // Counted alive again: a new silence starts from scratch.
-        h.on_sent(t0 + ms(3000));
-        assert_eq!(h.poll(t0 + ms(4999)), None);
-        assert_eq!(h.poll(t0 + ms(5000)), Some(State::Zombie));
-        let c = h.counters();
-        assert_eq!((c.zombies, c.revivals, c.deaths), (2, 1, 0));
-    }
-
-    #[test]
-    fn late_poll_dates_transitions_when_due() {
-        let (mut h, t0) = health(Check::StatusServer);
-        h.on_sent(t0);
-        assert_eq!(h.poll(t0 + ms(10_000)), Some(State::Dead));
-        assert_eq!(h.since(), Some(t0 + ms(6000)));
-        assert_eq!(h.counters().zombies, 1);
+        for probe in [false, true] {
+            let (mut h, t0) = zombie(Check::StatusServer);
+            let revived = settle(&mut h, t0 + ms(2100), true, probe);
+            assert_eq!(revived, Some(State::Alive));
+            assert!(h.usable(t0 + ms(2200)) && h.poll_timeout().is_none());
+            h.on_sent(t0 + ms(3000)); // a new silence starts from scratch
+            assert_eq!(h.poll(t0 + ms(4999)), None);
+            assert_eq!(h.poll(t0 + ms(5000)), Some(State::Zombie));
+        }
     }
 
     #[test]
     fn status_server_probes_revive_a_dead_server() {
-        let (mut h, t0) = health(Check::StatusServer);
-        h.on_sent(t0);
-        h.poll(t0 + ms(2000));
-        // Zombie: probe at once, then every second.
-        assert_eq!(h.next_probe(), Some(t0 + ms(2000)));
+        let (mut h, t0) = zombie(Check::StatusServer);
+        assert_eq!(h.next_probe(), Some(t0 + ms(2000)), "probe at once");
         h.on_probe_sent(t0 + ms(2000));
         assert_eq!(h.next_probe(), Some(t0 + ms(3000)));
         assert_eq!(h.poll_timeout(), Some(t0 + ms(3000)));
         assert!(!h.probe_due(t0 + ms(2999)) && h.probe_due(t0 + ms(3000)));
         assert_eq!(h.poll(t0 + ms(6000)), Some(State::Dead));
         assert_eq!(h.counters().probe_failures, 1);
-        // Dead: two answers, a failed probe, then three answers.
+        // Dead: two answers, a failed probe (resets the count), three answers.
         let mut t = t0 + ms(6000);
-        for _ in 0..2 {
+        let rounds = [true, true, false, true, true, true];
+        for (i, &answered) in rounds.iter().enumerate() {
+            assert!(h.probe_due(t));
             h.on_probe_sent(t);
-            assert_eq!(h.on_probe_answer(t + ms(5)), None);
-            t += ms(1000);
+            let revived = (i == 5).then_some(State::Alive);
+            assert_eq!(settle(&mut h, t, answered, true), revived, "probe {i}");
+            t += ms(2000);
         }
-        h.on_probe_sent(t);
-        assert_eq!(h.poll(t + ms(2000)), None);
-        assert_eq!(h.counters().probe_failures, 2);
-        t += ms(2000);
-        for i in 0..3 {
-            h.on_probe_sent(t);
-            let expect = (i == 2).then_some(State::Alive);
-            assert_eq!(h.on_probe_answer(t + ms(5)), expect);
-            t += ms(1000);
-        }
-        assert!(h.usable(t) && h.next_probe().is_none() && h.poll_timeout().is_none());
-        assert_eq!(h.counters().probe_answers, 5);
+        assert!(h.next_probe().is_none() && h.poll_timeout().is_none());
+        let c = h.counters();
+        assert_eq!((c.probes, c.probe_answers, c.probe_failures), (7, 5, 2));
     }
 
     #[test]
-    fn status_server_probe_revives_a_zombie() {
-        let (mut h, t0) = health(Check::StatusServer);
-        h.on_sent(t0);
-        h.poll(t0 + ms(2000));
-        h.on_probe_sent(t0 + ms(2000));
-        assert_eq!(h.on_probe_answer(t0 + ms(2010)), Some(State::Alive));
-        assert_eq!(h.poll(t0 + ms(2500)), None, "the old silence is forgiven");
-    }
-
-    #[test]
-    fn alive_probe_answer_does_not_excuse_requests() {
-        let (mut h, t0) = health(Check::StatusServer);
-        h.on_sent(t0);
-        h.on_probe_sent(t0 + ms(100));
-        h.on_probe_answer(t0 + ms(110));
-        assert_eq!(h.poll(t0 + ms(2000)), Some(State::Zombie));
-    }
-
-    #[test]
-    fn request_check_sends_trials_to_a_dead_server() {
-        let (mut h, t0) = health(Check::Request);
-        kill(&mut h, t0);
-        let dead = t0 + ms(6000);
-        assert!(!h.usable(dead) && !h.probe_due(dead + ms(999)));
+    fn request_check_sends_one_trial_at_a_time_to_a_dead_server() {
+        let (z, t0) = zombie(Check::Request);
+        assert!(
+            !z.usable(t0 + ms(3500)) && z.next_probe().is_none(),
+            "no trials"
+        );
+        let (mut h, t0) = dead(Check::Request);
+        assert!(!h.usable(t0 + ms(6999)));
         assert_eq!(h.poll_timeout(), None, "trials wait for traffic");
-        let mut t = dead + ms(1000);
-        // A trial that fails, then three that are answered.
-        assert!(h.usable(t));
-        h.on_sent(t);
-        assert!(!h.usable(t + ms(1500)), "one trial at a time");
-        assert_eq!(h.poll_timeout(), Some(t + ms(2000)));
-        h.poll(t + ms(2000));
-        assert!(h.usable(t + ms(2000)));
-        assert_eq!(h.counters().probe_failures, 1);
-        t += ms(2000);
-        for i in 0..3 {
+        let mut t = t0 + ms(7000);
+        for (i, answered) in [false, true, true, true].into_iter().enumerate() {
             assert!(h.usable(t), "trial {i}");
             h.on_sent(t);
-            let expect = (i == 2).then_some(State::Alive);
-            assert_eq!(h.on_answer(t + ms(5)), expect);
-            t += ms(1005);
+            assert!(!h.usable(t + ms(1500)));
+            let revived = (i == 3).then_some(State::Alive);
+            assert_eq!(settle(&mut h, t, answered, false), revived, "trial {i}");
+            t += ms(2000);
         }
-        assert_eq!(h.counters().probes, 0, "no Status-Server");
+        assert_eq!((h.counters().probes, h.counters().probe_failures), (0, 1));
     }
 
     #[test]
-    fn request_check_zombie_gets_no_trials() {
-        let (mut h, t0) = health(Check::Request);
-        h.on_sent(t0);
-        h.poll(t0 + ms(2000));
-        assert!(!h.usable(t0 + ms(3500)) && h.next_probe().is_none());
-    }
-
-    #[test]
-    fn check_none_revives_blindly() {
-        let (mut h, t0) = health(Check::None);
-        kill(&mut h, t0);
+    fn check_none_revives_blindly_or_after_answers() {
+        let (mut h, t0) = dead(Check::None);
         assert_eq!(h.next_probe(), None);
         assert_eq!(h.poll_timeout(), Some(t0 + ms(36_000)));
         assert_eq!(h.poll(t0 + ms(35_999)), None);
-        assert!(!h.usable(t0 + ms(35_999)));
         assert_eq!(h.poll(t0 + ms(36_000)), Some(State::Alive));
-        assert!(h.usable(t0 + ms(36_000)));
-    }
-
-    #[test]
-    fn any_check_revives_a_dead_server_after_answers() {
-        let (mut h, t0) = health(Check::None);
-        kill(&mut h, t0);
-        // Last-resort requests that are answered count too.
+        // Answers to last-resort requests revive a dead server under any check.
+        let (mut h, t0) = dead(Check::None);
         for i in 0..3 {
             h.on_sent(t0 + ms(7000 + i));
-            h.on_answer(t0 + ms(7000 + i));
+            let revived = (i == 2).then_some(State::Alive);
+            assert_eq!(h.on_answer(t0 + ms(7000 + i)), revived);
         }
-        assert_eq!(h.state(), State::Alive);
     }
 }
