@@ -650,6 +650,27 @@ pool = "main"
         assert_eq!(p.realms.route("dave").unwrap().realm, "*");
     }
 
+    /// The guide's "Proxying" example is a valid configuration.
+    #[test]
+    fn guide_example_parses() {
+        let guide = include_str!("../../../docs/guide.md");
+        let section = &guide[guide.find("### Proxying").expect("section")..];
+        let start = section.find("```toml\n").expect("toml block") + 8;
+        let text = &section[start..start + section[start..].find("```").unwrap()];
+        let p = Config::parse("guide", text).unwrap().proxy.unwrap();
+        assert!(matches!(
+            p.home_servers[1].transport,
+            HomeTransport::RadSec { .. }
+        ));
+        let r = p.realms.route("ann@x.example.net").unwrap();
+        assert_eq!(
+            (r.target, r.user_name),
+            (&Target::Pool("main".into()), "ann")
+        );
+        assert_eq!(p.realms.route("bob@EXAMPLE.org").unwrap().user_name, "bob");
+        assert_eq!(p.realms.route("carol").unwrap().target, &Target::Local);
+    }
+
     #[test]
     fn absent_sections_mean_no_proxy() {
         assert!(Config::embedded().proxy.is_none());
