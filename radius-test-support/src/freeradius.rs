@@ -69,7 +69,13 @@ impl FreeRadius {
     /// FreeRADIUS is not installed (a panic under RADIUS_REQUIRE_PEERS=1);
     /// a server that does not come up is a panic with its log.
     pub fn start() -> Option<FreeRadius> {
-        Self::start_with(None)
+        Self::start_with(None, None)
+    }
+
+    /// [`FreeRadius::start`] on a given auth port (accounting on the
+    /// next): to bring a stopped server back where a proxy expects it.
+    pub fn start_on(auth_port: u16) -> Option<FreeRadius> {
+        Self::start_with(None, Some(auth_port))
     }
 
     /// [`FreeRadius::start`] with EAP as well (our `eap.conf` and
@@ -78,13 +84,16 @@ impl FreeRadius {
     /// client certificates of `certs.ca`; TLS 1.2 up to `tls_max` ("1.2"
     /// or "1.3").
     pub fn start_eap(certs: &EapCerts<'_>, tls_max: &str) -> Option<FreeRadius> {
-        Self::start_with(Some(Eap {
-            certs: *certs,
-            tls_max,
-        }))
+        Self::start_with(
+            Some(Eap {
+                certs: *certs,
+                tls_max,
+            }),
+            None,
+        )
     }
 
-    fn start_with(eap: Option<Eap<'_>>) -> Option<FreeRadius> {
+    fn start_with(eap: Option<Eap<'_>>, port: Option<u16>) -> Option<FreeRadius> {
         let Some(bin) = find_tool("freeradius") else {
             skip("freeradius is not installed (apt-get install freeradius)");
             return None;
@@ -95,7 +104,7 @@ impl FreeRadius {
             ));
             return None;
         }
-        let port = crate::net::free_udp_pair();
+        let port = port.unwrap_or_else(crate::net::free_udp_pair);
         let dir = TempDir::new("freeradius");
         let raddb = dir.join("raddb");
         configure(&raddb, port, eap.as_ref());

@@ -230,6 +230,21 @@ fn serve_eap(dir: &Path, certs: &Certs) -> Serve {
     )
 }
 
+/// `radius serve --config` with user bob/hello (no reply attributes),
+/// client 127.0.0.0/8 / testing123 and an `[eap]` section with `certs`
+/// and `extra` settings.
+fn serve_eap_config(dir: &Path, certs: &Certs, extra: &str) -> Serve {
+    let (cert, key) = &certs.server;
+    let config = format!(
+        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\n\n[[user]]\nname = \"bob\"\npassword = \"hello\"\n\n[eap]\ncertificate = {:?}\nprivate_key = {:?}\nca = {:?}\n{extra}",
+        cert.display().to_string(),
+        key.display().to_string(),
+        certs.ca.display().to_string()
+    );
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    serve(&["--config", "radius.toml"], dir)
+}
+
 /// Every method x TLS 1.2 and 1.3: success, and the MPPE keys in the
 /// Access-Accept are the MSK eapol_test derived itself.
 #[test]
@@ -360,15 +375,7 @@ fn eapol_test_small_fragments() {
     }
     let dir = TempDir::new("cli-eap-frag");
     let certs = certs(dir.path());
-    let (cert, key) = &certs.server;
-    let config = format!(
-        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\n\n[[user]]\nname = \"bob\"\npassword = \"hello\"\n\n[eap]\ncertificate = {:?}\nprivate_key = {:?}\nca = {:?}\nfragment_size = 200\n",
-        cert.display().to_string(),
-        key.display().to_string(),
-        certs.ca.display().to_string()
-    );
-    std::fs::write(dir.join("radius.toml"), config).unwrap();
-    let s = serve(&["--config", "radius.toml"], dir.path());
+    let s = serve_eap_config(dir.path(), &certs, "fragment_size = 200\n");
     let mut rounds = Vec::new();
     for name in ["eap-tls", "peap-mschapv2"] {
         for tls13 in [false, true] {
@@ -666,14 +673,7 @@ fn reply_attributes_match_freeradius() {
     let certs = certs(dir.path());
     let (cert, key) = &certs.server;
     // bob without reply attributes: only what EAP adds is compared.
-    let config = format!(
-        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\n\n[[user]]\nname = \"bob\"\npassword = \"hello\"\n\n[eap]\ncertificate = {:?}\nprivate_key = {:?}\nca = {:?}\n",
-        cert.display().to_string(),
-        key.display().to_string(),
-        certs.ca.display().to_string()
-    );
-    std::fs::write(dir.join("radius.toml"), config).unwrap();
-    let ours_server = serve(&["--config", "radius.toml"], dir.path());
+    let ours_server = serve_eap_config(dir.path(), &certs, "");
     let eap_certs = EapCerts {
         ca: &certs.ca,
         cert,

@@ -1,6 +1,10 @@
-//! Proxying: routing requests by realm to home-server pools (issue 14).
-//!
-//! - [`realm`]: realm routing on User-Name — exact, `/regex/` and `*`
-//!   rules, optional stripping, a local target.
+//! Proxying (RFC 2865 §2.3), sans-IO like the rest of the crate:
+//! [`realm`] routes a User-Name to a home-server pool or to the local
+//! handlers, [`pool`] picks a server of the pool, [`health`] tracks each
+//! home server (alive / zombie / dead, Status-Server probes), and
+//! [`forward`] rewrites one request for one hop and relays the reply.
 
+pub mod forward;
+pub mod health;
+pub mod pool;
 pub mod realm;

@@ -2,5 +2,6 @@
 //! a real FreeRADIUS (one binary: each test binary links on its own).
 
 mod freeradius;
+mod proxy;
 mod support;
 mod udp;

@@ -5,7 +5,9 @@
 use radius_core::Code;
 use radius_server::UdpClient;
 
-pub use radius_dict::prelude::{AcctSessionId, AcctStatusType, UserName, UserPassword};
+pub use radius_dict::prelude::{
+    AcctSessionId, AcctStatusType, ReplyMessage, UserName, UserPassword,
+};
 
 /// `n` PAP Access-Requests in flight at once through `c`; every one must
 /// come back as Access-Accept.

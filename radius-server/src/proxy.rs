@@ -1,0 +1,411 @@
+//! Forwarding to home servers from a handler: [`Proxy::forward`] sends a
+//! request to a pool of home servers and returns the reply to send to the
+//! NAS, failing over to the next server itself when one does not answer
+//! within its response window — so failover does not wait for the NAS to
+//! retransmit. The rules are radius-proto's ([`radius_proto::proxy`]):
+//! request rewriting and reply relaying, per-server health (alive /
+//! zombie / dead, Status-Server probes), pool selection; this module only
+//! moves the packets with [`UdpClient`]s and runs the probe timers.
+//!
+//! A reply that fails verification (Response Authenticator,
+//! Message-Authenticator) is dropped and counted by the client, and the
+//! request keeps waiting for a good one: a forged reply neither ends the
+//! request nor tears anything down. Every round of one EAP conversation
+//! goes to the server that issued its State while that server is alive.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use radius_core::{Code, Secret};
+use radius_dict::prelude::{CallingStationId, NasIdentifier, NasIpAddress, State as StateAttr};
+use radius_proto::client::RetryPolicy;
+use radius_proto::proxy::forward::{forward_request, relay_reply, ForwardError, Rewrite};
+use radius_proto::proxy::health::{Check, Health, HealthConfig, State};
+use radius_proto::proxy::pool::{server_id, Candidate, Pool, PoolKind, SelectKey};
+use radius_proto::{Reply, Request};
+
+use crate::client::UdpClient;
+
+pub use radius_proto::proxy::health;
+pub use radius_proto::proxy::pool;
+
+/// One home server.
+#[derive(Debug, Clone)]
+pub struct HomeServer {
+    /// Name (pools refer to it).
+    pub name: String,
+    /// Authentication (and Status-Server) address.
+    pub auth: SocketAddr,
+    /// Accounting address.
+    pub acct: SocketAddr,
+    /// Shared secret.
+    pub secret: Vec<u8>,
+    /// Health checking.
+    pub health: HealthConfig,
+    /// Most requests in flight to it.
+    pub max_outstanding: usize,
+}
+
+impl HomeServer {
+    /// A home server with accounting on the next port and default health
+    /// checking (Status-Server, 2 s response window).
+    pub fn new(name: impl Into<String>, auth: SocketAddr, secret: impl AsRef<[u8]>) -> Self {
+        HomeServer {
+            name: name.into(),
+            auth,
+            acct: SocketAddr::new(auth.ip(), auth.port().wrapping_add(1)),
+            secret: secret.as_ref().to_vec(),
+            health: HealthConfig::default(),
+            max_outstanding: 65536,
+        }
+    }
+}
+
+/// A pool of home servers.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Name (realms refer to it).
+    pub name: String,
+    /// How requests are spread.
+    pub kind: PoolKind,
+    /// Its servers, by name, in order.
+    pub servers: Vec<String>,
+}
+
+/// Why a request was not answered by a home server.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// No such pool.
+    #[error("no home-server pool named {0:?}")]
+    UnknownPool(String),
+    /// A pool names a server that does not exist.
+    #[error("pool {0:?} names unknown home server {1:?}")]
+    UnknownServer(String, String),
+    /// Every server of the pool is dead (or was tried and did not answer).
+    #[error("no home server of pool {0:?} answered")]
+    NoServer(String),
+    /// The request could not be rewritten, or the reply not relayed.
+    #[error(transparent)]
+    Forward(#[from] ForwardError),
+}
+
+struct Home {
+    cfg: HomeServer,
+    id: u64,
+    secret: Secret,
+    auth: UdpClient,
+    acct: UdpClient,
+    health: Mutex<Health>,
+    outstanding: AtomicUsize,
+    forwarded: AtomicU64,
+}
+
+/// Counters of one home server.
+#[derive(Debug, Clone)]
+pub struct HomeStats {
+    /// Name.
+    pub name: String,
+    /// Health now.
+    pub state: State,
+    /// Requests forwarded to it (Status-Server probes not included).
+    pub forwarded: u64,
+    /// Replies that failed verification (dropped).
+    pub invalid_replies: u64,
+    /// Requests it did not answer in time.
+    pub timeouts: u64,
+}
+
+struct Inner {
+    homes: Vec<Home>,
+    pools: HashMap<String, (Pool, Vec<usize>)>,
+    /// State issued by a home server -> that server (EAP stickiness).
+    sticky: Mutex<HashMap<Vec<u8>, (usize, Instant)>>,
+    proxy_state: AtomicU64,
+}
+
+/// How long an Access-Challenge's State keeps its conversation on one
+/// server, and how many are remembered.
+const STICKY_TTL: Duration = Duration::from_secs(60);
+const STICKY_MAX: usize = 65536;
+
+/// The forwarding component (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct Proxy {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("homes", &self.inner.homes.len())
+            .field("pools", &self.inner.pools.len())
+            .finish()
+    }
+}
+
+impl Proxy {
+    /// A proxy over these servers and pools. Call from a tokio runtime;
+    /// [`spawn_health_checks`](Self::spawn_health_checks) starts the probes.
+    pub fn new(homes: Vec<HomeServer>, pools: Vec<PoolConfig>) -> Result<Proxy, ProxyError> {
+        let homes: Vec<Home> = homes
+            .into_iter()
+            .map(|cfg| {
+                // One transmission per server attempt: failover to the next
+                // server is the proxy's, and a retransmission to a server
+                // that missed the first would only add to its queue.
+                let window = cfg.health.response_window;
+                let policy = RetryPolicy::fixed(window / 2, 2);
+                Home {
+                    id: server_id(&cfg.name),
+                    secret: Secret::new(&cfg.secret),
+                    auth: UdpClient::builder(cfg.auth, &cfg.secret)
+                        .retry(policy)
+                        .build(),
+                    acct: UdpClient::builder(cfg.acct, &cfg.secret)
+                        .retry(policy)
+                        .build(),
+                    health: Mutex::new(Health::new(cfg.health)),
+                    outstanding: AtomicUsize::new(0),
+                    forwarded: AtomicU64::new(0),
+                    cfg,
+                }
+            })
+            .collect();
+        let mut map = HashMap::new();
+        for p in pools {
+            let mut idx = Vec::new();
+            for s in &p.servers {
+                let i = homes
+                    .iter()
+                    .position(|h| &h.cfg.name == s)
+                    .ok_or_else(|| ProxyError::UnknownServer(p.name.clone(), s.clone()))?;
+                idx.push(i);
+            }
+            map.insert(p.name.clone(), (Pool::new(p.kind), idx));
+        }
+        Ok(Proxy {
+            inner: Arc::new(Inner {
+                homes,
+                pools: map,
+                sticky: Mutex::new(HashMap::new()),
+                proxy_state: AtomicU64::new(u64::from_be_bytes(
+                    radius_core::crypto::random_authenticator()[..8]
+                        .try_into()
+                        .expect("8 octets"),
+                )),
+            }),
+        })
+    }
+
+    /// Whether a pool of this name exists.
+    pub fn has_pool(&self, name: &str) -> bool {
+        self.inner.pools.contains_key(name)
+    }
+
+    /// Per-server counters and health.
+    pub fn stats(&self) -> Vec<HomeStats> {
+        self.inner
+            .homes
+            .iter()
+            .map(|h| {
+                let (a, c) = (h.auth.stats(), h.acct.stats());
+                HomeStats {
+                    name: h.cfg.name.clone(),
+                    state: lock(&h.health).state(),
+                    forwarded: h.forwarded.load(Ordering::Relaxed),
+                    invalid_replies: a.invalid_replies + c.invalid_replies,
+                    timeouts: a.timeouts + c.timeouts,
+                }
+            })
+            .collect()
+    }
+
+    /// Status-Server probes (RFC 5997) for the servers that use them, sent
+    /// while a server is a zombie or dead; runs until the returned handle
+    /// is aborted or the runtime stops.
+    pub fn spawn_health_checks(&self) -> tokio::task::JoinHandle<()> {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                for (i, h) in inner.homes.iter().enumerate() {
+                    let now = Instant::now();
+                    let due = {
+                        let mut g = lock(&h.health);
+                        g.poll(now);
+                        let due = g.config().check == Check::StatusServer && g.probe_due(now);
+                        if due {
+                            g.on_probe_sent(now);
+                        }
+                        due
+                    };
+                    if due {
+                        let inner = inner.clone();
+                        tokio::spawn(async move {
+                            let h = &inner.homes[i];
+                            let policy = RetryPolicy::fixed(h.cfg.health.response_window, 1);
+                            let ok = h.auth.status_server().retry(policy).send().await.is_ok();
+                            let now = Instant::now();
+                            let mut g = lock(&h.health);
+                            if ok {
+                                if let Some(s) = g.on_probe_answer(now) {
+                                    tracing::info!(home = %h.cfg.name, state = ?s, "home server health");
+                                }
+                            } else {
+                                g.poll(now);
+                            }
+                        });
+                    }
+                }
+            }
+        })
+    }
+
+    /// Forward `req` to a server of `pool` (User-Name replaced by
+    /// `user_name` when given) and return the reply for the NAS.
+    pub async fn forward(
+        &self,
+        req: &Request,
+        pool: &str,
+        user_name: Option<&[u8]>,
+    ) -> Result<Reply, ProxyError> {
+        let inner = &*self.inner;
+        let (p, members) = inner
+            .pools
+            .get(pool)
+            .ok_or_else(|| ProxyError::UnknownPool(pool.to_owned()))?;
+        let key = select_key(req);
+        let state = req
+            .get::<StateAttr>()
+            .and_then(Result::ok)
+            .map(|s| s.into_value());
+        let mut preferred = state.as_ref().and_then(|s| self.sticky(s));
+        let mut tried: Vec<usize> = Vec::new();
+        loop {
+            let now = Instant::now();
+            let cands: Vec<Candidate> = members
+                .iter()
+                .map(|&i| {
+                    let h = &inner.homes[i];
+                    Candidate::new(
+                        &lock(&h.health),
+                        now,
+                        h.outstanding.load(Ordering::Relaxed),
+                        h.cfg.max_outstanding,
+                        h.id,
+                    )
+                })
+                .collect();
+            let pos = match preferred
+                .take()
+                .and_then(|i| members.iter().position(|&m| m == i))
+            {
+                Some(pos) if cands[pos].usable && !tried.contains(&pos) => Some(pos),
+                _ => p.select(&cands, &key, &tried),
+            };
+            let Some(pos) = pos else {
+                return Err(ProxyError::NoServer(pool.to_owned()));
+            };
+            tried.push(pos);
+            let idx = members[pos];
+            let h = &inner.homes[idx];
+            let ps = inner
+                .proxy_state
+                .fetch_add(1, Ordering::Relaxed)
+                .to_be_bytes();
+            let out = forward_request(
+                req,
+                &h.secret,
+                &Rewrite {
+                    user_name,
+                    proxy_state: &ps,
+                },
+            )?;
+            let client = if req.code() == Code::ACCOUNTING_REQUEST {
+                &h.acct
+            } else {
+                &h.auth
+            };
+            lock(&h.health).on_sent(now);
+            h.forwarded.fetch_add(1, Ordering::Relaxed);
+            h.outstanding.fetch_add(1, Ordering::Relaxed);
+            let r = client.send(&out).await;
+            h.outstanding.fetch_sub(1, Ordering::Relaxed);
+            let now = Instant::now();
+            match r {
+                Ok(resp) => {
+                    if let Some(s) = lock(&h.health).on_answer(now) {
+                        tracing::info!(home = %h.cfg.name, state = ?s, "home server health");
+                    }
+                    if resp.code() == Code::ACCESS_CHALLENGE {
+                        if let Some(Ok(s)) = resp.get::<StateAttr>() {
+                            self.remember(s.into_value(), idx, now);
+                        }
+                    }
+                    return Ok(relay_reply(
+                        req.code(),
+                        resp.as_bytes(),
+                        out.authenticator(),
+                        &h.secret,
+                    )?);
+                }
+                Err(e) => {
+                    if e.is_timeout() {
+                        if let Some(s) = lock(&h.health).on_timeout(now) {
+                            tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
+                        }
+                    }
+                    tracing::debug!(home = %h.cfg.name, error = %e, "no answer; trying the next home server");
+                }
+            }
+        }
+    }
+
+    fn sticky(&self, state: &[u8]) -> Option<usize> {
+        let m = lock(&self.inner.sticky);
+        let (i, at) = m.get(state)?;
+        (at.elapsed() < STICKY_TTL).then_some(*i)
+    }
+
+    fn remember(&self, state: Vec<u8>, idx: usize, now: Instant) {
+        let mut m = lock(&self.inner.sticky);
+        if m.len() >= STICKY_MAX {
+            m.retain(|_, (_, at)| now.saturating_duration_since(*at) < STICKY_TTL);
+            if m.len() >= STICKY_MAX {
+                m.clear();
+            }
+        }
+        m.insert(state, (idx, now));
+    }
+}
+
+/// Keyed-balance key: Calling-Station-Id and the NAS's identity, so every
+/// round of a conversation hashes alike (State changes every round).
+fn select_key(req: &Request) -> SelectKey {
+    let nas: IpAddr = req.source().ip();
+    let csi = req.get::<CallingStationId>().and_then(Result::ok);
+    let nid = req.get::<NasIdentifier>().and_then(Result::ok);
+    let nip = req.get::<NasIpAddress>().and_then(Result::ok);
+    match csi {
+        Some(c) => {
+            let nas_id: Vec<u8> = match (&nid, &nip) {
+                (Some(n), _) => n.value().as_bytes().to_vec(),
+                (None, Some(ip)) => ip.value().octets().to_vec(),
+                (None, None) => match nas {
+                    IpAddr::V4(a) => a.octets().to_vec(),
+                    IpAddr::V6(a) => a.octets().to_vec(),
+                },
+            };
+            SelectKey::from_parts(nas, &[c.value().as_bytes(), &nas_id])
+        }
+        None => SelectKey::new(nas),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

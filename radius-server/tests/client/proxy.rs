@@ -1,0 +1,278 @@
+//! `radius_server::proxy` end to end: a NAS (our UDP client) -> our server
+//! whose handlers call `Proxy::forward` -> two real FreeRADIUS home
+//! servers. Failover when the primary dies, fail-back when it returns,
+//! accounting forwarded, a forged reply dropped and counted, and a prompt
+//! reject when no home server answers. Loopback only, bounded in time.
+
+use crate::support::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use radius_core::{Code, Packet, PacketWriter, Secret};
+use radius_server::client::RetryPolicy;
+use radius_server::proxy::health::HealthConfig;
+use radius_server::proxy::pool::PoolKind;
+use radius_server::proxy::{HomeServer, PoolConfig, Proxy};
+use radius_server::{
+    radius_handler, AccessReject, AccessRequest, AccountingRequest, ClientConfig, HostTable, Reply,
+    Server, Shared, UdpClient,
+};
+use radius_test_support::FreeRadius;
+
+const NAS_SECRET: &str = "nas-secret";
+
+fn home(name: &str, auth: SocketAddr) -> HomeServer {
+    let mut h = HomeServer::new(name, auth, FreeRadius::SECRET);
+    // FreeRADIUS delays Access-Reject by 1 s (reject_delay): the window
+    // must be longer. The default is 2 s.
+    h.health = HealthConfig {
+        response_window: Duration::from_millis(1500),
+        zombie_period: Duration::from_secs(2),
+        probe_interval: Duration::from_millis(300),
+        ..HealthConfig::default()
+    };
+    h
+}
+
+#[radius_handler]
+async fn auth(req: AccessRequest, name: UserName, proxy: Shared<Proxy>) -> Reply {
+    // Realm stripping as a router would do it: bob@example.org -> bob.
+    let user = name
+        .value()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    match proxy.forward(&req, "main", Some(user.as_bytes())).await {
+        Ok(r) => r,
+        Err(e) => AccessReject::new()
+            .with(ReplyMessage::new(format!("no home server: {e}")))
+            .into(),
+    }
+}
+
+#[radius_handler]
+async fn acct(req: AccountingRequest, proxy: Shared<Proxy>) -> Reply {
+    proxy
+        .forward(&req, "main", None)
+        .await
+        .unwrap_or(Reply::NoReply)
+}
+
+async fn front(proxy: Proxy) -> (radius_server::ServerHandle, SocketAddr, SocketAddr) {
+    let hosts = HostTable::new().with(
+        "127.0.0.0/8".parse().unwrap(),
+        ClientConfig::new("nas", NAS_SECRET),
+    );
+    let s = Server::with_state(proxy)
+        .clients(hosts)
+        .auth(auth)
+        .accounting(acct)
+        .bind_auth("127.0.0.1:0".parse().unwrap())
+        .bind_acct("127.0.0.1:0".parse().unwrap())
+        .spawn()
+        .await
+        .unwrap();
+    let a = s.auth_addrs()[0];
+    let c = s.acct_addrs()[0];
+    (s, a, c)
+}
+
+fn nas(addr: SocketAddr) -> UdpClient {
+    // The NAS retransmits after 3 s, as NASes do; the proxy must answer
+    // before it has to.
+    UdpClient::builder(addr, NAS_SECRET)
+        .retry(RetryPolicy::fixed(Duration::from_secs(3), 2))
+        .build()
+}
+
+async fn login(c: &UdpClient, user: &str, pass: &str) -> (Code, Duration) {
+    let t = Instant::now();
+    let r = c
+        .access_request()
+        .with(UserName::new(user))
+        .with(UserPassword::new(pass))
+        .send()
+        .await
+        .unwrap();
+    (r.code(), t.elapsed())
+}
+
+fn forwarded(p: &Proxy, name: &str) -> u64 {
+    p.stats()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .forwarded
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_failback_and_accounting_through_freeradius_homes() {
+    let (Some(fr1), Some(fr2)) = (FreeRadius::start(), FreeRadius::start()) else {
+        return;
+    };
+    let port1 = fr1.auth.port();
+    let proxy = Proxy::new(
+        vec![home("hs1", fr1.auth), home("hs2", fr2.auth)],
+        vec![PoolConfig {
+            name: "main".into(),
+            kind: PoolKind::FailOver,
+            servers: vec!["hs1".into(), "hs2".into()],
+        }],
+    )
+    .unwrap();
+    let _probes = proxy.spawn_health_checks();
+    let (_srv, auth_addr, acct_addr) = front(proxy.clone()).await;
+    let c = nas(auth_addr);
+
+    // Realm stripped (FreeRADIUS knows only "bob"), answered by the primary.
+    assert_eq!(
+        login(&c, "bob@example.org", "hello").await.0,
+        Code::ACCESS_ACCEPT
+    );
+    assert_eq!(
+        login(&c, "bob@example.org", "wrong").await.0,
+        Code::ACCESS_REJECT
+    );
+    assert_eq!(forwarded(&proxy, "hs1"), 2);
+    assert_eq!(forwarded(&proxy, "hs2"), 0);
+
+    // Accounting goes to the home server's accounting port and back.
+    let a = UdpClient::builder(acct_addr, NAS_SECRET)
+        .retry(RetryPolicy::fixed(Duration::from_secs(3), 2))
+        .build();
+    use radius_dict::prelude::AcctStatusTypeValue;
+    let r = a
+        .accounting_request()
+        .with(AcctStatusType::new(AcctStatusTypeValue::Start))
+        .with(AcctSessionId::new("s1"))
+        .with(UserName::new("bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCOUNTING_RESPONSE);
+
+    // The primary dies: every request is still answered, by the second,
+    // before the NAS would retransmit.
+    drop(fr1);
+    for i in 0..5 {
+        let (code, took) = login(&c, "bob@example.org", "hello").await;
+        assert_eq!(
+            code,
+            Code::ACCESS_ACCEPT,
+            "request {i} after the primary died"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "request {i} took {took:?}: failover waited for the NAS"
+        );
+    }
+    assert!(forwarded(&proxy, "hs2") >= 5);
+
+    // It comes back on its port: probes revive it and requests go there again.
+    let _fr1 = FreeRadius::start_on(port1).expect("FreeRADIUS restarts");
+    let before = forwarded(&proxy, "hs1");
+    let t0 = Instant::now();
+    loop {
+        assert_eq!(
+            login(&c, "bob@example.org", "hello").await.0,
+            Code::ACCESS_ACCEPT
+        );
+        if forwarded(&proxy, "hs1") > before {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no fail-back within 20 s: {:?}",
+            proxy.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A home server that first sends a forged reply (wrong authenticator),
+/// then the real one: the forged one is dropped and counted, the request
+/// still gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_reply_is_dropped_and_counted() {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let home_addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let secret = Secret::new(b"home-secret");
+        let mut buf = [0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let req = buf[..n].to_vec();
+            let Ok(p) = Packet::decode(&req) else {
+                continue;
+            };
+            let auth: [u8; 16] = req[4..20].try_into().unwrap();
+            let mut out = Vec::new();
+            let mut w = PacketWriter::reply(&mut out, Code::ACCESS_ACCEPT, p.identifier(), &auth);
+            w.message_authenticator().unwrap();
+            for ps in p.attributes().filter(|a| a.typ == 33) {
+                w.attr(33, ps.value).unwrap();
+            }
+            w.finish(&secret).unwrap();
+            let mut forged = out.clone();
+            forged[4] ^= 0xff; // a bad Response Authenticator
+            let _ = sock.send_to(&forged, from).await;
+            let _ = sock.send_to(&out, from).await;
+        }
+    });
+    let mut h = HomeServer::new("fake", home_addr, "home-secret");
+    h.health.response_window = Duration::from_secs(1);
+    let proxy = Proxy::new(
+        vec![h],
+        vec![PoolConfig {
+            name: "main".into(),
+            kind: PoolKind::FailOver,
+            servers: vec!["fake".into()],
+        }],
+    )
+    .unwrap();
+    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let c = nas(auth_addr);
+    for _ in 0..3 {
+        assert_eq!(login(&c, "bob", "hello").await.0, Code::ACCESS_ACCEPT);
+    }
+    let s = &proxy.stats()[0];
+    assert_eq!(s.invalid_replies, 3, "{s:?}");
+    assert_eq!(s.forwarded, 3, "{s:?}");
+}
+
+/// Nobody answers: the NAS gets an Access-Reject with a Reply-Message
+/// promptly, not silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_home_server_answers_with_a_reject() {
+    let silent = radius_test_support::free_port_udp();
+    let mut h = HomeServer::new("silent", ([127, 0, 0, 1], silent).into(), "x");
+    h.health.response_window = Duration::from_millis(500);
+    let proxy = Proxy::new(
+        vec![h],
+        vec![PoolConfig {
+            name: "main".into(),
+            kind: PoolKind::FailOver,
+            servers: vec!["silent".into()],
+        }],
+    )
+    .unwrap();
+    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let c = nas(auth_addr);
+    let t = Instant::now();
+    let r = c
+        .access_request()
+        .with(UserName::new("bob"))
+        .with(UserPassword::new("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.code(), Code::ACCESS_REJECT);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    let msg = r.get::<ReplyMessage>().unwrap().unwrap();
+    assert!(msg.value().contains("no home server"), "{}", msg.value());
+    let _ = Arc::new(());
+}
