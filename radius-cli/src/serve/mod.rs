@@ -290,7 +290,7 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         for h in &p.home_servers {
             eprintln!(
                 "  home_server {} at {} (accounting {}), {:?}, {:?}",
-                h.name, h.auth, h.acct, h.transport, h.status_check
+                h.name, h.auth, h.acct, h.transport, h.health.check
             );
         }
         for pool in &p.pools {

@@ -16,9 +16,12 @@
 //! # tls_key = "proxy.key"
 //! # tls_ca = "ca.pem"                # CA that signed the home server's certificate
 //! # tls_server_name = "hs1.example"  # name its certificate carries; default: address's IP
-//! response_window = 2.0              # seconds without an answer before failing over
-//! zombie_period = 10.0               # seconds a silent server stays zombie before dead
+//! # Tuning, defaults from radius_proto::proxy::health::HealthConfig:
+//! response_window = 2.0              # seconds without an answer: zombie, fail over
+//! zombie_period = 4.0                # seconds a silent zombie waits before dead
 //! revive_after = 3                   # answers that make a dead server alive again
+//! probe_interval = 1.0               # seconds between probes (or trial requests)
+//! revive_interval = 30.0             # status_check = "none": seconds a server stays dead
 //! max_outstanding = 1024             # requests in flight to this server
 //!
 //! [[pool]]
@@ -44,6 +47,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use radius_proto::proxy::health::{Check, HealthConfig};
+use radius_proto::proxy::pool::PoolKind;
 use radius_proto::proxy::realm::{RealmError, RealmRule, RealmTable, Target};
 use serde::Deserialize;
 use toml::Spanned;
@@ -51,12 +56,6 @@ use toml::Spanned;
 use super::config::ConfigError;
 use super::eap::Located;
 
-/// Seconds without an answer before a request fails over (default).
-pub const DEFAULT_RESPONSE_WINDOW: Duration = Duration::from_secs(2);
-/// Seconds a silent server stays zombie before it is dead (default).
-pub const DEFAULT_ZOMBIE_PERIOD: Duration = Duration::from_secs(10);
-/// Answers that bring a dead server back (default).
-pub const DEFAULT_REVIVE_AFTER: u32 = 3;
 /// Requests in flight to one server (default).
 pub const DEFAULT_MAX_OUTSTANDING: usize = 1024;
 
@@ -77,6 +76,8 @@ pub(super) struct RawHomeServer {
     response_window: Option<Spanned<f64>>,
     zombie_period: Option<Spanned<f64>>,
     revive_after: Option<Spanned<u32>>,
+    probe_interval: Option<Spanned<f64>>,
+    revive_interval: Option<Spanned<f64>>,
     max_outstanding: Option<Spanned<usize>>,
 }
 
@@ -99,17 +100,6 @@ pub(super) struct RawRealm {
     local: Option<Spanned<bool>>,
     #[serde(default)]
     strip: bool,
-}
-
-/// How the proxy checks that a home server is alive (`status_check`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusCheck {
-    /// Status-Server probes (RFC 5997): `"status-server"`, the default.
-    StatusServer,
-    /// Judged by its answers to real requests: `"request"`.
-    Request,
-    /// No check: `"none"`.
-    None,
 }
 
 /// How the proxy reaches a home server (`transport`).
@@ -149,46 +139,24 @@ pub struct HomeServerEntry {
     pub acct: SocketAddr,
     /// Shared secret (`"radsec"` by default over RadSec).
     pub secret: String,
-    /// Health check.
-    pub status_check: StatusCheck,
+    /// Health checking: `status_check` and the tuning, defaults from
+    /// [`HealthConfig::default`].
+    pub health: HealthConfig,
     /// UDP or RadSec.
     pub transport: HomeTransport,
-    /// Time without an answer before a request fails over.
-    pub response_window: Duration,
-    /// Time a silent server stays zombie before it is dead.
-    pub zombie_period: Duration,
-    /// Answers that bring a dead server back.
-    pub revive_after: u32,
     /// Requests in flight to this server at most.
     pub max_outstanding: usize,
 }
 
-/// A pool's policy (`type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolType {
-    /// `"fail-over"`: the first live server in order.
-    FailOver,
-    /// `"load-balance"`: the live server with the fewest outstanding
-    /// requests.
-    LoadBalance,
-    /// `"client-balance"`: by a hash of the NAS's address.
-    ClientBalance,
-    /// `"keyed-balance"` (default): by a consistent hash of the
-    /// conversation (State, or Calling-Station-Id and NAS), so every round
-    /// of one EAP conversation reaches the same server.
-    KeyedBalance,
-}
-
-impl PoolType {
-    fn from_name(s: &str) -> Option<PoolType> {
-        Some(match s {
-            "fail-over" => PoolType::FailOver,
-            "load-balance" => PoolType::LoadBalance,
-            "client-balance" => PoolType::ClientBalance,
-            "keyed-balance" => PoolType::KeyedBalance,
-            _ => return None,
-        })
-    }
+/// A pool's `type`.
+fn pool_kind(s: &str) -> Option<PoolKind> {
+    Some(match s {
+        "fail-over" => PoolKind::FailOver,
+        "load-balance" => PoolKind::LoadBalance,
+        "client-balance" => PoolKind::ClientBalance,
+        "keyed-balance" => PoolKind::KeyedBalance,
+        _ => return None,
+    })
 }
 
 /// A checked `[[pool]]`.
@@ -198,8 +166,8 @@ pub struct PoolEntry {
     pub name: String,
     /// Line of its `name`.
     pub line: usize,
-    /// Policy.
-    pub kind: PoolType,
+    /// Policy (`type`; default keyed-balance).
+    pub kind: PoolKind,
     /// Its servers, as indices into [`ProxyConfig::home_servers`], in the
     /// order written.
     pub servers: Vec<usize>,
@@ -364,12 +332,12 @@ pub(super) fn check(
                 ))
             }
         };
-        let status_check = match &s.status_check {
-            None => StatusCheck::StatusServer,
+        let check = match &s.status_check {
+            None => Check::default(),
             Some(c) => match c.get_ref().as_str() {
-                "status-server" => StatusCheck::StatusServer,
-                "request" => StatusCheck::Request,
-                "none" => StatusCheck::None,
+                "status-server" => Check::StatusServer,
+                "request" => Check::Request,
+                "none" => Check::None,
                 other => {
                     return Err(err(
                         c.span(),
@@ -378,10 +346,19 @@ pub(super) fn check(
                 }
             },
         };
-        let count = |v: &Option<Spanned<u32>>, what: &str, default| match v {
-            None => Ok(default),
-            Some(v) if *v.get_ref() > 0 => Ok(*v.get_ref()),
-            Some(v) => Err(err(v.span(), format!("{what} must be at least 1"))),
+        let d = HealthConfig::default();
+        let revive_after = match &s.revive_after {
+            None => d.revive_after,
+            Some(v) if *v.get_ref() > 0 => *v.get_ref(),
+            Some(v) => return Err(err(v.span(), "revive_after must be at least 1".into())),
+        };
+        let health = HealthConfig {
+            check,
+            response_window: seconds(&s.response_window, "response_window", d.response_window)?,
+            zombie_period: seconds(&s.zombie_period, "zombie_period", d.zombie_period)?,
+            revive_after,
+            probe_interval: seconds(&s.probe_interval, "probe_interval", d.probe_interval)?,
+            revive_interval: seconds(&s.revive_interval, "revive_interval", d.revive_interval)?,
         };
         let max_outstanding = match &s.max_outstanding {
             None => DEFAULT_MAX_OUTSTANDING,
@@ -394,15 +371,8 @@ pub(super) fn check(
             auth,
             acct,
             secret,
-            status_check,
+            health,
             transport,
-            response_window: seconds(
-                &s.response_window,
-                "response_window",
-                DEFAULT_RESPONSE_WINDOW,
-            )?,
-            zombie_period: seconds(&s.zombie_period, "zombie_period", DEFAULT_ZOMBIE_PERIOD)?,
-            revive_after: count(&s.revive_after, "revive_after", DEFAULT_REVIVE_AFTER)?,
             max_outstanding,
         });
     }
@@ -421,8 +391,8 @@ pub(super) fn check(
             ));
         }
         let kind = match &p.kind {
-            None => PoolType::KeyedBalance,
-            Some(k) => PoolType::from_name(k.get_ref()).ok_or_else(|| {
+            None => PoolKind::default(),
+            Some(k) => pool_kind(k.get_ref()).ok_or_else(|| {
                 err(
                     k.span(),
                     format!(
@@ -545,9 +515,11 @@ acct_address = "[::1]:1913"
 secret = "s2"
 status_check = "request"
 response_window = 0.5
-zombie_period = 4
+zombie_period = 5
 revive_after = 2
 max_outstanding = 64
+probe_interval = 3
+revive_interval = 60
 
 [[home_server]]
 name = "tls1"
@@ -595,20 +567,21 @@ pool = "main"
         assert_eq!(hs1.auth, "127.0.0.1:18120".parse().unwrap());
         assert_eq!(hs1.acct, "127.0.0.1:18121".parse().unwrap());
         assert_eq!(hs1.secret, "testing123");
-        assert_eq!(hs1.status_check, StatusCheck::StatusServer);
+        assert_eq!(hs1.health, HealthConfig::default());
         assert!(matches!(hs1.transport, HomeTransport::Udp));
-        assert_eq!(hs1.response_window, DEFAULT_RESPONSE_WINDOW);
         assert_eq!(hs1.max_outstanding, DEFAULT_MAX_OUTSTANDING);
         let hs2 = &p.home_servers[1];
         assert_eq!(hs2.acct, "[::1]:1913".parse().unwrap());
-        assert_eq!(hs2.status_check, StatusCheck::Request);
-        assert_eq!(hs2.response_window, Duration::from_millis(500));
-        assert_eq!(hs2.zombie_period, Duration::from_secs(4));
-        assert_eq!((hs2.revive_after, hs2.max_outstanding), (2, 64));
+        assert_eq!(hs2.health.check, Check::Request);
+        assert_eq!(hs2.health.response_window, Duration::from_millis(500));
+        assert_eq!(hs2.health.zombie_period, Duration::from_secs(5));
+        assert_eq!(hs2.health.probe_interval, Duration::from_secs(3));
+        assert_eq!(hs2.health.revive_interval, Duration::from_secs(60));
+        assert_eq!((hs2.health.revive_after, hs2.max_outstanding), (2, 64));
         let tls1 = &p.home_servers[2];
         assert_eq!(tls1.acct, tls1.auth);
         assert_eq!(tls1.secret, "radsec");
-        assert_eq!(tls1.status_check, StatusCheck::None);
+        assert_eq!(tls1.health.check, Check::None);
         match &tls1.transport {
             HomeTransport::RadSec {
                 cert,
@@ -616,7 +589,7 @@ pool = "main"
                 server_name,
                 ..
             } => {
-                assert_eq!((cert.path.to_str(), cert.line), (Some("proxy.pem"), 23));
+                assert_eq!((cert.path.to_str(), cert.line), (Some("proxy.pem"), 25));
                 assert_eq!(ca.path.to_str(), Some("ca.pem"));
                 assert_eq!(server_name, "192.0.2.9");
             }
@@ -625,14 +598,14 @@ pool = "main"
         let main = p.pool("main").unwrap();
         assert_eq!(
             (main.kind, main.servers.as_slice()),
-            (PoolType::FailOver, &[0, 1][..])
+            (PoolKind::FailOver, &[0, 1][..])
         );
         let eap = p.pool("eap").unwrap();
         assert_eq!(
             (eap.kind, eap.servers.as_slice()),
-            (PoolType::KeyedBalance, &[2, 0][..])
+            (PoolKind::KeyedBalance, &[2, 0][..])
         );
-        assert_eq!(p.realm_lines, vec![38, 43, 47, 51]);
+        assert_eq!(p.realm_lines, vec![40, 45, 49, 53]);
         let r = p.realms.route("bob@Example.ORG").unwrap();
         assert_eq!(
             (r.target, r.user_name),
@@ -704,6 +677,7 @@ pool = "main"
             (format!("{HS}transport = \"radsec\"\ntls_cert = \"c\"\ntls_key = \"k\"\ntls_ca = \"a\"\nacct_address = \"127.0.0.1:2\"\n"), 9, "same connection"),
             (format!("{HS}response_window = 0\n"), 5, "response_window must be"),
             (format!("{HS}zombie_period = -1.5\n"), 5, "zombie_period must be"),
+            (format!("{HS}probe_interval = 1e9\n"), 5, "probe_interval must be"),
             (format!("{HS}revive_after = 0\n"), 5, "revive_after must be at least 1"),
             (format!("{HS}max_outstanding = 0\n"), 5, "max_outstanding must be at least 1"),
             (format!("{HS}port = 1\n"), 5, "unknown field"),
