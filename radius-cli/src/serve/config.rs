@@ -22,6 +22,9 @@
 //! # nt_hash = "0123456789abcdef0123456789abcdef"   # MS-CHAP v1/v2 only
 //! reply = ['Reply-Message = "Welcome, bob"', "Session-Timeout = 3600"]
 //! ```
+//!
+//! `[eap]` is described in `eap.rs`; `[[home_server]]`, `[[pool]]` and
+//! `[[realm]]` (proxying) in `proxy_config.rs`.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -71,6 +74,12 @@ struct RawConfig {
     #[serde(default, rename = "user")]
     users: Vec<Spanned<RawUser>>,
     eap: Option<super::eap::RawEap>,
+    #[serde(default, rename = "home_server")]
+    home_servers: Vec<Spanned<super::proxy_config::RawHomeServer>>,
+    #[serde(default, rename = "pool")]
+    pools: Vec<Spanned<super::proxy_config::RawPool>>,
+    #[serde(default, rename = "realm")]
+    realms: Vec<Spanned<super::proxy_config::RawRealm>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -172,6 +181,9 @@ pub struct Config {
     pub users: Vec<UserEntry>,
     /// The `[eap]` section (defaults when absent).
     pub eap: super::eap::EapEntry,
+    /// The `[[home_server]]`, `[[pool]]` and `[[realm]]` sections; `None`
+    /// when there are none.
+    pub proxy: Option<super::proxy_config::ProxyConfig>,
 }
 
 struct Ctx<'a> {
@@ -356,8 +368,16 @@ impl Config {
             Some(e) => e.check(&|span| cx.line(span), &|span, m| cx.err(span, m))?,
             None => super::eap::EapEntry::default(),
         };
+        let proxy = super::proxy_config::check(
+            &raw.home_servers,
+            &raw.pools,
+            &raw.realms,
+            &|span| cx.line(span),
+            &|span, m| cx.err(span, m),
+        )?;
         Ok(Config {
             eap,
+            proxy,
             source: file.to_owned(),
             auth,
             acct,

@@ -7,6 +7,7 @@
 pub mod config;
 mod eap;
 mod mschap;
+pub mod proxy_config;
 pub mod store;
 
 use std::collections::HashMap;
@@ -283,6 +284,27 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
             c.name,
             c.address.addr(),
             c.address.prefix()
+        );
+    }
+    if let Some(p) = &cfg.proxy {
+        for h in &p.home_servers {
+            eprintln!(
+                "  home_server {} at {} (accounting {}), {:?}, {:?}",
+                h.name, h.auth, h.acct, h.transport, h.health.check
+            );
+        }
+        for pool in &p.pools {
+            eprintln!(
+                "  pool {} ({:?}): {} servers",
+                pool.name,
+                pool.kind,
+                pool.servers.len()
+            );
+        }
+        eprintln!(
+            "  {} realms: parsed and checked; forwarding is not implemented yet, \
+             every request is answered by the local users",
+            p.realms.rules().len()
         );
     }
     if args.config.is_none() {

@@ -162,7 +162,7 @@ pub fn split_realm(user_name: &str) -> Option<Split<'_>> {
     (!realm.is_empty()).then_some(Split { realm, user })
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RegexRule {
     index: usize,
     /// Anchored at both ends.
@@ -173,7 +173,7 @@ struct RegexRule {
 
 /// Compiled realm rules; [`route`](RealmTable::route) finds a User-Name's
 /// route.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RealmTable {
     rules: Vec<RealmRule>,
     /// Lowercased exact name → rule index.
