@@ -291,8 +291,12 @@ impl Proxy {
                 .iter()
                 .map(|&i| {
                     let h = &inner.homes[i];
+                    // Transitions due by now count before choosing (the
+                    // probe timer may not have run since).
+                    let mut g = lock(&h.health);
+                    g.poll(now);
                     Candidate::new(
-                        &lock(&h.health),
+                        &g,
                         now,
                         h.outstanding.load(Ordering::Relaxed),
                         h.cfg.max_outstanding,
@@ -354,10 +358,9 @@ impl Proxy {
                     )?);
                 }
                 Err(e) => {
-                    if e.is_timeout() {
-                        if let Some(s) = lock(&h.health).on_timeout(now) {
-                            tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
-                        }
+                    // A timeout, or a socket error: no answer either way.
+                    if let Some(s) = lock(&h.health).on_timeout(now) {
+                        tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
                     }
                     tracing::debug!(home = %h.cfg.name, error = %e, "no answer; trying the next home server");
                 }

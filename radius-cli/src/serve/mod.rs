@@ -7,6 +7,7 @@
 pub mod config;
 mod eap;
 mod mschap;
+mod proxy;
 pub mod proxy_config;
 pub mod store;
 
@@ -130,6 +131,8 @@ pub struct App {
     store: Store,
     dict: Arc<Dictionary>,
     eap: radius_server::eap::Eap,
+    /// Realm routing and home servers, when configured.
+    proxy: Option<proxy::Routes>,
 }
 
 fn policy(p: PolicySetting) -> Policy {
@@ -183,6 +186,11 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
         store,
         dict,
         eap: eap::build(&cfg.source, &cfg.eap)?,
+        proxy: cfg
+            .proxy
+            .as_ref()
+            .map(|p| proxy::Routes::new(&cfg.source, p))
+            .transpose()?,
     })
 }
 
@@ -246,6 +254,9 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         b = b.workers(w);
     }
     let handle = b.spawn().await.context("starting listeners")?;
+    if let Some(r) = &app.proxy {
+        r.start();
+    }
     let radsec = match (&args.radsec, &args.tls_cert, &args.tls_key, &args.tls_ca) {
         (Some(addr), Some(cert), Some(key), Some(ca)) => {
             let tls = TlsConfig::from_pem_files(cert, key, ca)?;
@@ -301,11 +312,9 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
                 pool.servers.len()
             );
         }
-        eprintln!(
-            "  {} realms: parsed and checked; forwarding is not implemented yet, \
-             every request is answered by the local users",
-            p.realms.rules().len()
-        );
+        for (r, line) in p.realms.rules().iter().zip(&p.realm_lines) {
+            eprintln!("  realm {} -> {:?} (line {line})", r.name, r.target);
+        }
     }
     if args.config.is_none() {
         eprintln!(
@@ -397,14 +406,25 @@ async fn auth(
     pass: Option<UserPassword>,
     app: Shared<Arc<App>>,
 ) -> Reply {
+    // A local realm may strip its suffix: the users are looked up by the
+    // stripped name.
+    let mut local = name.into_value();
+    if let Some(r) = &app.proxy {
+        match r.handle(&req).await {
+            proxy::Routed::Reply(reply) => return reply,
+            proxy::Routed::Local(Some(stripped)) => local = stripped,
+            proxy::Routed::Local(None) => {}
+        }
+    }
+    let name = local.as_str();
     if let Some(r) = app.eap.answer(&req, &**app).await {
         return eap_reply(r, &req, &app);
     }
-    if let Some(reply) = mschap::answer(&req, name.as_str(), &app) {
+    if let Some(reply) = mschap::answer(&req, name, &app) {
         return reply;
     }
-    let Some(user) = app.users.get(name.as_str()) else {
-        tracing::debug!(user = %name.as_str(), "unknown user");
+    let Some(user) = app.users.get(name) else {
+        tracing::debug!(user = %name, "unknown user");
         return AccessReject::new().into();
     };
     let ok = if let Some(pass) = pass {
@@ -426,10 +446,10 @@ async fn auth(
         }
     };
     if ok {
-        tracing::debug!(user = %name.as_str(), "accepted");
+        tracing::debug!(user = %name, "accepted");
         accept_for(user, &req, &app.dict).into()
     } else {
-        tracing::debug!(user = %name.as_str(), "rejected: bad credentials");
+        tracing::debug!(user = %name, "rejected: bad credentials");
         AccessReject::new().into()
     }
 }
@@ -495,11 +515,25 @@ fn record_of(req: &Request, dict: &Dictionary) -> Record {
 
 /// Accounting-Request: answered only once its record is durable.
 #[radius_handler]
-async fn accounting(
-    req: AccountingRequest,
-    app: Shared<Arc<App>>,
+async fn accounting(req: AccountingRequest, app: Shared<Arc<App>>) -> Reply {
+    if let Some(r) = &app.proxy {
+        if let proxy::Routed::Reply(reply) = r.handle(&req).await {
+            return reply;
+        }
+    }
+    match store_accounting(&req, &app).await {
+        Ok(r) => r.into(),
+        Err(e) => Reply::Error(e),
+    }
+}
+
+/// Store one accounting record; the Accounting-Response goes out only once
+/// it is committed.
+async fn store_accounting(
+    req: &Request,
+    app: &App,
 ) -> Result<AccountingResponse, radius_server::HandlerError> {
-    let rec = record_of(&req, &app.dict);
+    let rec = record_of(req, &app.dict);
     let status = rec.status_type.clone().unwrap_or_default();
     let id = app
         .store

@@ -8,4 +8,5 @@ mod send;
 mod serve;
 mod serve_eap;
 mod serve_mschap;
+mod serve_proxy;
 mod serve_radsec;

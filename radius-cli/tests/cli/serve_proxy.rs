@@ -1,0 +1,136 @@
+//! `radius serve` as a proxy: radclient -> `radius serve` -> two FreeRADIUS
+//! home servers (the repository's test site: bob/hello, secret
+//! testing123), configured with `[[home_server]]`, `[[pool]]` and
+//! `[[realm]]`. Realm stripping, accounting forwarded, an unknown realm
+//! refused, local users still served, and failover when the primary dies.
+//! Loopback only.
+
+use std::time::{Duration, Instant};
+
+use radius_test_support::{have_tool, FreeRadius, TempDir};
+
+use super::serve::{radclient, serve};
+
+fn config(hs1: u16, hs2: u16) -> String {
+    format!(
+        r#"
+[server]
+accounting_db = "acct.db"
+
+[[client]]
+address = "127.0.0.0/8"
+secret = "nas-secret"
+require_message_authenticator = "no"
+
+[[user]]
+name = "carol"
+password = "local"
+
+[[home_server]]
+name = "hs1"
+address = "127.0.0.1:{hs1}"
+secret = "testing123"
+status_check = "status-server"
+response_window = 1.5
+
+[[home_server]]
+name = "hs2"
+address = "127.0.0.1:{hs2}"
+secret = "testing123"
+response_window = 1.5
+
+[[pool]]
+name = "main"
+type = "fail-over"
+servers = ["hs1", "hs2"]
+
+[[realm]]
+name = "example.org"
+pool = "main"
+strip = true
+
+[[realm]]
+name = "local.test"
+local = true
+strip = true
+"#
+    )
+}
+
+#[test]
+fn radclient_through_radius_serve_to_freeradius_homes() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let (Some(fr1), Some(fr2)) = (FreeRadius::start(), FreeRadius::start()) else {
+        return;
+    };
+    let dir = TempDir::new("cli-proxy");
+    std::fs::write(
+        dir.join("radius.toml"),
+        config(fr1.auth.port(), fr2.auth.port()),
+    )
+    .unwrap();
+    let s = serve(&["--config", "radius.toml"], dir.path());
+    let auth = |input: &str| radclient(s.auth, "auth", "nas-secret", input);
+
+    // Stripped to "bob" for FreeRADIUS, which knows bob/hello.
+    let (ok, out) = auth("User-Name = \"bob@example.org\", User-Password = hello\n");
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    let (_, out) = auth("User-Name = \"bob@example.org\", User-Password = wrong\n");
+    assert!(out.contains("Access-Reject"), "{out}");
+    // CHAP across the hop (the NAS's authenticator travels as CHAP-Challenge).
+    let (ok, out) = auth("User-Name = \"bob@example.org\", CHAP-Password = hello\n");
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    // A realm nobody serves: refused with a reason, not silence.
+    let (_, out) = auth("User-Name = \"bob@nowhere.test\", User-Password = hello\n");
+    assert!(
+        out.contains("Access-Reject") && out.contains("unknown realm"),
+        "{out}"
+    );
+    // Local realm and bare names: our own users.
+    let (ok, out) = auth("User-Name = \"carol@local.test\", User-Password = local\n");
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    let (ok, out) = auth("User-Name = carol, User-Password = local\n");
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    // Accounting forwarded to the home server's accounting port.
+    let (ok, out) = radclient(
+        s.acct,
+        "acct",
+        "nas-secret",
+        "User-Name = \"bob@example.org\", Acct-Status-Type = Start, Acct-Session-Id = \"p1\"\n",
+    );
+    assert!(ok && out.contains("Accounting-Response"), "{out}");
+
+    // The primary dies: answers keep coming, from the second.
+    drop(fr1);
+    let t = Instant::now();
+    let (ok, out) = auth("User-Name = \"bob@example.org\", User-Password = hello\n");
+    let failover = t.elapsed();
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    assert!(
+        failover < Duration::from_secs(4),
+        "first answer after the primary died took {failover:?}"
+    );
+    // Within one response window of its death the primary is a zombie and
+    // is skipped: requests after that take no window at all.
+    let mut took = Vec::new();
+    for _ in 0..6 {
+        let t = Instant::now();
+        let (ok, out) = auth("User-Name = \"bob@example.org\", User-Password = hello\n");
+        assert!(ok && out.contains("Access-Accept"), "{out}");
+        took.push(t.elapsed());
+    }
+    assert!(took.iter().all(|t| *t < Duration::from_secs(4)), "{took:?}");
+    assert!(
+        took[3..].iter().all(|t| *t < Duration::from_secs(1)),
+        "the dead primary is still tried: {took:?}"
+    );
+    drop(fr2);
+    // Both dead: a prompt Access-Reject with a Reply-Message.
+    let (_, out) = auth("User-Name = \"bob@example.org\", User-Password = hello\n");
+    assert!(
+        out.contains("Access-Reject") && out.contains("Reply-Message"),
+        "{out}"
+    );
+}
