@@ -136,6 +136,8 @@ pub(crate) struct Opts<'a> {
     pub(crate) foreign_cert: bool,
     pub(crate) fragment: Option<usize>,
     pub(crate) resume: bool,
+    /// The supplicant's MAC (Calling-Station-Id), for `-M`.
+    pub(crate) mac: Option<&'a str>,
 }
 
 /// Run eapol_test with profile `p` against `port` (secret testing123).
@@ -191,6 +193,9 @@ pub(crate) fn eapol(dir: &Path, certs: &Certs, port: u16, p: Profile, o: &Opts<'
     ]);
     if o.resume {
         cmd.args(["-r", "1"]);
+    }
+    if let Some(mac) = o.mac {
+        cmd.args(["-M", mac]);
     }
     let out = cmd.arg("-c").arg(&conf).output().unwrap();
     let run = Run {

@@ -134,3 +134,70 @@ fn radclient_through_radius_serve_to_freeradius_homes() {
         "{out}"
     );
 }
+
+/// eapol_test PEAP (and EAP-TLS) through `radius serve` to two FreeRADIUS
+/// EAP home servers with the same certificates, keyed-balance: every round
+/// of each conversation must reach the same home server (a split one
+/// fails: the other server has no TLS session), and the MPPE keys,
+/// decrypted from each home server's reply and encrypted again for the
+/// NAS, match what eapol_test derived.
+#[test]
+fn eapol_test_peap_through_the_proxy_to_two_freeradius_eap_homes() {
+    use super::serve_eap::{certs, eapol, profile, Opts};
+    use radius_test_support::EapCerts;
+    if !have_tool("eapol_test") {
+        return;
+    }
+    let dir = TempDir::new("cli-proxy-eap");
+    let certs = certs(dir.path());
+    let (cert, key) = &certs.server;
+    let ec = EapCerts {
+        ca: &certs.ca,
+        cert,
+        key,
+    };
+    let (Some(fr1), Some(fr2)) = (
+        FreeRadius::start_eap(&ec, "1.2"),
+        FreeRadius::start_eap(&ec, "1.2"),
+    ) else {
+        return;
+    };
+    let config = format!(
+        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\n\n\
+         [[home_server]]\nname = \"eap1\"\naddress = \"127.0.0.1:{}\"\nsecret = \"testing123\"\n\n\
+         [[home_server]]\nname = \"eap2\"\naddress = \"127.0.0.1:{}\"\nsecret = \"testing123\"\n\n\
+         [[pool]]\nname = \"eap\"\ntype = \"keyed-balance\"\nservers = [\"eap1\", \"eap2\"]\n\n\
+         [[realm]]\nname = \"*\"\npool = \"eap\"\n",
+        fr1.auth.port(),
+        fr2.auth.port()
+    );
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    let s = serve(&["--config", "radius.toml"], dir.path());
+    for i in 0..12 {
+        let mac = format!("02:00:00:00:00:{i:02x}");
+        let name = if i % 3 == 2 {
+            "eap-tls"
+        } else {
+            "peap-mschapv2"
+        };
+        let o = Opts {
+            mac: Some(&mac),
+            ..Opts::default()
+        };
+        let r = eapol(dir.path(), &certs, s.auth.port(), profile(name), &o);
+        r.assert_success(&format!("{name} via the proxy, station {mac}"), 1);
+    }
+    let wrong = Opts {
+        password: Some("wrong"),
+        mac: Some("02:00:00:00:01:00"),
+        ..Opts::default()
+    };
+    eapol(
+        dir.path(),
+        &certs,
+        s.auth.port(),
+        profile("peap-mschapv2"),
+        &wrong,
+    )
+    .assert_failure("PEAP with a wrong password via the proxy");
+}
