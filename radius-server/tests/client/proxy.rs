@@ -276,3 +276,82 @@ async fn no_home_server_answers_with_a_reject() {
     assert!(msg.value().contains("no home server"), "{}", msg.value());
     let _ = Arc::new(());
 }
+
+/// A NAS retransmission that arrives while the home server is still
+/// working on the first copy is not forwarded again; the answer, when it
+/// comes, is relayed once and a later copy gets the cached reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nas_retransmissions_are_not_forwarded_twice() {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let home_addr = sock.local_addr().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        let secret = Secret::new(b"home-secret");
+        let mut buf = [0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            seen2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let req = buf[..n].to_vec();
+            let Ok(p) = Packet::decode(&req) else {
+                continue;
+            };
+            let auth: [u8; 16] = req[4..20].try_into().unwrap();
+            let mut out = Vec::new();
+            let mut w = PacketWriter::reply(&mut out, Code::ACCESS_ACCEPT, p.identifier(), &auth);
+            w.message_authenticator().unwrap();
+            for ps in p.attributes().filter(|a| a.typ == 33) {
+                w.attr(33, ps.value).unwrap();
+            }
+            w.finish(&secret).unwrap();
+            // A slow home server: the NAS retransmits meanwhile.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let _ = sock.send_to(&out, from).await;
+        }
+    });
+    let proxy = Proxy::new(
+        vec![HomeServer::new("slow", home_addr, "home-secret")],
+        vec![PoolConfig {
+            name: "main".into(),
+            kind: PoolKind::FailOver,
+            servers: vec!["slow".into()],
+        }],
+    )
+    .unwrap();
+    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let nas = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let secret = Secret::new(NAS_SECRET);
+    let mut pkt = Vec::new();
+    let mut w = PacketWriter::request(&mut pkt, Code::ACCESS_REQUEST, 77);
+    w.message_authenticator().unwrap();
+    w.add(&UserName::new("bob"), &secret).unwrap();
+    w.add(&UserPassword::new("hello"), &secret).unwrap();
+    w.finish(&secret).unwrap();
+    for _ in 0..3 {
+        nas.send_to(&pkt, auth_addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut buf = [0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(3), nas.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(buf[0], Code::ACCESS_ACCEPT.0);
+    assert_eq!(buf[1], 77);
+    let first = buf[..n].to_vec();
+    // A copy after the answer: the cached reply, the same octets.
+    nas.send_to(&pkt, auth_addr).await.unwrap();
+    let (n, _) = tokio::time::timeout(Duration::from_secs(3), nas.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], &first[..]);
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "forwarded once"
+    );
+    assert_eq!(proxy.stats()[0].forwarded, 1);
+}
