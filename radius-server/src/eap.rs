@@ -52,8 +52,7 @@ use std::time::Instant;
 use radius_dict::prelude::{EapMessage, MsMppeRecvKey, MsMppeSendKey, State, UserName};
 use radius_proto::eap::{Answer, EapServer, Need, Resolution, Step};
 use radius_proto::{AccessAccept, AccessChallenge, AccessReject, Reply, Request};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::CertificateDer;
 
 pub use radius_proto::eap::tls::{TlsConfigs, TlsSettings, TlsSetupError, TlsVersion};
 pub use radius_proto::eap::{Credential, EapConfig, EapConfigError, InnerMethod, Keys, Method};
@@ -229,72 +228,27 @@ fn reply(a: Answer) -> EapReply {
     }
 }
 
-fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsConfigError> {
-    std::fs::read(path).map_err(|source| TlsConfigError::Read {
-        what,
-        path: path.to_owned(),
-        source,
-    })
-}
-
-fn pem_err(what: &'static str, path: &Path, detail: impl std::fmt::Display) -> TlsConfigError {
-    TlsConfigError::Pem {
-        what,
-        origin: path.display().to_string(),
-        detail: detail.to_string(),
-    }
-}
-
-fn certs(what: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
-    let pem = read(what, path)?;
-    let v = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_err(what, path, format_args!("bad PEM: {e}")))?;
-    if v.is_empty() {
-        return Err(pem_err(what, path, "no CERTIFICATE section found"));
-    }
-    Ok(v)
-}
-
 /// EAP TLS settings from PEM files: the server's certificate chain and key
 /// and, for EAP-TLS, the CA(s) client certificates must chain to. Checks
-/// that the files parse and that the key belongs to the certificate.
+/// what RadSec's [`TlsConfig`](crate::radsec::TlsConfig) checks: the files
+/// parse, the key belongs to the certificate, the CA is a usable anchor.
 pub fn tls_from_pem_files(
     cert: impl AsRef<Path>,
     key: impl AsRef<Path>,
     ca: Option<impl AsRef<Path>>,
 ) -> Result<TlsSettings, TlsConfigError> {
-    let (cert, key) = (cert.as_ref(), key.as_ref());
-    let chain = certs("certificate", cert)?;
-    let key_der = PrivateKeyDer::from_pem_slice(&read("private key", key)?).map_err(|e| {
-        pem_err(
-            "private key",
-            key,
-            format_args!("no usable PRIVATE KEY section ({e})"),
-        )
-    })?;
-    let provider = rustls::crypto::ring::default_provider();
-    let signing = provider
-        .key_provider
-        .load_private_key(key_der.clone_key())
-        .map_err(|e| pem_err("private key", key, format_args!("unsupported key: {e}")))?;
-    match rustls::sign::CertifiedKey::new(chain.clone(), signing).keys_match() {
-        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
-        Err(_) => {
-            return Err(TlsConfigError::KeyMismatch {
-                cert: cert.display().to_string(),
-                key: key.display().to_string(),
-            })
-        }
-    }
-    let mut s = TlsSettings::new(chain, key_der);
+    use crate::radsec::tls::{certs, key_pair, read};
+    let cert = read("certificate", cert.as_ref())?;
+    let key = read("private key", key.as_ref())?;
+    let (key_der, certified) = key_pair(&cert, &key, &rustls::crypto::ring::default_provider())?;
+    let mut s = TlsSettings::new(certified.cert.clone(), key_der);
     if let Some(ca) = ca {
-        let ca = ca.as_ref();
-        s.client_ca = certs("CA", ca)?;
+        let ca = read("CA", ca.as_ref())?;
+        s.client_ca = certs("CA", &ca)?;
         let mut roots = rustls::RootCertStore::empty();
         for c in &s.client_ca {
             roots.add(c.clone()).map_err(|e| TlsConfigError::BadCa {
-                origin: ca.display().to_string(),
+                origin: ca.origin.clone(),
                 detail: e.to_string(),
             })?;
         }

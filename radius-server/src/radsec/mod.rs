@@ -33,7 +33,7 @@
 
 mod client;
 mod server;
-mod tls;
+pub(crate) mod tls;
 
 pub use client::{ClientError, RadSecClient, RadSecClientConfig, Response};
 pub use radius_proto::radsec::{

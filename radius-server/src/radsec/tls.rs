@@ -60,12 +60,12 @@ pub enum TlsConfigError {
 }
 
 #[derive(Clone)]
-struct Source {
-    origin: String,
+pub(crate) struct Source {
+    pub(crate) origin: String,
     pem: Vec<u8>,
 }
 
-fn read(what: &'static str, path: &Path) -> Result<Source, TlsConfigError> {
+pub(crate) fn read(what: &'static str, path: &Path) -> Result<Source, TlsConfigError> {
     let pem = std::fs::read(path).map_err(|source| TlsConfigError::Read {
         what,
         path: path.to_owned(),
@@ -92,7 +92,10 @@ fn pem_err(what: &'static str, s: &Source, detail: impl fmt::Display) -> TlsConf
     }
 }
 
-fn certs(what: &'static str, s: &Source) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+pub(crate) fn certs(
+    what: &'static str,
+    s: &Source,
+) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
     let v = CertificateDer::pem_slice_iter(&s.pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem_err(what, s, format_args!("bad PEM: {e}")))?;
@@ -100,6 +103,39 @@ fn certs(what: &'static str, s: &Source) -> Result<Vec<CertificateDer<'static>>,
         return Err(pem_err(what, s, "no CERTIFICATE section found"));
     }
     Ok(v)
+}
+
+/// A certificate chain and its private key, parsed and checked to belong
+/// together: the key as DER (for configurations built from DER) and as
+/// rustls's signing key.
+pub(crate) fn key_pair(
+    cert: &Source,
+    key: &Source,
+    provider: &CryptoProvider,
+) -> Result<(PrivateKeyDer<'static>, CertifiedKey), TlsConfigError> {
+    let chain = certs("certificate", cert)?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key.pem).map_err(|e| {
+        pem_err(
+            "private key",
+            key,
+            format_args!("no usable PRIVATE KEY section ({e})"),
+        )
+    })?;
+    let signing = provider
+        .key_provider
+        .load_private_key(key_der.clone_key())
+        .map_err(|e| pem_err("private key", key, format_args!("unsupported key: {e}")))?;
+    let certified = CertifiedKey::new(chain, signing);
+    match certified.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+        Err(_) => {
+            return Err(TlsConfigError::KeyMismatch {
+                cert: cert.origin.clone(),
+                key: key.origin.clone(),
+            })
+        }
+    }
+    Ok((key_der, certified))
 }
 
 /// Certificate chain, private key, trusted CAs and optional CRLs for one
@@ -155,28 +191,7 @@ impl TlsConfig {
 
     fn build(cert: Source, key: Source, ca: Source) -> Result<Self, TlsConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let chain = certs("certificate", &cert)?;
-        let key_der = PrivateKeyDer::from_pem_slice(&key.pem).map_err(|e| {
-            pem_err(
-                "private key",
-                &key,
-                format_args!("no usable PRIVATE KEY section ({e})"),
-            )
-        })?;
-        let signing = provider
-            .key_provider
-            .load_private_key(key_der)
-            .map_err(|e| pem_err("private key", &key, format_args!("unsupported key: {e}")))?;
-        let certified = CertifiedKey::new(chain, signing);
-        match certified.keys_match() {
-            Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
-            Err(_) => {
-                return Err(TlsConfigError::KeyMismatch {
-                    cert: cert.origin,
-                    key: key.origin,
-                })
-            }
-        }
+        let (_, certified) = key_pair(&cert, &key, &provider)?;
         let mut cfg = TlsConfig {
             key: Arc::new(certified),
             roots: Arc::new(RootCertStore::empty()),
