@@ -99,6 +99,64 @@ async fn login(c: &UdpClient, user: &str, pass: &str) -> (Code, Duration) {
     (r.code(), t.elapsed())
 }
 
+/// A proxy with a fail-over pool "main" of this one server.
+fn one_home(h: HomeServer) -> Proxy {
+    let name = h.name.clone();
+    Proxy::new(
+        vec![h],
+        vec![PoolConfig {
+            name: "main".into(),
+            kind: PoolKind::FailOver,
+            servers: vec![name],
+        }],
+    )
+    .unwrap()
+}
+
+/// A home server with secret "home-secret" that accepts everything,
+/// echoing Proxy-State, after `delay`; with `forge`, a copy with a bad
+/// Response Authenticator goes first. Returns its address and how many
+/// requests it received.
+async fn fake_home(
+    forge: bool,
+    delay: Duration,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        let secret = Secret::new(b"home-secret");
+        let mut buf = [0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let req = buf[..n].to_vec();
+            let Ok(p) = Packet::decode(&req) else {
+                continue;
+            };
+            let auth: [u8; 16] = req[4..20].try_into().unwrap();
+            let mut out = Vec::new();
+            let mut w = PacketWriter::reply(&mut out, Code::ACCESS_ACCEPT, p.identifier(), &auth);
+            w.message_authenticator().unwrap();
+            for ps in p.attributes().filter(|a| a.typ == 33) {
+                w.attr(33, ps.value).unwrap();
+            }
+            w.finish(&secret).unwrap();
+            tokio::time::sleep(delay).await;
+            if forge {
+                let mut forged = out.clone();
+                forged[4] ^= 0xff; // a bad Response Authenticator
+                let _ = sock.send_to(&forged, from).await;
+            }
+            let _ = sock.send_to(&out, from).await;
+        }
+    });
+    (addr, seen)
+}
+
 fn forwarded(p: &Proxy, name: &str) -> u64 {
     p.stats()
         .into_iter()
@@ -196,44 +254,10 @@ async fn failover_failback_and_accounting_through_freeradius_homes() {
 /// still gets its answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_reply_is_dropped_and_counted() {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let home_addr = sock.local_addr().unwrap();
-    tokio::spawn(async move {
-        let secret = Secret::new(b"home-secret");
-        let mut buf = [0u8; 4096];
-        loop {
-            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
-                return;
-            };
-            let req = buf[..n].to_vec();
-            let Ok(p) = Packet::decode(&req) else {
-                continue;
-            };
-            let auth: [u8; 16] = req[4..20].try_into().unwrap();
-            let mut out = Vec::new();
-            let mut w = PacketWriter::reply(&mut out, Code::ACCESS_ACCEPT, p.identifier(), &auth);
-            w.message_authenticator().unwrap();
-            for ps in p.attributes().filter(|a| a.typ == 33) {
-                w.attr(33, ps.value).unwrap();
-            }
-            w.finish(&secret).unwrap();
-            let mut forged = out.clone();
-            forged[4] ^= 0xff; // a bad Response Authenticator
-            let _ = sock.send_to(&forged, from).await;
-            let _ = sock.send_to(&out, from).await;
-        }
-    });
+    let (home_addr, _) = fake_home(true, Duration::ZERO).await;
     let mut h = HomeServer::new("fake", home_addr, "home-secret");
     h.health.response_window = Duration::from_secs(1);
-    let proxy = Proxy::new(
-        vec![h],
-        vec![PoolConfig {
-            name: "main".into(),
-            kind: PoolKind::FailOver,
-            servers: vec!["fake".into()],
-        }],
-    )
-    .unwrap();
+    let proxy = one_home(h);
     let (_srv, auth_addr, _) = front(proxy.clone()).await;
     let c = nas(auth_addr);
     for _ in 0..3 {
@@ -251,15 +275,7 @@ async fn no_home_server_answers_with_a_reject() {
     let silent = radius_test_support::free_port_udp();
     let mut h = HomeServer::new("silent", ([127, 0, 0, 1], silent).into(), "x");
     h.health.response_window = Duration::from_millis(500);
-    let proxy = Proxy::new(
-        vec![h],
-        vec![PoolConfig {
-            name: "main".into(),
-            kind: PoolKind::FailOver,
-            servers: vec!["silent".into()],
-        }],
-    )
-    .unwrap();
+    let proxy = one_home(h);
     let (_srv, auth_addr, _) = front(proxy.clone()).await;
     let c = nas(auth_addr);
     let t = Instant::now();
@@ -274,7 +290,6 @@ async fn no_home_server_answers_with_a_reject() {
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     let msg = r.get::<ReplyMessage>().unwrap().unwrap();
     assert!(msg.value().contains("no home server"), "{}", msg.value());
-    let _ = Arc::new(());
 }
 
 /// A NAS retransmission that arrives while the home server is still
@@ -282,44 +297,9 @@ async fn no_home_server_answers_with_a_reject() {
 /// comes, is relayed once and a later copy gets the cached reply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nas_retransmissions_are_not_forwarded_twice() {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let home_addr = sock.local_addr().unwrap();
-    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen2 = seen.clone();
-    tokio::spawn(async move {
-        let secret = Secret::new(b"home-secret");
-        let mut buf = [0u8; 4096];
-        loop {
-            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
-                return;
-            };
-            seen2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let req = buf[..n].to_vec();
-            let Ok(p) = Packet::decode(&req) else {
-                continue;
-            };
-            let auth: [u8; 16] = req[4..20].try_into().unwrap();
-            let mut out = Vec::new();
-            let mut w = PacketWriter::reply(&mut out, Code::ACCESS_ACCEPT, p.identifier(), &auth);
-            w.message_authenticator().unwrap();
-            for ps in p.attributes().filter(|a| a.typ == 33) {
-                w.attr(33, ps.value).unwrap();
-            }
-            w.finish(&secret).unwrap();
-            // A slow home server: the NAS retransmits meanwhile.
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            let _ = sock.send_to(&out, from).await;
-        }
-    });
-    let proxy = Proxy::new(
-        vec![HomeServer::new("slow", home_addr, "home-secret")],
-        vec![PoolConfig {
-            name: "main".into(),
-            kind: PoolKind::FailOver,
-            servers: vec!["slow".into()],
-        }],
-    )
-    .unwrap();
+    // A slow home server: the NAS retransmits meanwhile.
+    let (home_addr, seen) = fake_home(false, Duration::from_millis(400)).await;
+    let proxy = one_home(HomeServer::new("slow", home_addr, "home-secret"));
     let (_srv, auth_addr, _) = front(proxy.clone()).await;
     let nas = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let secret = Secret::new(NAS_SECRET);
