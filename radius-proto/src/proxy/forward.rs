@@ -75,7 +75,8 @@ pub fn forward_request(
     }
     let enc = |e: radius_core::EncodeError| ForwardError::Encode(e.to_string());
     let nas = req.crypto();
-    let mut tunnel_passwords = req.get_all::<TunnelPassword>().into_iter();
+    // Decoded only when the request has one (most have none).
+    let mut tunnel_passwords = None;
     let mut chap = false;
     let mut chap_challenge = false;
     for a in Attributes::new(&req.raw()[20..]) {
@@ -94,7 +95,10 @@ pub fn forward_request(
                     .map_err(|e| ForwardError::Crypto("User-Password", e.to_string()))?;
                 out.attr(USER_PASSWORD, &v).map_err(enc)?;
             }
-            TUNNEL_PASSWORD => match tunnel_passwords.next() {
+            TUNNEL_PASSWORD => match tunnel_passwords
+                .get_or_insert_with(|| req.get_all::<TunnelPassword>().into_iter())
+                .next()
+            {
                 Some(Ok(tp)) => out.add(&tp, home).map_err(enc)?,
                 _ => return Err(ForwardError::Crypto("Tunnel-Password", "malformed".into())),
             },
