@@ -27,7 +27,9 @@ use radius_proto::proxy::health::{Check, Health, HealthConfig, State};
 use radius_proto::proxy::pool::{server_id, Candidate, Pool, PoolKind, SelectKey};
 use radius_proto::{Reply, Request};
 
-use crate::client::UdpClient;
+use crate::client::{ClientRequest, UdpClient};
+use crate::radsec::{RadSecClient, RadSecClientConfig, TlsConfig};
+use radius_proto::radsec::RADSEC_SECRET;
 
 pub use radius_proto::proxy::health;
 pub use radius_proto::proxy::pool;
@@ -47,6 +49,26 @@ pub struct HomeServer {
     pub health: HealthConfig,
     /// Most requests in flight to it.
     pub max_outstanding: usize,
+    /// UDP or RadSec.
+    pub transport: Transport,
+}
+
+/// How a home server is reached.
+#[derive(Debug, Clone, Default)]
+pub enum Transport {
+    /// RADIUS over UDP: [`HomeServer::auth`] and [`HomeServer::acct`].
+    #[default]
+    Udp,
+    /// RADIUS/1.0 over TLS (RFC 6614) to [`HomeServer::auth`], accounting
+    /// on the same connection; [`HomeServer::secret`] is usually
+    /// `"radsec"`. A connection that cannot be made fails over at once;
+    /// a bad reply is dropped and counted, the connection stays up.
+    RadSec {
+        /// Our client certificate and the CA for the server's.
+        tls: TlsConfig,
+        /// The name the server's certificate must carry.
+        server_name: String,
+    },
 }
 
 impl HomeServer {
@@ -60,6 +82,24 @@ impl HomeServer {
             secret: secret.as_ref().to_vec(),
             health: HealthConfig::default(),
             max_outstanding: 65536,
+            transport: Transport::Udp,
+        }
+    }
+
+    /// A RadSec home server at `addr` (secret `"radsec"`).
+    pub fn radsec(
+        name: impl Into<String>,
+        addr: SocketAddr,
+        tls: TlsConfig,
+        server_name: impl Into<String>,
+    ) -> Self {
+        HomeServer {
+            acct: addr,
+            transport: Transport::RadSec {
+                tls,
+                server_name: server_name.into(),
+            },
+            ..HomeServer::new(name, addr, RADSEC_SECRET)
         }
     }
 }
@@ -90,14 +130,125 @@ pub enum ProxyError {
     /// The request could not be rewritten, or the reply not relayed.
     #[error(transparent)]
     Forward(#[from] ForwardError),
+    /// A RadSec home server's TLS settings are unusable.
+    #[error("home server {0:?}: {1}")]
+    RadSec(String, crate::radsec::ClientError),
+}
+
+/// The client(s) one home server is reached with.
+enum Link {
+    Udp { auth: UdpClient, acct: UdpClient },
+    RadSec(RadSecClient),
+}
+
+impl Link {
+    fn new(cfg: &HomeServer) -> Result<Link, ProxyError> {
+        let window = cfg.health.response_window;
+        Ok(match &cfg.transport {
+            Transport::Udp => {
+                // One transmission per server attempt: failover to the next
+                // server is the proxy's, and a retransmission to a server
+                // that missed the first would only add to its queue.
+                let policy = RetryPolicy::fixed(window / 2, 2);
+                Link::Udp {
+                    auth: UdpClient::builder(cfg.auth, &cfg.secret)
+                        .retry(policy)
+                        .build(),
+                    acct: UdpClient::builder(cfg.acct, &cfg.secret)
+                        .retry(policy)
+                        .build(),
+                }
+            }
+            Transport::RadSec { tls, server_name } => {
+                let mut c = RadSecClientConfig::new(cfg.auth, server_name.clone());
+                c.secret = Secret::new(&cfg.secret);
+                c.request_timeout = window;
+                c.connect_timeout = window;
+                // Health is the proxy's (Status-Server while not alive).
+                c.watchdog_interval = None;
+                // A dead server is retried by the probes, not by requests
+                // that would wait for a long backoff.
+                c.max_backoff = window.max(Duration::from_secs(1));
+                Link::RadSec(
+                    RadSecClient::new(c, tls.clone())
+                        .map_err(|e| ProxyError::RadSec(cfg.name.clone(), e))?,
+                )
+            }
+        })
+    }
+
+    /// Send `out`; the verified reply and the authenticator it answers.
+    async fn send(&self, out: &ClientRequest) -> Result<(Vec<u8>, [u8; 16]), NoAnswer> {
+        match self {
+            Link::Udp { auth, acct } => {
+                let c = if out.code() == Code::ACCOUNTING_REQUEST {
+                    acct
+                } else {
+                    auth
+                };
+                let r = c.send(out).await.map_err(|e| NoAnswer {
+                    unreachable: false,
+                    why: e.to_string(),
+                })?;
+                let sent: [u8; 16] = r.request()[4..20].try_into().expect("header");
+                Ok((r.as_bytes().to_vec(), sent))
+            }
+            Link::RadSec(c) => {
+                let r = c.send(out).await.map_err(|e| NoAnswer {
+                    unreachable: matches!(
+                        e,
+                        crate::radsec::ClientError::Connect { .. }
+                            | crate::radsec::ClientError::Backoff { .. }
+                    ),
+                    why: e.to_string(),
+                })?;
+                Ok((r.raw().to_vec(), *r.request_authenticator()))
+            }
+        }
+    }
+
+    /// A Status-Server probe answered within `window`.
+    async fn probe(&self, window: Duration) -> bool {
+        match self {
+            Link::Udp { auth, .. } => {
+                let policy = RetryPolicy::fixed(window, 1);
+                auth.status_server().retry(policy).send().await.is_ok()
+            }
+            Link::RadSec(c) => c.status().await.is_ok(),
+        }
+    }
+
+    /// (invalid replies, timeouts).
+    fn counters(&self) -> (u64, u64) {
+        match self {
+            Link::Udp { auth, acct } => {
+                let (a, c) = (auth.stats(), acct.stats());
+                (
+                    a.invalid_replies + c.invalid_replies,
+                    a.timeouts + c.timeouts,
+                )
+            }
+            Link::RadSec(c) => {
+                let s = c.stats();
+                (s.invalid_replies, s.timeouts)
+            }
+        }
+    }
+}
+
+/// Why a home server gave no reply.
+struct NoAnswer {
+    /// It could not be reached at all (no connection), rather than not
+    /// answering in time.
+    unreachable: bool,
+    why: String,
 }
 
 struct Home {
     cfg: HomeServer,
     id: u64,
     secret: Secret,
-    auth: UdpClient,
-    acct: UdpClient,
+    link: Link,
     health: Mutex<Health>,
     outstanding: AtomicUsize,
     forwarded: AtomicU64,
@@ -153,27 +304,17 @@ impl Proxy {
         let homes: Vec<Home> = homes
             .into_iter()
             .map(|cfg| {
-                // One transmission per server attempt: failover to the next
-                // server is the proxy's, and a retransmission to a server
-                // that missed the first would only add to its queue.
-                let window = cfg.health.response_window;
-                let policy = RetryPolicy::fixed(window / 2, 2);
-                Home {
+                Ok(Home {
                     id: server_id(&cfg.name),
                     secret: Secret::new(&cfg.secret),
-                    auth: UdpClient::builder(cfg.auth, &cfg.secret)
-                        .retry(policy)
-                        .build(),
-                    acct: UdpClient::builder(cfg.acct, &cfg.secret)
-                        .retry(policy)
-                        .build(),
+                    link: Link::new(&cfg)?,
                     health: Mutex::new(Health::new(cfg.health)),
                     outstanding: AtomicUsize::new(0),
                     forwarded: AtomicU64::new(0),
                     cfg,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, ProxyError>>()?;
         let mut map = HashMap::new();
         for p in pools {
             let mut idx = Vec::new();
@@ -211,13 +352,13 @@ impl Proxy {
             .homes
             .iter()
             .map(|h| {
-                let (a, c) = (h.auth.stats(), h.acct.stats());
+                let (invalid_replies, timeouts) = h.link.counters();
                 HomeStats {
                     name: h.cfg.name.clone(),
                     state: lock(&h.health).state(),
                     forwarded: h.forwarded.load(Ordering::Relaxed),
-                    invalid_replies: a.invalid_replies + c.invalid_replies,
-                    timeouts: a.timeouts + c.timeouts,
+                    invalid_replies,
+                    timeouts,
                 }
             })
             .collect()
@@ -247,8 +388,7 @@ impl Proxy {
                         let inner = inner.clone();
                         tokio::spawn(async move {
                             let h = &inner.homes[i];
-                            let policy = RetryPolicy::fixed(h.cfg.health.response_window, 1);
-                            let ok = h.auth.status_server().retry(policy).send().await.is_ok();
+                            let ok = h.link.probe(h.cfg.health.response_window).await;
                             let now = Instant::now();
                             let mut g = lock(&h.health);
                             if ok {
@@ -329,40 +469,43 @@ impl Proxy {
                     proxy_state: &ps,
                 },
             )?;
-            let client = if req.code() == Code::ACCOUNTING_REQUEST {
-                &h.acct
-            } else {
-                &h.auth
-            };
             lock(&h.health).on_sent(now);
             h.forwarded.fetch_add(1, Ordering::Relaxed);
             h.outstanding.fetch_add(1, Ordering::Relaxed);
-            let r = client.send(&out).await;
+            let r = h.link.send(&out).await;
             h.outstanding.fetch_sub(1, Ordering::Relaxed);
             let now = Instant::now();
             match r {
-                Ok(resp) => {
+                Ok((resp, sent)) => {
                     if let Some(s) = lock(&h.health).on_answer(now) {
                         tracing::info!(home = %h.cfg.name, state = ?s, "home server health");
                     }
-                    if resp.code() == Code::ACCESS_CHALLENGE {
-                        if let Some(Ok(s)) = resp.get::<StateAttr>() {
+                    if Code(resp[0]) == Code::ACCESS_CHALLENGE {
+                        let ctx = radius_core::typed::CryptoCtx {
+                            secret: &h.secret,
+                            authenticator: &sent,
+                        };
+                        if let Some(Ok(s)) =
+                            radius_core::typed::get_from::<StateAttr>(&resp[20..], &ctx)
+                        {
                             self.remember(s.into_value(), idx, now);
                         }
                     }
-                    return Ok(relay_reply(
-                        req.code(),
-                        resp.as_bytes(),
-                        out.authenticator(),
-                        &h.secret,
-                    )?);
+                    return Ok(relay_reply(req.code(), &resp, &sent, &h.secret)?);
                 }
                 Err(e) => {
-                    // A timeout, or a socket error: no answer either way.
-                    if let Some(s) = lock(&h.health).on_timeout(now) {
+                    // A timeout, or no connection: no answer either way.
+                    let mut g = lock(&h.health);
+                    let changed = if e.unreachable {
+                        g.on_unreachable(now)
+                    } else {
+                        g.on_timeout(now)
+                    };
+                    drop(g);
+                    if let Some(s) = changed {
                         tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
                     }
-                    tracing::debug!(home = %h.cfg.name, error = %e, "no answer; trying the next home server");
+                    tracing::debug!(home = %h.cfg.name, error = %e.why, "no answer; trying the next home server");
                 }
             }
         }

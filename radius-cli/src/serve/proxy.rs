@@ -11,7 +11,8 @@
 //! Accounting-Response would claim it stored).
 
 use radius_proto::proxy::realm::{split_realm, RealmTable, Target};
-use radius_server::proxy::{HomeServer, PoolConfig, Proxy};
+use radius_server::proxy::{HomeServer, PoolConfig, Proxy, Transport};
+use radius_server::radsec::TlsConfig;
 use radius_server::{AccessReject, Reply, Request};
 use typed_radius::dict::prelude::{ReplyMessage, UserName};
 
@@ -37,15 +38,23 @@ impl Routes {
     pub fn new(file: &str, cfg: &ProxyConfig) -> anyhow::Result<Routes> {
         let mut homes = Vec::new();
         for h in &cfg.home_servers {
-            if let HomeTransport::RadSec { .. } = h.transport {
-                anyhow::bail!(
-                    "{file}:{}: home server {:?}: transport = \"radsec\" is not supported yet; \
-                     put radsecproxy in front of it, or use UDP",
-                    h.line,
-                    h.name
-                );
-            }
             let mut home = HomeServer::new(h.name.clone(), h.auth, h.secret.as_bytes());
+            if let HomeTransport::RadSec {
+                cert,
+                key,
+                ca,
+                server_name,
+            } = &h.transport
+            {
+                let tls =
+                    TlsConfig::from_pem_files(&cert.path, &key.path, &ca.path).map_err(|e| {
+                        anyhow::anyhow!("{file}:{}: home server {:?}: {e}", cert.line, h.name)
+                    })?;
+                home.transport = Transport::RadSec {
+                    tls,
+                    server_name: server_name.clone(),
+                };
+            }
             home.acct = h.acct;
             home.max_outstanding = h.max_outstanding;
             home.health = h.health;

@@ -103,9 +103,6 @@ pub(super) struct RawRealm {
 }
 
 /// How the proxy reaches a home server (`transport`).
-// The RadSec fields are read once RadSec home servers are forwarded to;
-// until then `radius serve` refuses them at start with the file:line.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub enum HomeTransport {
     /// RADIUS over UDP (default).

@@ -201,3 +201,120 @@ fn eapol_test_peap_through_the_proxy_to_two_freeradius_eap_homes() {
     )
     .assert_failure("PEAP with a wrong password via the proxy");
 }
+
+/// A RadSec home server: radclient -> `radius serve` -> RadSec (our
+/// client certificate) -> radsecproxy -> FreeRADIUS over UDP. PAP and
+/// accounting cross both hops. Then radsecproxy dies: the next request is
+/// answered by the UDP home server at once (a refused TLS connection needs
+/// no response window), and when radsecproxy returns, Status-Server over
+/// TLS brings it back and it takes the traffic again.
+#[test]
+fn radsec_home_server_behind_radsecproxy_fails_over_and_back() {
+    use radius_test_support::radsec::{proxy_leaf, tls_block, Ca, Proxy, RADSECPROXY};
+    use radius_test_support::{free_port_tcp, free_port_udp};
+    if !have_tool("radclient") || !have_tool(RADSECPROXY) {
+        return;
+    }
+    let (Some(fr1), Some(fr2)) = (FreeRadius::start(), FreeRadius::start()) else {
+        return;
+    };
+    let dir = TempDir::new("cli-proxy-radsec");
+    let ca = Ca::new("cli-proxy-radsec CA");
+    let (ca_pem, rp_cert, rp_key) = ca.write(dir.path(), "radsecproxy", &proxy_leaf(&ca));
+    let (_, our_cert, our_key) = ca.write(dir.path(), "serve", &ca.client("127.0.0.1"));
+    let tls_port = free_port_tcp();
+    let rp_conf = format!(
+        "ListenTLS 127.0.0.1:{tls_port}\nListenUDP 127.0.0.1:{}\nLogLevel 4\n{}\
+         client serve {{\n    host 127.0.0.1\n    type tls\n    secret radsec\n}}\n\
+         server fr {{\n    host 127.0.0.1\n    port {}\n    type udp\n    secret testing123\n}}\n\
+         realm * {{\n    server fr\n    accountingServer fr\n}}\n",
+        free_port_udp(),
+        tls_block(&ca_pem, &rp_cert, &rp_key),
+        fr1.auth.port()
+    );
+    // radsecproxy's accounting goes to the auth port's +1 only when told:
+    // give FreeRADIUS's accounting port its own server block.
+    let rp_conf = rp_conf.replace(
+        "realm * {\n    server fr\n    accountingServer fr\n}\n",
+        &format!(
+            "server fracct {{\n    host 127.0.0.1\n    port {}\n    type udp\n    secret testing123\n}}\n\
+             realm * {{\n    server fr\n    accountingServer fracct\n}}\n",
+            fr1.acct.port()
+        ),
+    );
+    let rp = Proxy::start(dir.path(), &rp_conf);
+    let config = format!(
+        "[server]\naccounting_db = \"acct.db\"\n\n[[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"nas-secret\"\n\
+         require_message_authenticator = \"no\"\n\n\
+         [[home_server]]\nname = \"tls\"\naddress = \"127.0.0.1:{tls_port}\"\ntransport = \"radsec\"\n\
+         tls_cert = \"{}\"\ntls_key = \"{}\"\ntls_ca = \"{}\"\ntls_server_name = \"radsecproxy\"\n\
+         response_window = 1.5\nzombie_period = 2.0\n\n\
+         [[home_server]]\nname = \"udp\"\naddress = \"127.0.0.1:{}\"\nsecret = \"testing123\"\nresponse_window = 1.5\n\n\
+         [[pool]]\nname = \"main\"\ntype = \"fail-over\"\nservers = [\"tls\", \"udp\"]\n\n\
+         [[realm]]\nname = \"example.org\"\npool = \"main\"\nstrip = true\n",
+        our_cert.display(),
+        our_key.display(),
+        ca_pem.display(),
+        fr2.auth.port()
+    );
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    let s = serve(&["--config", "radius.toml"], dir.path());
+    let auth = |input: &str| radclient(s.auth, "auth", "nas-secret", input);
+    let bob = "User-Name = \"bob@example.org\", User-Password = hello\n";
+
+    // Through radsecproxy to the first FreeRADIUS (radsecproxy matches its
+    // TLS client by the address in our certificate).
+    let (ok, out) = auth(bob);
+    assert!(
+        ok && out.contains("Access-Accept"),
+        "{out}\nradsecproxy log:\n{}",
+        rp.log()
+    );
+    let (_, out) = auth("User-Name = \"bob@example.org\", User-Password = wrong\n");
+    assert!(out.contains("Access-Reject"), "{out}");
+    let (ok, out) = radclient(
+        s.acct,
+        "acct",
+        "nas-secret",
+        "User-Name = \"bob@example.org\", Acct-Status-Type = Start, Acct-Session-Id = \"rs1\"\n",
+    );
+    assert!(
+        ok && out.contains("Accounting-Response"),
+        "{out}\nradsecproxy log:\n{}",
+        rp.log()
+    );
+    let log = rp.log();
+    assert!(
+        log.matches("Access-Request").count() >= 2 && log.contains("Accounting-Request"),
+        "the requests crossed radsecproxy:\n{log}"
+    );
+
+    // radsecproxy dies: the UDP home answers, without a response window.
+    drop(rp);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let (ok, out) = auth(bob);
+        assert!(ok && out.contains("Access-Accept"), "{out}");
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    }
+
+    // It returns on the same port: Status-Server over TLS revives it and
+    // the traffic goes back through it.
+    let rp = Proxy::start(dir.path(), &rp_conf);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let through = |rp: &Proxy| rp.log().matches("Access-Request").count();
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let before = through(&rp);
+        let (ok, out) = auth(bob);
+        assert!(ok && out.contains("Access-Accept"), "{out}");
+        if through(&rp) > before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never failed back to the RadSec home server; radsecproxy log:\n{}",
+            rp.log()
+        );
+    }
+}

@@ -192,6 +192,18 @@ impl Health {
         self.poll(now)
     }
 
+    /// The server could not be reached at all (a RadSec connection refused
+    /// or its handshake failed): no need to wait out the response window,
+    /// an alive server becomes a zombie now. Counted as a timeout.
+    pub fn on_unreachable(&mut self, now: Instant) -> Option<State> {
+        self.counters.timeouts += 1;
+        let polled = self.poll(now);
+        if self.state == State::Alive {
+            return self.enter(State::Zombie, now);
+        }
+        polled
+    }
+
     /// A Status-Server probe was sent.
     pub fn on_probe_sent(&mut self, now: Instant) {
         self.counters.probes += 1;
@@ -317,6 +329,24 @@ mod tests {
             ..Default::default()
         };
         (Health::new(config), Instant::now())
+    }
+
+    #[test]
+    fn unreachable_makes_a_zombie_at_once_and_probes_revive_it() {
+        let (mut h, t0) = alive(Check::StatusServer);
+        h.on_sent(t0);
+        assert_eq!(h.on_unreachable(t0 + ms(3)), Some(State::Zombie));
+        assert!(!h.usable(t0 + ms(3)));
+        assert_eq!(h.counters().timeouts, 1);
+        // Already a zombie: no new transition, and the zombie period runs
+        // from the first failure.
+        assert_eq!(h.on_unreachable(t0 + ms(10)), None);
+        assert_eq!(h.poll(t0 + ms(3) + ms(4000)), Some(State::Dead));
+        for i in 0..3 {
+            h.on_probe_sent(t0 + ms(5000 + i));
+            let r = h.on_probe_answer(t0 + ms(5000 + i));
+            assert_eq!(r, (i == 2).then_some(State::Alive), "answer {i}");
+        }
     }
 
     /// One unanswered request at `t0`, a zombie at 2 s.

@@ -19,8 +19,12 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
+use crate::client::ClientStats;
+
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
-use radius_proto::client::{needs_message_authenticator, Outstanding, Reconnect, ReplyError};
+use radius_proto::client::{
+    needs_message_authenticator, ClientRequest, Outstanding, Reconnect, ReplyError, Slot,
+};
 use radius_proto::radsec::FrameBuf;
 use radius_proto::radsec::RADSEC_SECRET;
 
@@ -119,6 +123,10 @@ pub enum ClientError {
     /// (a TLS alert from the server names the certificate check that failed).
     #[error("connection lost before the reply: {0}")]
     ConnectionLost(String),
+    /// [`RadSecClient::send`] of a request encoded for RADIUS/1.0 on a
+    /// RADIUS/1.1 connection.
+    #[error("a request encoded beforehand (obfuscated with the secret) cannot go over RADIUS/1.1")]
+    PreEncodedOnV11,
 }
 
 /// A verified reply.
@@ -157,6 +165,12 @@ impl Response {
         get_all_from_with::<T>(&self.bytes[20..], &self.crypto())
     }
 
+    /// The Request Authenticator of the request it answers, as sent (the
+    /// key of its obfuscated attributes).
+    pub fn request_authenticator(&self) -> &[u8; 16] {
+        &self.request_authenticator
+    }
+
     /// The RADIUS version of the connection it came over.
     pub fn version(&self) -> RadiusVersion {
         self.version
@@ -190,6 +204,7 @@ struct Conn {
     reason: Mutex<Option<String>>,
     last_rx: Mutex<Instant>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    counters: Arc<Counters>,
 }
 
 impl Conn {
@@ -240,8 +255,19 @@ impl Drop for Conn {
     }
 }
 
+/// What the client counts, shared by its connections.
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    replies: AtomicU64,
+    invalid: AtomicU64,
+    unmatched: AtomicU64,
+    timeouts: AtomicU64,
+}
+
 struct Inner {
     config: RadSecClientConfig,
+    counters: Arc<Counters>,
     connector: TlsConnector,
     name: ServerName<'static>,
     conn: tokio::sync::Mutex<Option<Arc<Conn>>>,
@@ -294,6 +320,7 @@ impl RadSecClient {
                 conn: tokio::sync::Mutex::new(None),
                 backoff: Mutex::new(Reconnect::new(config.min_backoff, config.max_backoff)),
                 connects: AtomicU64::new(0),
+                counters: Arc::default(),
                 config,
             }),
         })
@@ -317,6 +344,24 @@ impl RadSecClient {
     /// Connections established so far (1 while the first one lasts).
     pub fn connects(&self) -> u64 {
         self.inner.connects.load(Ordering::Relaxed)
+    }
+
+    /// Counters so far: requests, verified replies, replies dropped for
+    /// failing verification (the connection stays up), unmatched replies,
+    /// timeouts; `sockets` is 1 while connected. TCP has no
+    /// retransmissions.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ClientStats {
+            requests: n(&c.requests),
+            retransmissions: 0,
+            replies: n(&c.replies),
+            invalid_replies: n(&c.invalid),
+            unmatched_replies: n(&c.unmatched),
+            timeouts: n(&c.timeouts),
+            sockets: usize::from(self.is_connected()),
+        }
     }
 
     /// Close the connection (the next request reconnects).
@@ -406,6 +451,7 @@ impl RadSecClient {
             reason: Mutex::new(None),
             last_rx: Mutex::new(Instant::now()),
             tasks: Mutex::new(Vec::new()),
+            counters: self.inner.counters.clone(),
         });
         let weak = Arc::downgrade(&conn);
         let w = tokio::spawn(write_loop(wr, rx, weak.clone()));
@@ -446,7 +492,32 @@ impl RadSecClient {
             &conn,
             &self.inner.config,
             code,
-            build,
+            built(code, build),
+            self.inner.config.request_timeout,
+        )
+        .await
+    }
+
+    /// Send a request built beforehand (a proxy's rewritten request, or one
+    /// shared with a [`UdpClient`](crate::client::UdpClient)) and wait for
+    /// its verified reply. Its obfuscated attributes were encoded with this
+    /// client's secret and the request's own authenticator, which only
+    /// RADIUS/1.0 carries: on a RADIUS/1.1 connection this fails with
+    /// [`ClientError::PreEncodedOnV11`] (use [`request`](Self::request)).
+    pub async fn send(&self, req: &ClientRequest) -> Result<Response, ClientError> {
+        let conn = self.conn().await?;
+        let encode = |slot: Slot, secret: &Secret, buf: &mut Vec<u8>| {
+            if slot.token().is_some() {
+                return Err(ClientError::PreEncodedOnV11);
+            }
+            req.encode(slot.id(), secret, buf)?;
+            Ok(())
+        };
+        exchange(
+            &conn,
+            &self.inner.config,
+            req.code(),
+            encode,
             self.inner.config.request_timeout,
         )
         .await
@@ -459,19 +530,44 @@ impl RadSecClient {
     }
 }
 
+/// Build a request from attributes: the client picks the header, and adds
+/// Message-Authenticator where the code needs one.
+fn built(
+    code: Code,
+    build: impl FnOnce(&mut PacketWriter<'_>, &Secret) -> Result<(), EncodeError>,
+) -> impl FnOnce(Slot, &Secret, &mut Vec<u8>) -> Result<(), ClientError> {
+    move |slot, secret, buf| {
+        let mut w = match slot.token() {
+            Some(token) => PacketWriter::v1_1(buf, code, token),
+            None => PacketWriter::request(buf, code, slot.id()),
+        };
+        if needs_message_authenticator(code) {
+            // A no-op in RADIUS/1.1.
+            w.message_authenticator()?;
+        }
+        build(&mut w, secret)?;
+        w.finish(secret)?;
+        Ok(())
+    }
+}
+
 async fn exchange(
     conn: &Arc<Conn>,
     cfg: &RadSecClientConfig,
     code: Code,
-    build: impl FnOnce(&mut PacketWriter<'_>, &Secret) -> Result<(), EncodeError>,
+    encode: impl FnOnce(Slot, &Secret, &mut Vec<u8>) -> Result<(), ClientError>,
     timeout: Duration,
 ) -> Result<Response, ClientError> {
     let deadline = tokio::time::Instant::now() + timeout;
+    conn.counters.requests.fetch_add(1, Ordering::Relaxed);
     let permit: OwnedSemaphorePermit =
         match tokio::time::timeout_at(deadline, conn.ids.clone().acquire_owned()).await {
             Ok(Ok(p)) => p,
             Ok(Err(_)) => return Err(conn.lost()),
-            Err(_) => return Err(ClientError::Timeout(timeout)),
+            Err(_) => {
+                conn.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                return Err(ClientError::Timeout(timeout));
+            }
         };
     let (tx, rx) = oneshot::channel();
     // A permit guarantees a free slot.
@@ -491,21 +587,9 @@ async fn exchange(
     };
     let mut buf = Vec::with_capacity(128);
     let secret = &cfg.secret;
-    let built = (|| {
-        let mut w = match slot.token() {
-            Some(token) => PacketWriter::v1_1(&mut buf, code, token),
-            None => PacketWriter::request(&mut buf, code, slot.id()),
-        };
-        if needs_message_authenticator(code) {
-            // A no-op in RADIUS/1.1.
-            w.message_authenticator()?;
-        }
-        build(&mut w, secret)?;
-        w.finish(secret).map(|_| ())
-    })();
-    if let Err(e) = built {
+    if let Err(e) = encode(slot, secret, &mut buf) {
         release(conn);
-        return Err(e.into());
+        return Err(e);
     }
     let authenticator: [u8; 16] = buf[4..20].try_into().expect("header");
     {
@@ -537,7 +621,10 @@ async fn exchange(
             version: conn.version,
         }),
         Ok(Err(_)) => Err(conn.lost()),
-        Err(_) => Err(ClientError::Timeout(timeout)),
+        Err(_) => {
+            conn.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+            Err(ClientError::Timeout(timeout))
+        }
     }
 }
 
@@ -620,12 +707,15 @@ fn deliver(c: &Conn, pkt: &[u8], secret: &Secret, server: SocketAddr) {
     match s.on_reply(pkt, secret) {
         Ok(m) => {
             drop(s);
+            c.counters.replies.fetch_add(1, Ordering::Relaxed);
             let _ = m.waiter.send(pkt.to_vec());
         }
         Err(ReplyError::Unmatched) => {
+            c.counters.unmatched.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%server, id = pkt[1], "RadSec reply for no outstanding request: dropped");
         }
         Err(e) => {
+            c.counters.invalid.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(%server, id = pkt[1], "RadSec reply dropped: {e}");
         }
     }
@@ -654,7 +744,7 @@ async fn watchdog(
             &c,
             &inner.config,
             Code::STATUS_SERVER,
-            |_, _| Ok(()),
+            built(Code::STATUS_SERVER, |_, _| Ok(())),
             timeout,
         )
         .await

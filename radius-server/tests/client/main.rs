@@ -3,5 +3,6 @@
 
 mod freeradius;
 mod proxy;
+mod proxy_radsec;
 mod support;
 mod udp;

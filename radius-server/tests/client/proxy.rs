@@ -20,7 +20,7 @@ use radius_server::{
 };
 use radius_test_support::FreeRadius;
 
-const NAS_SECRET: &str = "nas-secret";
+pub(crate) const NAS_SECRET: &str = "nas-secret";
 
 fn home(name: &str, auth: SocketAddr) -> HomeServer {
     let mut h = HomeServer::new(name, auth, FreeRadius::SECRET);
@@ -60,7 +60,7 @@ async fn acct(req: AccountingRequest, proxy: Shared<Proxy>) -> Reply {
         .unwrap_or(Reply::NoReply)
 }
 
-async fn front(proxy: Proxy) -> (radius_server::ServerHandle, SocketAddr, SocketAddr) {
+pub(crate) async fn front(proxy: Proxy) -> (radius_server::ServerHandle, SocketAddr, SocketAddr) {
     let hosts = HostTable::new().with(
         "127.0.0.0/8".parse().unwrap(),
         ClientConfig::new("nas", NAS_SECRET),
@@ -79,7 +79,7 @@ async fn front(proxy: Proxy) -> (radius_server::ServerHandle, SocketAddr, Socket
     (s, a, c)
 }
 
-fn nas(addr: SocketAddr) -> UdpClient {
+pub(crate) fn nas(addr: SocketAddr) -> UdpClient {
     // The NAS retransmits after 3 s, as NASes do; the proxy must answer
     // before it has to.
     UdpClient::builder(addr, NAS_SECRET)
@@ -87,7 +87,7 @@ fn nas(addr: SocketAddr) -> UdpClient {
         .build()
 }
 
-async fn login(c: &UdpClient, user: &str, pass: &str) -> (Code, Duration) {
+pub(crate) async fn login(c: &UdpClient, user: &str, pass: &str) -> (Code, Duration) {
     let t = Instant::now();
     let r = c
         .access_request()
@@ -100,7 +100,7 @@ async fn login(c: &UdpClient, user: &str, pass: &str) -> (Code, Duration) {
 }
 
 /// A proxy with a fail-over pool "main" of this one server.
-fn one_home(h: HomeServer) -> Proxy {
+pub(crate) fn one_home(h: HomeServer) -> Proxy {
     let name = h.name.clone();
     Proxy::new(
         vec![h],
@@ -117,7 +117,7 @@ fn one_home(h: HomeServer) -> Proxy {
 /// echoing Proxy-State, after `delay`; with `forge`, a copy with a bad
 /// Response Authenticator goes first. Returns its address and how many
 /// requests it received.
-async fn fake_home(
+pub(crate) async fn fake_home(
     forge: bool,
     delay: Duration,
 ) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
@@ -157,7 +157,7 @@ async fn fake_home(
     (addr, seen)
 }
 
-fn forwarded(p: &Proxy, name: &str) -> u64 {
+pub(crate) fn forwarded(p: &Proxy, name: &str) -> u64 {
     p.stats()
         .into_iter()
         .find(|s| s.name == name)
