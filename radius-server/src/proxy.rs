@@ -24,6 +24,8 @@ use radius_dict::prelude::{CallingStationId, NasIdentifier, NasIpAddress, State 
 use radius_proto::client::RetryPolicy;
 use radius_proto::proxy::forward::{forward_request, relay_reply, ForwardError, Rewrite};
 use radius_proto::proxy::health::{Check, Health, HealthConfig, State};
+use radius_proto::proxy::operator::operator_nas_identifiers;
+pub use radius_proto::proxy::operator::NasTokens;
 use radius_proto::proxy::pool::{server_id, Candidate, Pool, PoolKind, SelectKey};
 use radius_proto::{Reply, Request};
 
@@ -130,6 +132,9 @@ pub enum ProxyError {
     /// The request could not be rewritten, or the reply not relayed.
     #[error(transparent)]
     Forward(#[from] ForwardError),
+    /// The NAS a CoA or Disconnect request was forwarded to did not answer.
+    #[error("NAS {0} did not answer: {1}")]
+    NasUnreachable(SocketAddr, String),
     /// A RadSec home server's TLS settings are unusable.
     #[error("home server {0:?}: {1}")]
     RadSec(String, crate::radsec::ClientError),
@@ -275,17 +280,36 @@ struct Inner {
     /// State issued by a home server -> that server (EAP stickiness).
     sticky: Mutex<HashMap<Vec<u8>, (usize, Instant)>>,
     proxy_state: AtomicU64,
+    /// Clients of the NASes CoA/Disconnect requests went to.
+    nas_clients: Mutex<HashMap<(SocketAddr, Vec<u8>), UdpClient>>,
 }
+
+const NAS_CLIENTS_MAX: usize = 4096;
 
 /// How long an Access-Challenge's State keeps its conversation on one
 /// server, and how many are remembered.
 const STICKY_TTL: Duration = Duration::from_secs(60);
 const STICKY_MAX: usize = 65536;
 
+/// What this proxy adds for the home network to route CoA and Disconnect
+/// requests back (RFC 5580, RFC 8559); nothing by default.
+#[derive(Debug, Clone, Default)]
+pub struct Operator {
+    /// Operator-Name added to forwarded Access- and Accounting-Requests
+    /// that lack one: the namespace digit and the realm, e.g.
+    /// `"1visited.example"` (RFC 5580 §4.1).
+    pub name: Option<Vec<u8>>,
+    /// Issue an Operator-NAS-Identifier for the NAS (RFC 8559) on
+    /// forwarded Access- and Accounting-Requests that lack one, and resolve
+    /// it in CoA/Disconnect requests ([`Proxy::coa_target`]).
+    pub nas_tokens: Option<NasTokens>,
+}
+
 /// The forwarding component (see the module docs). Cheap to clone.
 #[derive(Clone)]
 pub struct Proxy {
     inner: Arc<Inner>,
+    operator: Arc<Operator>,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -328,9 +352,11 @@ impl Proxy {
             map.insert(p.name.clone(), (Pool::new(p.kind), idx));
         }
         Ok(Proxy {
+            operator: Arc::default(),
             inner: Arc::new(Inner {
                 homes,
                 pools: map,
+                nas_clients: Mutex::new(HashMap::new()),
                 sticky: Mutex::new(HashMap::new()),
                 proxy_state: AtomicU64::new(u64::from_be_bytes(
                     radius_core::crypto::random_authenticator()[..8]
@@ -339,6 +365,70 @@ impl Proxy {
                 )),
             }),
         })
+    }
+
+    /// The same proxy adding Operator-Name / Operator-NAS-Identifier.
+    pub fn with_operator(mut self, operator: Operator) -> Self {
+        self.operator = Arc::new(operator);
+        self
+    }
+
+    /// The NAS a CoA-Request or Disconnect-Request is for, when it carries
+    /// an Operator-NAS-Identifier this proxy issued (with
+    /// [`Operator::nas_tokens`]); `None` otherwise.
+    pub fn coa_target(&self, req: &Request) -> Option<IpAddr> {
+        let tokens = self.operator.nas_tokens.as_ref()?;
+        operator_nas_identifiers(&req.raw()[20..]).find_map(|t| tokens.resolve(t))
+    }
+
+    /// Forward a CoA-Request or Disconnect-Request (RFC 5176, RFC 8559) to
+    /// the NAS at `nas` with its `secret`, and return its ACK or NAK for
+    /// the requester. This proxy's Operator-NAS-Identifier is left out
+    /// (the NAS never saw it); the NAS's retransmission policy is the
+    /// client default. `Err` when the NAS does not answer.
+    pub async fn forward_to_nas(
+        &self,
+        req: &Request,
+        nas: SocketAddr,
+        secret: &[u8],
+    ) -> Result<Reply, ProxyError> {
+        let client = {
+            let mut m = lock(&self.inner.nas_clients);
+            if m.len() >= NAS_CLIENTS_MAX && !m.contains_key(&(nas, secret.to_vec())) {
+                m.clear();
+            }
+            m.entry((nas, secret.to_vec()))
+                .or_insert_with(|| UdpClient::new(nas, secret))
+                .clone()
+        };
+        let ps = self.next_proxy_state();
+        let out = forward_request(
+            req,
+            &Secret::new(secret),
+            &Rewrite {
+                proxy_state: &ps,
+                drop_operator_nas_id: true,
+                ..Rewrite::default()
+            },
+        )?;
+        let r = client
+            .send(&out)
+            .await
+            .map_err(|e| ProxyError::NasUnreachable(nas, e.to_string()))?;
+        let sent: [u8; 16] = r.request()[4..20].try_into().expect("header");
+        Ok(relay_reply(
+            req.code(),
+            r.as_bytes(),
+            &sent,
+            &Secret::new(secret),
+        )?)
+    }
+
+    fn next_proxy_state(&self) -> [u8; 8] {
+        self.inner
+            .proxy_state
+            .fetch_add(1, Ordering::Relaxed)
+            .to_be_bytes()
     }
 
     /// Whether a pool of this name exists.
@@ -424,6 +514,12 @@ impl Proxy {
             .and_then(Result::ok)
             .map(|s| s.into_value());
         let mut preferred = state.as_ref().and_then(|s| self.sticky(s));
+        let token = match (&self.operator.nas_tokens, req.code()) {
+            (Some(t), Code::ACCESS_REQUEST | Code::ACCOUNTING_REQUEST) => {
+                Some(t.issue(req.source().ip()))
+            }
+            _ => None,
+        };
         let mut tried: Vec<usize> = Vec::new();
         loop {
             let now = Instant::now();
@@ -457,16 +553,16 @@ impl Proxy {
             tried.push(pos);
             let idx = members[pos];
             let h = &inner.homes[idx];
-            let ps = inner
-                .proxy_state
-                .fetch_add(1, Ordering::Relaxed)
-                .to_be_bytes();
+            let ps = self.next_proxy_state();
             let out = forward_request(
                 req,
                 &h.secret,
                 &Rewrite {
                     user_name,
                     proxy_state: &ps,
+                    operator_name: self.operator.name.as_deref(),
+                    operator_nas_id: token.as_deref(),
+                    drop_operator_nas_id: false,
                 },
             )?;
             lock(&h.health).on_sent(now);

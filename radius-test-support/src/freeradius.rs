@@ -58,6 +58,9 @@ pub struct FreeRadius {
     pub auth: SocketAddr,
     /// Accounting: the next port.
     pub acct: SocketAddr,
+    /// CoA and Disconnect (as a NAS takes them: ACK, or NAK when an
+    /// Operator-NAS-Identifier is left in).
+    pub coa: SocketAddr,
     dir: TempDir,
 }
 
@@ -107,7 +110,13 @@ impl FreeRadius {
         let port = port.unwrap_or_else(crate::net::free_udp_pair);
         let dir = TempDir::new("freeradius");
         let raddb = dir.join("raddb");
-        configure(&raddb, port, eap.as_ref());
+        let coa_port = loop {
+            let p = crate::net::free_port_udp();
+            if p != port && p != port + 1 {
+                break p;
+            }
+        };
+        configure(&raddb, port, coa_port, eap.as_ref());
         let log = std::fs::File::create(dir.join("stdout")).unwrap();
         let child = Command::new(bin)
             .arg("-d")
@@ -124,6 +133,7 @@ impl FreeRadius {
             child,
             auth: ([127, 0, 0, 1], port).into(),
             acct: ([127, 0, 0, 1], port + 1).into(),
+            coa: ([127, 0, 0, 1], coa_port).into(),
             dir,
         };
         fr.wait_until_answering();
@@ -178,7 +188,7 @@ impl Drop for FreeRadius {
 
 /// The package's configuration with our site, clients and users (and EAP
 /// module and inner site), in `raddb`.
-fn configure(raddb: &Path, port: u16, eap: Option<&Eap<'_>>) {
+fn configure(raddb: &Path, port: u16, coa_port: u16, eap: Option<&Eap<'_>>) {
     // cp -a keeps the package's owners and modes: the server drops to the
     // freerad user and must still read its files.
     let out = Command::new("cp")
@@ -205,6 +215,7 @@ fn configure(raddb: &Path, port: u16, eap: Option<&Eap<'_>>) {
     let site = SITE
         .replace("@AUTH_PORT@", &port.to_string())
         .replace("@ACCT_PORT@", &(port + 1).to_string())
+        .replace("@COA_PORT@", &coa_port.to_string())
         .replace("@EAP_AUTHORIZE@\n", eap_authorize)
         .replace("@EAP_AUTHENTICATE@\n", eap_authenticate);
     std::fs::write(raddb.join("sites-enabled/typed_radius_test"), site).unwrap();

@@ -80,6 +80,7 @@ struct RawConfig {
     pools: Vec<Spanned<super::proxy_config::RawPool>>,
     #[serde(default, rename = "realm")]
     realms: Vec<Spanned<super::proxy_config::RawRealm>>,
+    proxy: Option<Spanned<super::proxy_config::RawProxySettings>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -99,6 +100,7 @@ struct RawClient {
     secret: Spanned<String>,
     require_message_authenticator: Option<Spanned<String>>,
     limit_proxy_state: Option<Spanned<String>>,
+    coa_port: Option<Spanned<u16>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +138,10 @@ pub struct ClientEntry {
     pub require_ma: PolicySetting,
     /// limit_proxy_state.
     pub limit_proxy_state: PolicySetting,
+    /// Where the NAS takes CoA and Disconnect requests (`coa_port`; RFC
+    /// 5176's 3799 when `None`). Setting it is also a route: the proxy
+    /// forwards CoA/Disconnect whose NAS-IP-Address is this client's.
+    pub coa_port: Option<u16>,
 }
 
 /// How a user's password is stored.
@@ -291,6 +297,12 @@ impl Config {
                 secret: c.secret.get_ref().clone(),
                 require_ma: policy(&c.require_message_authenticator)?,
                 limit_proxy_state: policy(&c.limit_proxy_state)?,
+                coa_port: match &c.coa_port {
+                    Some(p) if *p.get_ref() == 0 => {
+                        return Err(cx.err(p.span(), "coa_port 0 is not a port"))
+                    }
+                    p => p.as_ref().map(|p| *p.get_ref()),
+                },
             });
             let _ = span;
         }
@@ -372,6 +384,7 @@ impl Config {
             &raw.home_servers,
             &raw.pools,
             &raw.realms,
+            raw.proxy.as_ref(),
             &|span| cx.line(span),
             &|span, m| cx.err(span, m),
         )?;

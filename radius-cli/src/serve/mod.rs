@@ -189,7 +189,7 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
         proxy: cfg
             .proxy
             .as_ref()
-            .map(|p| proxy::Routes::new(&cfg.source, p))
+            .map(|p| proxy::Routes::new(&cfg.source, p, &cfg.clients))
             .transpose()?,
     })
 }
@@ -548,14 +548,23 @@ fn session_known(app: &App, session: Option<&str>) -> bool {
     session.is_some_and(|s| app.store.session_active(s).unwrap_or(false))
 }
 
-/// CoA-Request: ACK for a session the accounting database has as active.
+/// A CoA or Disconnect the proxy routes to a NAS ([`proxy::Routes::coa`]).
+async fn forwarded_to_nas(req: &Request, app: &App) -> Option<Reply> {
+    app.proxy.as_ref()?.coa(req).await
+}
+
+/// CoA-Request: forwarded to its NAS when the proxy has a route for it;
+/// otherwise ACK for a session the accounting database has as active.
 #[radius_handler]
 async fn coa(
-    _req: CoaRequest,
+    req: CoaRequest,
     session: Option<AcctSessionId>,
     client: Client,
     app: Shared<Arc<App>>,
 ) -> Reply {
+    if let Some(reply) = forwarded_to_nas(&req, &app).await {
+        return reply;
+    }
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "CoA acknowledged");
         CoaAck::new().into()
@@ -569,11 +578,14 @@ async fn coa(
 /// Disconnect-Request: ACK for a session the accounting database has as active.
 #[radius_handler]
 async fn disconnect(
-    _req: DisconnectRequest,
+    req: DisconnectRequest,
     session: Option<AcctSessionId>,
     client: Client,
     app: Shared<Arc<App>>,
 ) -> Reply {
+    if let Some(reply) = forwarded_to_nas(&req, &app).await {
+        return reply;
+    }
     if session_known(&app, session.as_ref().map(|s| s.as_str())) {
         tracing::info!(client = client.name(), "Disconnect acknowledged");
         DisconnectAck::new().into()

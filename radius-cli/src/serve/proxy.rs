@@ -11,11 +11,16 @@
 //! Accounting-Response would claim it stored).
 
 use radius_proto::proxy::realm::{split_realm, RealmTable, Target};
-use radius_server::proxy::{HomeServer, PoolConfig, Proxy, Transport};
-use radius_server::radsec::TlsConfig;
-use radius_server::{AccessReject, Reply, Request};
-use typed_radius::dict::prelude::{ReplyMessage, UserName};
+use std::net::{IpAddr, SocketAddr};
 
+use radius_core::Code;
+use radius_proto::proxy::operator::operator_nas_identifiers;
+use radius_server::proxy::{HomeServer, NasTokens, Operator, PoolConfig, Proxy, Transport};
+use radius_server::radsec::TlsConfig;
+use radius_server::{AccessReject, CoaNak, DisconnectNak, Reply, Request};
+use typed_radius::dict::prelude::{ErrorCauseValue, NasIpAddress, ReplyMessage, UserName};
+
+use super::config::ClientEntry;
 use super::proxy_config::{HomeTransport, ProxyConfig};
 
 /// Where a request goes.
@@ -31,11 +36,14 @@ pub enum Routed {
 pub struct Routes {
     proxy: Proxy,
     realms: RealmTable,
+    clients: Vec<ClientEntry>,
+    accounting_fallback_local: bool,
+    issues_tokens: bool,
 }
 
 impl Routes {
     /// Build from a checked configuration (`file` names it in errors).
-    pub fn new(file: &str, cfg: &ProxyConfig) -> anyhow::Result<Routes> {
+    pub fn new(file: &str, cfg: &ProxyConfig, clients: &[ClientEntry]) -> anyhow::Result<Routes> {
         let mut homes = Vec::new();
         for h in &cfg.home_servers {
             let mut home = HomeServer::new(h.name.clone(), h.auth, h.secret.as_bytes());
@@ -73,10 +81,22 @@ impl Routes {
                     .collect(),
             })
             .collect();
-        let proxy = Proxy::new(homes, pools).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        let set = &cfg.settings;
+        let proxy = Proxy::new(homes, pools)
+            .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
+            .with_operator(Operator {
+                name: set.operator_name.as_ref().map(|n| n.as_bytes().to_vec()),
+                nas_tokens: set.operator_nas_identifier.as_ref().map(|key| match key {
+                    Some(k) => NasTokens::new(k),
+                    None => NasTokens::random(),
+                }),
+            });
         Ok(Routes {
             proxy,
             realms: cfg.realms.clone(),
+            clients: clients.to_vec(),
+            accounting_fallback_local: set.accounting_fallback_local,
+            issues_tokens: set.operator_nas_identifier.is_some(),
         })
     }
 
@@ -120,14 +140,92 @@ impl Routes {
             Ok(reply) => Routed::Reply(reply),
             Err(e) => {
                 tracing::warn!(user = %name, pool = %pool, error = %e, "not forwarded");
-                Routed::Reply(if access {
-                    AccessReject::new()
-                        .with(ReplyMessage::new(format!("home servers unavailable ({e})")))
-                        .into()
+                if access {
+                    Routed::Reply(
+                        AccessReject::new()
+                            .with(ReplyMessage::new(format!("home servers unavailable ({e})")))
+                            .into(),
+                    )
+                } else if self.accounting_fallback_local {
+                    // Stored here (durably) and answered: the record is
+                    // not lost, only not upstream.
+                    Routed::Local(None)
                 } else {
-                    Reply::NoReply
-                })
+                    Routed::Reply(Reply::NoReply)
+                }
+            }
+        }
+    }
+
+    /// A CoA-Request or Disconnect-Request routed to a NAS: by an
+    /// Operator-NAS-Identifier this proxy issued, or by a NAS-IP-Address
+    /// of a client with `coa_port` set. `None`: not for a NAS (the local
+    /// handlers answer it).
+    pub async fn coa(&self, req: &Request) -> Option<Reply> {
+        let by_token = self.proxy.coa_target(req);
+        let nas = match by_token {
+            Some(ip) => ip,
+            None if self.issues_tokens
+                && operator_nas_identifiers(&req.raw()[20..]).next().is_some() =>
+            {
+                // A token, but not one of ours (or altered): nowhere to go.
+                tracing::warn!("CoA/Disconnect with an Operator-NAS-Identifier we did not issue");
+                return Some(not_routable(req.code()));
+            }
+            None => {
+                let ip = req
+                    .get::<NasIpAddress>()
+                    .and_then(Result::ok)
+                    .map(|a| IpAddr::V4(a.into_value()))?;
+                self.clients
+                    .iter()
+                    .find(|c| c.coa_port.is_some() && c.address.contains(ip))?;
+                ip
+            }
+        };
+        // The most specific client entry holding the NAS gives its secret.
+        let Some(c) = self
+            .clients
+            .iter()
+            .filter(|c| c.address.contains(nas))
+            .max_by_key(|c| c.address.prefix())
+        else {
+            tracing::warn!(%nas, "CoA/Disconnect for a NAS that is not a client: refused");
+            return Some(not_routable(req.code()));
+        };
+        let to = SocketAddr::new(nas, c.coa_port.unwrap_or(COA_PORT));
+        match self
+            .proxy
+            .forward_to_nas(req, to, c.secret.as_bytes())
+            .await
+        {
+            Ok(reply) => {
+                tracing::info!(nas = %to, client = %c.name, "CoA/Disconnect forwarded to the NAS");
+                Some(reply)
+            }
+            Err(e) => {
+                // No answer from the NAS: none to the requester either, which
+                // retransmits (a NAK would claim the NAS refused).
+                tracing::warn!(nas = %to, error = %e, "CoA/Disconnect not answered by the NAS");
+                Some(Reply::NoReply)
             }
         }
     }
 }
+
+/// RFC 5176 §3.4 (and RFC 8559 §3.4): a NAK with Error-Cause 502, "Request
+/// Not Routable (Proxy)".
+fn not_routable(code: Code) -> Reply {
+    if code == Code::DISCONNECT_REQUEST {
+        DisconnectNak::new()
+            .error_cause(ErrorCauseValue::ProxyRequestNotRoutable)
+            .into()
+    } else {
+        CoaNak::new()
+            .error_cause(ErrorCauseValue::ProxyRequestNotRoutable)
+            .into()
+    }
+}
+
+/// RFC 5176's CoA and Disconnect port.
+const COA_PORT: u16 = 3799;

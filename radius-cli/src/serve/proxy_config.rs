@@ -81,6 +81,29 @@ pub(super) struct RawHomeServer {
     max_outstanding: Option<Spanned<usize>>,
 }
 
+/// The `[proxy]` section as written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProxySettings {
+    operator_name: Option<Spanned<String>>,
+    operator_nas_identifier: Option<Spanned<bool>>,
+    operator_nas_key: Option<Spanned<String>>,
+    accounting_fallback: Option<Spanned<String>>,
+}
+
+/// The checked `[proxy]` section.
+#[derive(Debug, Clone, Default)]
+pub struct ProxySettings {
+    /// Operator-Name added to forwarded requests that lack one.
+    pub operator_name: Option<String>,
+    /// Issue Operator-NAS-Identifier tokens (under this key, random when
+    /// `None`) and route CoA/Disconnect back by them.
+    pub operator_nas_identifier: Option<Option<String>>,
+    /// Accounting nobody upstream answered is stored locally and answered
+    /// (`accounting_fallback = "local"`) instead of left unanswered.
+    pub accounting_fallback_local: bool,
+}
+
 /// A `[[pool]]` as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +203,8 @@ pub struct ProxyConfig {
     pub realms: RealmTable,
     /// The line of each realm rule (by [`RealmTable::rules`] index).
     pub realm_lines: Vec<usize>,
+    /// The `[proxy]` section.
+    pub settings: ProxySettings,
 }
 
 #[cfg(test)]
@@ -196,12 +221,23 @@ pub(super) fn check(
     servers: &[Spanned<RawHomeServer>],
     pools: &[Spanned<RawPool>],
     realms: &[Spanned<RawRealm>],
+    raw_settings: Option<&Spanned<RawProxySettings>>,
     line: &dyn Fn(Range<usize>) -> usize,
     err: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<Option<ProxyConfig>, ConfigError> {
     if servers.is_empty() && pools.is_empty() && realms.is_empty() {
+        if let Some(s) = raw_settings {
+            return Err(err(
+                s.span(),
+                "[proxy] settings without any [[home_server]] to forward to".into(),
+            ));
+        }
         return Ok(None);
     }
+    let settings = match raw_settings {
+        None => ProxySettings::default(),
+        Some(s) => settings(s.get_ref(), err)?,
+    };
     let addr = |s: &Spanned<String>| -> Result<SocketAddr, ConfigError> {
         s.get_ref().trim().parse().map_err(|_| {
             err(
@@ -486,7 +522,68 @@ pub(super) fn check(
         pools: checked_pools,
         realms: realm_table,
         realm_lines,
+        settings,
     }))
+}
+
+fn settings(
+    s: &RawProxySettings,
+    err: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<ProxySettings, ConfigError> {
+    let operator_name = match &s.operator_name {
+        None => None,
+        // RFC 5580 §4.1: a namespace digit ('1' is REALM) and the name.
+        Some(n) if n.get_ref().len() < 2 || !n.get_ref().as_bytes()[0].is_ascii_digit() => {
+            return Err(err(
+                n.span(),
+                "operator_name is a namespace digit and a name, e.g. \"1visited.example\" \
+                 (1 = REALM, RFC 5580)"
+                    .into(),
+            ))
+        }
+        Some(n) if n.get_ref().len() > 253 => {
+            return Err(err(
+                n.span(),
+                "operator_name is longer than 253 octets".into(),
+            ))
+        }
+        Some(n) => Some(n.get_ref().clone()),
+    };
+    let on = s
+        .operator_nas_identifier
+        .as_ref()
+        .is_some_and(|b| *b.get_ref());
+    let key = s.operator_nas_key.as_ref();
+    if let (Some(k), false) = (key, on) {
+        return Err(err(
+            k.span(),
+            "operator_nas_key without operator_nas_identifier = true".into(),
+        ));
+    }
+    if let Some(k) = key.filter(|k| k.get_ref().len() < 16) {
+        return Err(err(
+            k.span(),
+            "operator_nas_key must be at least 16 characters".into(),
+        ));
+    }
+    let accounting_fallback_local = match &s.accounting_fallback {
+        None => false,
+        Some(v) => match v.get_ref().as_str() {
+            "none" => false,
+            "local" => true,
+            other => {
+                return Err(err(
+                    v.span(),
+                    format!("accounting_fallback {other:?}: use \"none\" or \"local\""),
+                ))
+            }
+        },
+    };
+    Ok(ProxySettings {
+        operator_name,
+        operator_nas_identifier: on.then(|| key.map(|k| k.get_ref().clone())),
+        accounting_fallback_local,
+    })
 }
 
 #[cfg(test)]
@@ -638,6 +735,37 @@ pool = "main"
     }
 
     #[test]
+    fn proxy_settings() {
+        let text = format!(
+            "{GOOD}\n[proxy]\noperator_name = \"1visited.example\"\noperator_nas_identifier = true\n\
+             operator_nas_key = \"0123456789abcdef\"\naccounting_fallback = \"local\"\n"
+        );
+        let s = Config::parse("p.toml", &text)
+            .unwrap()
+            .proxy
+            .unwrap()
+            .settings;
+        assert_eq!(s.operator_name.as_deref(), Some("1visited.example"));
+        assert_eq!(
+            s.operator_nas_identifier,
+            Some(Some("0123456789abcdef".to_owned()))
+        );
+        assert!(s.accounting_fallback_local);
+        let s = Config::parse("p.toml", GOOD)
+            .unwrap()
+            .proxy
+            .unwrap()
+            .settings;
+        assert!(s.operator_name.is_none() && s.operator_nas_identifier.is_none());
+        assert!(!s.accounting_fallback_local);
+        let c = Config::parse(
+            "p.toml",
+            "[[client]]\naddress = \"10.0.0.1\"\nsecret = \"s\"\ncoa_port = 0\n",
+        );
+        assert_eq!(c.unwrap_err().line, 4);
+    }
+
+    #[test]
     fn absent_sections_mean_no_proxy() {
         assert!(Config::embedded().proxy.is_none());
         let c = Config::parse("p.toml", "[[realm]]\nname = \"*\"\nlocal = true\n").unwrap();
@@ -691,6 +819,13 @@ pool = "main"
             (with("[[realm]]\nname = \"\"\nlocal = true\n"), 9, "empty realm name"),
             (with("[[realm]]\nname = \"bob@a.org\"\nlocal = true\n"), 9, "never match"),
             (with("[[realm]]\nname = \"a\"\nlocal = true\nstrip = \"yes\"\n"), 11, "invalid type"),
+            // [proxy].
+            (with("[proxy]\noperator_name = \"visited.example\"\n"), 9, "namespace digit"),
+            (with("[proxy]\noperator_nas_key = \"0123456789abcdef\"\n"), 9, "without operator_nas_identifier"),
+            (with("[proxy]\noperator_nas_identifier = true\noperator_nas_key = \"short\"\n"), 10, "at least 16"),
+            (with("[proxy]\naccounting_fallback = \"drop\"\n"), 9, "use \"none\" or \"local\""),
+            (with("[proxy]\nfoo = 1\n"), 9, "unknown field"),
+            ("[proxy]\noperator_name = \"1x\"\n".into(), 1, "without any [[home_server]]"),
         ];
         for (text, line, needle) in cases {
             let e = Config::parse("p.toml", &text).unwrap_err();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use radius_test_support::{have_tool, run_with_input, Lines, TempDir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_radius");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_radius");
 
 /// A running `radius serve`, killed on drop.
 pub(crate) struct Serve {

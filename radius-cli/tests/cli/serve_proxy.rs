@@ -318,3 +318,132 @@ fn radsec_home_server_behind_radsecproxy_fails_over_and_back() {
         );
     }
 }
+
+/// CoA and Disconnect back through the proxy (RFC 8559): `radius serve`
+/// adds Operator-Name and its Operator-NAS-Identifier to what it forwards
+/// to a FreeRADIUS home server, which hands the identifier back (as Class,
+/// standing in for the home network's session store); a CoA-Request and a
+/// Disconnect-Request carrying it reach the NAS — a second FreeRADIUS
+/// listening for CoA, which NAKs anything still carrying the identifier —
+/// and their ACKs come back. An altered identifier is not routable (NAK,
+/// Error-Cause 502); a NAS-IP-Address of a client with `coa_port` is a
+/// configured route.
+#[test]
+fn coa_and_disconnect_are_routed_back_to_the_nas() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let (Some(home), Some(nas)) = (FreeRadius::start(), FreeRadius::start()) else {
+        return;
+    };
+    let dir = TempDir::new("cli-proxy-coa");
+    let config = format!(
+        "[server]\naccounting_db = \"acct.db\"\n\n\
+         [[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"testing123\"\nrequire_message_authenticator = \"no\"\n\
+         coa_port = {}\n\n\
+         [proxy]\noperator_name = \"1visited.example\"\noperator_nas_identifier = true\n\
+         operator_nas_key = \"a test key, 16+ characters\"\n\n\
+         [[home_server]]\nname = \"home\"\naddress = \"127.0.0.1:{}\"\nsecret = \"testing123\"\n\n\
+         [[pool]]\nname = \"main\"\nservers = [\"home\"]\n\n\
+         [[realm]]\nname = \"example.org\"\npool = \"main\"\nstrip = true\n",
+        nas.coa.port(),
+        home.auth.port()
+    );
+    std::fs::write(dir.join("radius.toml"), config).unwrap();
+    let s = serve(&["--config", "radius.toml"], dir.path());
+    let (ok, out) = radclient(
+        s.auth,
+        "auth",
+        "testing123",
+        "User-Name = \"bob@example.org\", User-Password = hello\n",
+    );
+    assert!(ok && out.contains("Access-Accept"), "{out}");
+    assert!(
+        out.contains("operator 1visited.example"),
+        "Operator-Name reached the home server:\n{out}"
+    );
+    // The identifier the home server saw, as it handed it back.
+    let token = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Class = 0x"))
+        .unwrap_or_else(|| panic!("no Operator-NAS-Identifier reached the home server:\n{out}"))
+        .to_owned();
+    assert_eq!(token.len(), 2 * 17, "an IPv4 NAS's token: {token}");
+
+    // Routed back by the identifier; the NAS ACKs only without it.
+    let coa = |kind: &str, token: &str| {
+        radclient(
+            s.coa,
+            kind,
+            "testing123",
+            &format!(
+                "User-Name = bob, Acct-Session-Id = \"s1\", Operator-NAS-Identifier = 0x{token}\n"
+            ),
+        )
+    };
+    let (ok, out) = coa("coa", &token);
+    assert!(ok && out.contains("CoA-ACK"), "{out}\n{}", nas.log());
+    let (ok, out) = coa("disconnect", &token);
+    assert!(ok && out.contains("Disconnect-ACK"), "{out}\n{}", nas.log());
+
+    // An altered identifier routes nowhere.
+    let mut forged = token.clone().into_bytes();
+    forged[12] = if forged[12] == b'0' { b'1' } else { b'0' };
+    let (_, out) = coa("coa", std::str::from_utf8(&forged).unwrap());
+    assert!(
+        out.contains("CoA-NAK") && out.contains("Proxy-Request-Not-Routable"),
+        "{out}"
+    );
+
+    // No identifier: the NAS-IP-Address of a client with coa_port.
+    let (ok, out) = radclient(
+        s.coa,
+        "coa",
+        "testing123",
+        "User-Name = bob, NAS-IP-Address = 127.0.0.1, Acct-Session-Id = \"s1\"\n",
+    );
+    assert!(ok && out.contains("CoA-ACK"), "{out}");
+}
+
+/// `accounting_fallback = "local"`: accounting no home server answers is
+/// stored here and answered (an Accounting-Response only once the local
+/// record committed); without it the NAS gets no answer and keeps it.
+#[test]
+fn accounting_nobody_upstream_answers_falls_back_to_the_local_store() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let silent = radius_test_support::free_udp_pair();
+    let config = |fallback: &str| {
+        format!(
+            "[server]\naccounting_db = \"acct.db\"\n\n\
+             [[client]]\naddress = \"127.0.0.0/8\"\nsecret = \"nas-secret\"\n\n\
+             [proxy]\naccounting_fallback = \"{fallback}\"\n\n\
+             [[home_server]]\nname = \"silent\"\naddress = \"127.0.0.1:{silent}\"\nsecret = \"x\"\n\
+             response_window = 0.5\n\n\
+             [[pool]]\nname = \"main\"\nservers = [\"silent\"]\n\n\
+             [[realm]]\nname = \"*\"\npool = \"main\"\n"
+        )
+    };
+    let start =
+        "User-Name = \"bob@example.org\", Acct-Status-Type = Start, Acct-Session-Id = \"fb-1\"\n";
+    for fallback in ["none", "local"] {
+        let dir = TempDir::new("cli-proxy-acct-fallback");
+        std::fs::write(dir.join("radius.toml"), config(fallback)).unwrap();
+        let s = serve(&["--config", "radius.toml"], dir.path());
+        let (ok, out) = radclient(s.acct, "acct", "nas-secret", start);
+        let list = std::process::Command::new(super::serve::BIN)
+            .args(["acct", "list", "--json", "--db"])
+            .arg(dir.join("acct.db"))
+            .output()
+            .unwrap();
+        let rows = String::from_utf8_lossy(&list.stdout).into_owned();
+        if fallback == "local" {
+            assert!(ok && out.contains("Accounting-Response"), "{out}");
+            assert!(rows.contains("fb-1"), "stored locally: {rows}");
+        } else {
+            assert!(!ok && !out.contains("Accounting-Response"), "{out}");
+            assert!(!rows.contains("fb-1"), "{rows}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ use radius_core::attr::Attributes;
 use radius_core::{crypto, Code, Secret};
 use radius_dict::prelude::{MsChapMppeKeys, MsMppeRecvKey, MsMppeSendKey, TunnelPassword};
 
+use super::operator::{OPERATOR_NAME, OPERATOR_NAS_IDENTIFIER};
 use crate::client::ClientRequest;
 use crate::reply::{
     AccessAccept, AccessChallenge, AccessReject, AccountingResponse, CoaAck, CoaNak, DisconnectAck,
@@ -59,6 +60,14 @@ pub struct Rewrite<'a> {
     pub user_name: Option<&'a [u8]>,
     /// The proxy's own Proxy-State value for this hop.
     pub proxy_state: &'a [u8],
+    /// Add this Operator-Name (RFC 5580) unless the request has one.
+    pub operator_name: Option<&'a [u8]>,
+    /// Add this Operator-NAS-Identifier (RFC 8559) unless the request has
+    /// one (a proxy nearer the NAS issued it, and routes CoA by it).
+    pub operator_nas_id: Option<&'a [u8]>,
+    /// Leave out every Operator-NAS-Identifier: a CoA or Disconnect on its
+    /// way to the NAS, which never saw the one this proxy issued.
+    pub drop_operator_nas_id: bool,
 }
 
 /// The request `req` (from a NAS) rewritten for a home server with secret
@@ -79,9 +88,18 @@ pub fn forward_request(
     let mut tunnel_passwords = None;
     let mut chap = false;
     let mut chap_challenge = false;
+    let mut has_operator_name = false;
+    let mut has_operator_nas_id = false;
+    let (ext, nas_id) = OPERATOR_NAS_IDENTIFIER;
     for a in Attributes::new(&req.raw()[20..]) {
         match a.typ {
             MESSAGE_AUTHENTICATOR => {}
+            t if t == ext && a.value.first() == Some(&nas_id) => {
+                has_operator_nas_id = true;
+                if !rw.drop_operator_nas_id {
+                    out.attr(t, a.value).map_err(enc)?;
+                }
+            }
             USER_NAME if rw.user_name.is_some() => {
                 out.attr(USER_NAME, rw.user_name.unwrap_or_default())
                     .map_err(enc)?;
@@ -105,9 +123,19 @@ pub fn forward_request(
             t => {
                 chap |= t == CHAP_PASSWORD;
                 chap_challenge |= t == CHAP_CHALLENGE;
+                has_operator_name |= t == OPERATOR_NAME;
                 out.attr(t, a.value).map_err(enc)?;
             }
         }
+    }
+    if let (Some(name), false) = (rw.operator_name, has_operator_name) {
+        out.attr(OPERATOR_NAME, name).map_err(enc)?;
+    }
+    if let (Some(token), false) = (rw.operator_nas_id, has_operator_nas_id) {
+        let mut v = Vec::with_capacity(1 + token.len());
+        v.push(nas_id);
+        v.extend_from_slice(token);
+        out.attr(ext, &v).map_err(enc)?;
     }
     // CHAP's challenge was the NAS's Request Authenticator (RFC 2865 §2.2):
     // the home server must see it, and this hop's authenticator differs.
@@ -290,6 +318,7 @@ mod tests {
         let rw = Rewrite {
             user_name: Some(b"bob"),
             proxy_state: b"ours",
+            ..Rewrite::default()
         };
         let fwd = forward_request(&req, &Secret::new(HOME), &rw).unwrap();
         let wire = on_the_wire(&fwd);
@@ -324,11 +353,87 @@ mod tests {
     }
 
     #[test]
+    fn operator_attributes_are_added_kept_or_dropped() {
+        use super::super::operator::operator_nas_identifiers;
+        let req = nas_request(false);
+        let attrs_of = |rw: &Rewrite<'_>| {
+            let fwd = forward_request(&req, &Secret::new(HOME), rw).unwrap();
+            on_the_wire(&fwd)[20..].to_vec()
+        };
+        let added = attrs_of(&Rewrite {
+            proxy_state: b"ours",
+            operator_name: Some(b"1visited.example"),
+            operator_nas_id: Some(b"token"),
+            ..Rewrite::default()
+        });
+        let all: Vec<_> = Attributes::new(&added).map(|a| (a.typ, a.value)).collect();
+        assert!(all.contains(&(OPERATOR_NAME, &b"1visited.example"[..])));
+        assert_eq!(
+            operator_nas_identifiers(&added).collect::<Vec<_>>(),
+            [&b"token"[..]]
+        );
+        // Ours is still the last attribute.
+        assert_eq!(all.last().unwrap(), &(PROXY_STATE, &b"ours"[..]));
+
+        // A request that has both keeps them, and a CoA on its way to the
+        // NAS loses the identifier.
+        let mut with = req.raw().to_vec();
+        with.extend_from_slice(&[OPERATOR_NAME, 5, b'1', b'n', b'x']);
+        with.extend_from_slice(&[241, 6, 8, b'n', b'a', b's']);
+        let n = with.len() as u16;
+        with[2..4].copy_from_slice(&n.to_be_bytes());
+        let req2 = Request::new(
+            &with,
+            req.client().clone(),
+            req.source(),
+            PortKind::Auth,
+            false,
+            None,
+        );
+        let fwd = forward_request(
+            &req2,
+            &Secret::new(HOME),
+            &Rewrite {
+                proxy_state: b"ours",
+                operator_name: Some(b"1visited.example"),
+                operator_nas_id: Some(b"token"),
+                ..Rewrite::default()
+            },
+        )
+        .unwrap();
+        let kept = on_the_wire(&fwd)[20..].to_vec();
+        let names: Vec<_> = Attributes::new(&kept)
+            .filter(|a| a.typ == OPERATOR_NAME)
+            .map(|a| a.value)
+            .collect();
+        assert_eq!(names, [&b"1nx"[..]]);
+        assert_eq!(
+            operator_nas_identifiers(&kept).collect::<Vec<_>>(),
+            [&b"nas"[..]]
+        );
+        let fwd = forward_request(
+            &req2,
+            &Secret::new(HOME),
+            &Rewrite {
+                proxy_state: b"ours",
+                drop_operator_nas_id: true,
+                ..Rewrite::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            operator_nas_identifiers(&on_the_wire(&fwd)[20..]).count(),
+            0
+        );
+    }
+
+    #[test]
     fn chap_takes_the_nas_authenticator_along() {
         let req = nas_request(true);
         let rw = Rewrite {
             user_name: None,
             proxy_state: b"ours",
+            ..Rewrite::default()
         };
         let wire = on_the_wire(&forward_request(&req, &Secret::new(HOME), &rw).unwrap());
         let p = Packet::decode(&wire).unwrap();
