@@ -119,6 +119,12 @@ impl SendBatch {
         self.gso
     }
 
+    /// Group (or not) without probing again: for a second batch of a
+    /// socket already probed with [`enable_gso`](Self::enable_gso).
+    pub(crate) fn set_gso(&mut self, on: bool) {
+        self.gso = on;
+    }
+
     /// The buffer the next reply is written into (cleared). It is sent only
     /// if [`push`](Self::push) follows. More than [`BATCH`] replies may be
     /// queued; they go out [`BATCH`] messages per system call.

@@ -38,6 +38,7 @@ pub mod extract;
 pub mod handler;
 pub mod proxy;
 pub mod radsec;
+mod send_queue;
 pub mod server;
 
 // The protocol rules live in the sans-IO crate; their modules are re-exported

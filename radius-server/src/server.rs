@@ -68,6 +68,7 @@ use crate::host::HostTable;
 use crate::port::PortKind;
 use crate::reply::Reply;
 use crate::request::Request;
+use crate::send_queue::SendQueue;
 use crate::stats::{DropReason, LogLimiter, Stats};
 
 /// Server limits and tuning.
@@ -550,6 +551,8 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
     }
     let mut work = BatchWork::default();
     let waker = Waker::from(Arc::new(NoopWaker));
+    // Replies of handlers that finish later (spawned) go out together.
+    let later = Arc::new(SendQueue::new(&sock, shared.config.udp_gso, 256));
     loop {
         tokio::select! {
             biased;
@@ -581,6 +584,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
             let now = Instant::now();
             let ctx = Ctx {
                 sock: &sock,
+                later: &later,
                 engine: &engine,
                 shared: &shared,
                 waker: &waker,
@@ -610,6 +614,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
 /// What one receive loop hands to [`handle_batch`].
 struct Ctx<'a, S> {
     sock: &'a Arc<UdpSocket>,
+    later: &'a Arc<SendQueue>,
     engine: &'a Arc<Engine>,
     shared: &'a Arc<Inner<S>>,
     waker: &'a Waker,
@@ -653,21 +658,19 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
         let reply = match cx.engine.handle(incoming, cx.now, out) {
             Event::Drop(_) => false,
             Event::Send { .. } => true,
-            Event::Dispatch(req) => {
-                match dispatch(req, cx.sock, cx.engine, cx.shared, cx.waker, cx.now, out) {
-                    Inline::Nothing => false,
-                    Inline::Ready => true,
-                    Inline::Unsigned(req, code, unsigned) => {
-                        work.pending.push(Pending {
-                            slot,
-                            req,
-                            code,
-                            unsigned,
-                        });
-                        true
-                    }
+            Event::Dispatch(req) => match dispatch(req, cx, out) {
+                Inline::Nothing => false,
+                Inline::Ready => true,
+                Inline::Unsigned(req, code, unsigned) => {
+                    work.pending.push(Pending {
+                        slot,
+                        req,
+                        code,
+                        unsigned,
+                    });
+                    true
                 }
-            }
+            },
         };
         if reply {
             tx.push(src);
@@ -702,16 +705,6 @@ fn send_failed(engine: &Engine, dst: SocketAddr, e: &io::Error) {
     tracing::debug!(%dst, "send failed: {e}");
 }
 
-async fn send(sock: &UdpSocket, out: &[u8], dst: SocketAddr, engine: &Engine) {
-    let r = match sock.try_send_to(out, dst) {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => sock.send_to(out, dst).await,
-        r => r,
-    };
-    if let Err(e) = r {
-        send_failed(engine, dst, &e);
-    }
-}
-
 fn span_for(req: &Request) -> tracing::Span {
     // debug level: a span per request costs ~1 µs when enabled, a cached
     // callsite check when not (RUST_LOG=radius_server=debug turns them on).
@@ -733,13 +726,10 @@ enum Inline {
 /// own reply.
 fn dispatch<S: Clone + Send + Sync + 'static>(
     req: Request,
-    sock: &Arc<UdpSocket>,
-    engine: &Arc<Engine>,
-    shared: &Arc<Inner<S>>,
-    waker: &Waker,
-    now: Instant,
+    cx: &Ctx<'_, S>,
     out: &mut Vec<u8>,
 ) -> Inline {
+    let (engine, shared, waker, now) = (cx.engine, cx.shared, cx.waker, cx.now);
     // `now` is the batch's receive time: inline work reads no clock of its own.
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.
@@ -770,14 +760,18 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     };
     // Slow path: run it as a task, bounded.
     let guard = InFlightGuard::new(shared.clone(), client);
-    let sock = sock.clone();
+    let (sock, later) = (cx.sock.clone(), cx.later.clone());
     let engine = engine.clone();
     let timeout = shared.config.handler_timeout;
     tokio::spawn(
         async move {
             let _guard = guard;
             if let Some(out) = finish_pending(fut, timeout, &engine, &req).await {
-                send(&sock, &out, req.source(), &engine).await;
+                later
+                    .send(&sock, req.source(), &out, |f| {
+                        send_failed(&engine, f.dst, &f.error)
+                    })
+                    .await;
             }
         }
         .instrument(span),

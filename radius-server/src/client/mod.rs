@@ -51,6 +51,9 @@ use radius_core::packet::MAX_PACKET_LEN;
 use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
 use radius_core::{Code, EncodeError, Packet, RadiusVersion, Secret, ValueError};
 use tokio::net::UdpSocket;
+
+use crate::batch::RecvBatch;
+use crate::send_queue::SendQueue;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -244,6 +247,9 @@ struct Shared {
 /// One connected socket, its Identifiers and pending requests.
 struct Sock {
     udp: Arc<UdpSocket>,
+    /// Requests of tasks that send together go out in one system call.
+    queue: SendQueue,
+    server: SocketAddr,
     local: SocketAddr,
     state: Arc<Mutex<SockState>>,
     task: JoinHandle<()>,
@@ -382,7 +388,7 @@ impl UdpClient {
             let mut j = inner.jitter.lock().expect("lock");
             proto::Backoff::new(policy, start, &mut j)
         };
-        transmit(&slot.sock.udp, &buf).await?;
+        slot.sock.transmit(&buf).await?;
         let timer = tokio::time::sleep_until(backoff.deadline().into());
         tokio::pin!(timer);
         loop {
@@ -415,7 +421,7 @@ impl UdpClient {
                         proto::Step::Retransmit(next) => {
                             counters.retransmissions.fetch_add(1, Ordering::Relaxed);
                             tracing::debug!(server = %inner.server, id, attempt = backoff.attempts(), "retransmitting");
-                            transmit(&slot.sock.udp, &buf).await?;
+                            slot.sock.transmit(&buf).await?;
                             timer.as_mut().reset(next.into());
                         }
                         proto::Step::GiveUp => {
@@ -434,20 +440,21 @@ impl UdpClient {
     }
 }
 
-/// Send one datagram; an ICMP error reported by the kernel for an earlier
-/// datagram (connection refused) is no reason to stop retrying.
-async fn transmit(udp: &UdpSocket, buf: &[u8]) -> Result<(), ClientError> {
-    match udp.send(buf).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_transient(&e) => {
-            // Try once more: the error belonged to an earlier datagram.
-            match udp.send(buf).await {
-                Ok(_) => Ok(()),
-                Err(e) if is_transient(&e) => Ok(()),
-                Err(e) => Err(e.into()),
-            }
-        }
-        Err(e) => Err(e.into()),
+impl Sock {
+    /// Send one datagram, with those other requests queue meanwhile. An
+    /// ICMP error the kernel reports for an earlier datagram (connection
+    /// refused) is no reason to stop retrying; any other failure this call
+    /// sees is returned.
+    async fn transmit(&self, buf: &[u8]) -> Result<(), ClientError> {
+        let mut err = None;
+        self.queue
+            .send(&self.udp, self.server, buf, |f| {
+                if !is_transient(&f.error) {
+                    err.get_or_insert(f.error);
+                }
+            })
+            .await;
+        err.map_or(Ok(()), |e| Err(e.into()))
     }
 }
 
@@ -511,6 +518,8 @@ impl Inner {
         let state = Arc::new(Mutex::new(SockState::new(RadiusVersion::V1_0, 0)));
         let task = tokio::spawn(recv_loop(udp.clone(), state.clone(), self.shared.clone()));
         Ok(Arc::new(Sock {
+            queue: SendQueue::new(&udp, true, 256),
+            server: self.server,
             udp,
             local,
             state,
@@ -520,36 +529,52 @@ impl Inner {
 }
 
 async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Arc<Shared>) {
-    let mut buf = vec![0u8; MAX_PACKET_LEN];
-    let c = &shared.counters;
+    // Replies to requests in flight together arrive together: take every
+    // queued one per system call.
+    let mut batch = RecvBatch::new(MAX_PACKET_LEN);
     loop {
-        let n = match udp.recv(&mut buf).await {
-            Ok(n) => n,
-            Err(e) if is_transient(&e) => continue,
-            Err(e) => {
-                tracing::warn!("client socket failed: {e}");
-                return;
+        if let Err(e) = udp.readable().await {
+            tracing::warn!("client socket failed: {e}");
+            return;
+        }
+        loop {
+            match batch.try_recv(&udp) {
+                Ok(n) => {
+                    for i in 0..n {
+                        on_datagram(batch.get(i).0, &state, &shared);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if is_transient(&e) => {}
+                Err(e) => {
+                    tracing::warn!("client socket failed: {e}");
+                    return;
+                }
             }
-        };
-        let data = &buf[..n];
-        let mut st = state.lock().expect("lock");
-        match st.on_reply(data, &shared.secret) {
-            Ok(m) => {
-                drop(st);
-                c.replies.fetch_add(1, Ordering::Relaxed);
-                let _ = m
-                    .waiter
-                    .send((m.packet.as_bytes().to_vec(), m.has_message_authenticator));
-            }
-            Err(proto::ReplyError::Unmatched) => {
-                drop(st);
-                c.unmatched_replies.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) => {
-                drop(st);
-                c.invalid_replies.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!("discarding reply: {e}");
-            }
+        }
+    }
+}
+
+/// Hand one datagram to the request it answers, or count why not.
+fn on_datagram(data: &[u8], state: &Mutex<SockState>, shared: &Shared) {
+    let c = &shared.counters;
+    let mut st = state.lock().expect("lock");
+    match st.on_reply(data, &shared.secret) {
+        Ok(m) => {
+            drop(st);
+            c.replies.fetch_add(1, Ordering::Relaxed);
+            let _ = m
+                .waiter
+                .send((m.packet.as_bytes().to_vec(), m.has_message_authenticator));
+        }
+        Err(proto::ReplyError::Unmatched) => {
+            drop(st);
+            c.unmatched_replies.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            drop(st);
+            c.invalid_replies.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("discarding reply: {e}");
         }
     }
 }
