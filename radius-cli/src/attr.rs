@@ -28,7 +28,8 @@ enum AttrCmd {
 #[derive(Debug, clap::Args)]
 struct CodecOpts {
     /// A FreeRADIUS dictionary tree to load at run time (its root file, e.g.
-    /// /usr/share/freeradius/dictionary) instead of the compiled-in one.
+    /// /usr/share/freeradius/dictionary, or a directory holding one, e.g.
+    /// /usr/share/freeradius) instead of the compiled-in one.
     #[arg(long, value_name = "PATH")]
     dict: Option<PathBuf>,
     /// Shared secret for encrypted attributes (User-Password, Tunnel-Password ...).

@@ -53,8 +53,8 @@ pub struct SendArgs {
     /// Refuse replies to Access-Request that lack Message-Authenticator.
     #[arg(long)]
     require_message_authenticator: bool,
-    /// A FreeRADIUS dictionary tree to load at run time (its root file)
-    /// instead of the compiled-in one.
+    /// A FreeRADIUS dictionary tree to load at run time (its root file, or
+    /// a directory holding one) instead of the compiled-in one.
     #[arg(long, value_name = "PATH")]
     dict: Option<PathBuf>,
     /// Server: HOST[:PORT] (default port 1812 for auth and status, 1813 for

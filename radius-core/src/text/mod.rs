@@ -23,7 +23,9 @@
 //! # What follows FreeRADIUS v3 (`src/lib/radius.c`, `print.c`, `value.c`)
 //!
 //! - **Layouts**: one Vendor-Specific per vendor attribute (vendor formats
-//!   `t,l` from the dictionary, `1,1` for unknown vendors), WiMAX
+//!   `t,l` from the dictionary, `1,1` for unknown vendors; attribute 26 is
+//!   read as Vendor-Specific even when the dictionary does not define it
+//!   as `vsa`, the way it is always written), WiMAX
 //!   continuation (`format=1,1,c`) and long-extended fragmentation with
 //!   the More flag, Extended-Vendor-Specific, concat attributes split into
 //!   253-octet pieces, and consecutive members of the same TLV grouped

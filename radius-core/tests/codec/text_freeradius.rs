@@ -47,6 +47,11 @@ END-VENDOR	Cisco
 BEGIN-VENDOR	Cisco	format=Extended-Vendor-Specific-5
 ATTRIBUTE	Test-Evs-Long		2	octets
 END-VENDOR	Cisco
+VENDOR		Test-Four-Two		32473	format=4,2
+BEGIN-VENDOR	Test-Four-Two
+ATTRIBUTE	Test-Four-Two-String	70000	string
+ATTRIBUTE	Test-Four-Two-Int	2	integer
+END-VENDOR	Test-Four-Two
 ";
 
 struct Peer {
@@ -420,4 +425,63 @@ fn standard_space_tlvs_are_a_known_difference() {
         ex.output
     );
     assert_eq!(codec.decode_to_string(&ours).unwrap(), line);
+}
+
+/// Vendor-Specific is a VSA even in a dictionary that does not define
+/// attribute 26 as `vsa` (here: not at all, or as `octets`): the octets
+/// radclient sends (full Debian tree) decode, with the vendor files alone,
+/// to what radclient prints for them.
+#[test]
+fn vendor_specific_decodes_without_a_vsa_definition() {
+    let Some(peer) = peer() else { return };
+    let lines = [
+        r#"USR-Last-Number-Dialed-Out = "5551234""#,
+        r#"Lucent-Max-Shared-Users = 5, SN-VPN-Name = "corp""#,
+        r#"Test-Four-Two-String = "four-two", Test-Four-Two-Int = 7"#,
+        r#"WiMAX-Release = "2.1", WiMAX-Accounting-Capabilities = 1"#,
+        r#"Cisco-AVPair = "shell:priv-lvl=15""#,
+    ];
+    let vendors = |vsa: &str| {
+        let mut l = Loader::new().add_str(
+            "bare/dictionary",
+            format!("ATTRIBUTE User-Name 1 string\n{vsa}"),
+        );
+        for f in ["usr", "lucent", "starent", "wimax", "cisco"] {
+            l = l.add_file(format!("/usr/share/freeradius/dictionary.{f}"));
+        }
+        l.add_str(
+            "bare/extra",
+            EXTRA_DICT
+                .lines()
+                .filter(|l| l.contains("Four-Two"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let bare = [
+        vendors(""),
+        vendors("ATTRIBUTE Vendor-Specific 26 octets\n"),
+    ];
+    for line in lines {
+        let ex = peer.exchange("auth", line, |req| req[20..].to_vec());
+        let wire = &ex.request[20..];
+        assert_eq!(
+            hex_spaced(wire),
+            hex_spaced(&Codec::new(&peer.dict).encode_line(line).unwrap()),
+            "{line}: {}",
+            ex.output
+        );
+        for d in &bare {
+            let codec = Codec::new(d);
+            let ours: Vec<String> = codec
+                .decode(wire)
+                .unwrap()
+                .iter()
+                .map(|p| codec.format_pair(p))
+                .collect();
+            assert_eq!(ours, ex.printed, "{line}: {}", ex.output);
+        }
+    }
 }
