@@ -49,7 +49,11 @@
 //!   `Attr-241.26.9.1 = 0x...`, `Attr-26 = 0x...` (a Vendor-Specific whose
 //!   content does not parse), `Attr-8 = 0x010203` (a known attribute of the
 //!   wrong length). Such names are accepted on input too, with hex values,
-//!   as are `Vendor-9-Attr-1` and `Cisco-Attr-1`.
+//!   as are `Vendor-9-Attr-1` and `Cisco-Attr-1`. Member numbers need a
+//!   TLV to be members of: `Attr-240.1` is an error ("standard attributes
+//!   cannot use OIDs", as radclient says) unless 240 is a `tlv`, and so is
+//!   `Attr-241.1.2` when 241.1 is an integer, or a member of a vendor
+//!   whose format is not `1,1`.
 //!
 //! # Deliberate differences
 //!

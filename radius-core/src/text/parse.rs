@@ -175,7 +175,71 @@ impl Codec<'_> {
                 path: nums,
             },
         };
+        self.check_raw_members(name, &oid)?;
         Ok(Some(oid))
+    }
+
+    /// A raw OID with member numbers (`Attr-173.1`, `Attr-26.9.1.2`)
+    /// needs a TLV at every level the dictionary knows, and a first level
+    /// that can have members at all: in the standard space only a `tlv`
+    /// attribute can (FreeRADIUS: "Standard attributes cannot use OIDs"),
+    /// in a vendor's space only a vendor of format `1,1`.
+    fn check_raw_members(&self, name: &str, oid: &RawOid) -> Result<()> {
+        if oid.path.len() < 2 {
+            return Ok(());
+        }
+        let bad = |reason: String| TextError::BadOid {
+            name: name.to_owned(),
+            reason,
+        };
+        let d = self.dict;
+        let first = oid.path[0];
+        let mut cur = match (oid.ext, oid.vendor) {
+            (None, None) => match d.attr_by_number(None, None, first) {
+                Some(id) => Some(id),
+                None => {
+                    return Err(bad(format!(
+                        "standard attributes cannot use OIDs ({first} is not a tlv attribute                          of this dictionary)"
+                    )))
+                }
+            },
+            (None, Some(v)) => {
+                let f = self.vendor_format(v);
+                if (f.type_width, f.length_width) != (1, 1) {
+                    return Err(bad(format!(
+                        "vendor {v} has format={},{}, whose attributes cannot have TLVs",
+                        f.type_width, f.length_width
+                    )));
+                }
+                d.attr_by_number(None, Some(v), first)
+            }
+            (Some(e), None) => d
+                .attr_by_number(None, None, e as u32)
+                .and_then(|p| d.attr_by_number(Some(p), None, first)),
+            (Some(e), Some(v)) => d
+                .attr_by_number(None, None, e as u32)
+                .and_then(|p| d.attr_by_number(Some(p), None, 26))
+                .and_then(|evs| d.attr_by_number(Some(evs), Some(v), first)),
+        };
+        for &n in &oid.path[1..] {
+            let Some(id) = cur else { break };
+            let a = d.attr(id);
+            if a.data_type != DataType::Tlv {
+                let what = if (oid.ext, oid.vendor) == (None, None) {
+                    "standard attributes cannot use OIDs: "
+                } else {
+                    ""
+                };
+                return Err(bad(format!(
+                    "{what}{} ({}) is of type {}, not tlv, so it has no member {n}",
+                    a.name,
+                    d.oid(id),
+                    a.data_type
+                )));
+            }
+            cur = d.attr_by_number(Some(id), a.vendor, n);
+        }
+        Ok(())
     }
 
     fn make_pair(&self, name: &str, tag: Option<&str>, bytes: &[u8]) -> Result<Pair> {

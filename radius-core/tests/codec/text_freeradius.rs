@@ -485,3 +485,66 @@ fn vendor_specific_decodes_without_a_vsa_definition() {
         }
     }
 }
+
+impl Peer {
+    /// radclient's complaint about `line`, if it refuses to send it (it
+    /// would otherwise wait for a reply from a port nobody answers on).
+    fn refusal(&self, line: &str) -> Option<String> {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let mut child = Command::new("radclient")
+            .args(["-x", "-r", "1", "-t", "1", "-d"])
+            .arg(self.raddb.path())
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["auth", "testing123"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn radclient");
+        writeln!(child.stdin.take().unwrap(), "{line}").unwrap();
+        let o = child.wait_with_output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (!all.contains("Sent Access-Request")).then_some(all)
+    }
+}
+
+/// OID syntax where the dictionary has no TLV: radclient refuses these
+/// lines ("Standard attributes cannot use OIDs", "attr is not a TLV"), and
+/// so do we, with the reason; an OID below a real TLV is sent by both.
+#[test]
+fn oids_need_a_tlv_parent_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict);
+    for line in [
+        "Attr-240.1 = 0x01",
+        "Attr-1.1 = 0x01",
+        "Attr-200.1 = 0x01",
+        "Attr-241.1.2 = 0x01",
+    ] {
+        let theirs = peer.refusal(line);
+        assert!(theirs.is_some(), "radclient sent {line}");
+        let ours = codec.encode_line(line).expect_err(line);
+        assert!(
+            matches!(ours, radius_core::text::TextError::BadOid { .. }),
+            "{line}: {ours:?}"
+        );
+        let msg = ours.to_string();
+        assert!(msg.starts_with(line.split(' ').next().unwrap()), "{msg}");
+        if !line.starts_with("Attr-241") {
+            assert!(msg.contains("standard attributes cannot use OIDs"), "{msg}");
+        }
+    }
+    let line = "Attr-241.5.1 = 0x00000001";
+    let ex = peer.exchange("auth", line, |_| Vec::new());
+    assert_eq!(
+        hex_spaced(&ex.request[20..]),
+        hex_spaced(&codec.encode_line(line).unwrap()),
+        "{}",
+        ex.output
+    );
+}
