@@ -38,6 +38,10 @@
 //!   (`encrypt=2`, random salt unless [`Codec::with_salt`]) and Ascend
 //!   secret (`encrypt=3`), keyed on the secret and authenticator given to
 //!   the codec.
+//! - **Addresses** are read as FreeRADIUS reads them: `*` for the any
+//!   address, `inet_aton`'s short forms (`10.1` is `10.0.0.1`), numbers,
+//!   and short prefixes with their host bits cleared (`10/8`); printed
+//!   canonically (`10.0.0.0/8`). The rules are in `ipaddr.rs`.
 //! - **Empty values** are not encoded (except Chargeable-User-Identity, as
 //!   FreeRADIUS does for WiMAX), zero-length attributes decode to nothing,
 //!   Message-Authenticator is always encoded as sixteen zero octets (the
@@ -84,6 +88,7 @@ mod decode_vsa;
 mod encode;
 mod escape;
 mod format;
+mod ipaddr;
 mod lex;
 mod parse;
 mod scalar;

@@ -1,13 +1,12 @@
 //! [`Codec::parse`]: a line of `Name[:tag] op value` pairs to typed
 //! [`Pair`]s, with attribute names resolved against the dictionary.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use crate::dict::DataType;
 
 use super::codec::{Codec, Spec};
+use super::ipaddr;
 use super::lex::Lexer;
-use super::scalar::{hex_decode, parse_date, parse_uint, split_prefix};
+use super::scalar::{hex_decode, parse_date, parse_uint};
 use super::types::{AttrRef, Pair, RawOid, Result, TextError, Value};
 
 impl Codec<'_> {
@@ -364,30 +363,23 @@ impl Codec<'_> {
                         <[u8; 4]>::try_from(b).expect("4 octets").into(),
                     ));
                 }
-                let a = s.strip_suffix("/32").unwrap_or(s);
-                Value::Ipaddr(a.parse().map_err(|_| bad("not an IPv4 address"))?)
+                Value::Ipaddr(ipaddr::parse_ipv4(s).map_err(bad)?)
             }
             DataType::Ipv6Addr => {
                 if let Some(b) = hex_fixed(16) {
                     return Ok(Value::Ipv6Addr(<[u8; 16]>::try_from(b).expect("16").into()));
                 }
-                let a = s.strip_suffix("/128").unwrap_or(s);
-                Value::Ipv6Addr(a.parse().map_err(|_| bad("not an IPv6 address"))?)
+                Value::Ipv6Addr(ipaddr::parse_ipv6(s).map_err(bad)?)
             }
             DataType::Ipv4Prefix => {
-                let (a, l) = split_prefix(s, 32).ok_or_else(|| bad("expected a.b.c.d/len"))?;
-                let a: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
-                Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & crate::value::v4_mask(l)), l)
+                let (a, l) = ipaddr::parse_ipv4_prefix(s).map_err(bad)?;
+                Value::Ipv4Prefix(a, l)
             }
             DataType::Ipv6Prefix => {
-                let (a, l) = split_prefix(s, 128).ok_or_else(|| bad("expected addr/len"))?;
-                let a: Ipv6Addr = a.parse().map_err(|_| bad("not an IPv6 address"))?;
-                Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & crate::value::v6_mask(l)), l)
+                let (a, l) = ipaddr::parse_ipv6_prefix(s).map_err(bad)?;
+                Value::Ipv6Prefix(a, l)
             }
-            DataType::ComboIp => Value::ComboIp(
-                s.parse::<IpAddr>()
-                    .map_err(|_| bad("not an IPv4 or IPv6 address"))?,
-            ),
+            DataType::ComboIp => Value::ComboIp(ipaddr::parse_combo(s).map_err(bad)?),
             DataType::Ether => {
                 if let Some(b) = hex_fixed(6) {
                     return Ok(Value::Ether(b.try_into().expect("6")));

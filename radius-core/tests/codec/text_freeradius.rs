@@ -41,6 +41,7 @@ ATTRIBUTE	Test-Long-Tlv		245.3	tlv
 ATTRIBUTE	Test-Long-Tlv-A		245.3.1	integer
 ATTRIBUTE	Test-Long-Tlv-B		245.3.2	string
 ATTRIBUTE	Test-Ext-Ip		242.1	ipaddr
+ATTRIBUTE	Test-Ext-Prefix		242.2	ipv4prefix
 BEGIN-VENDOR	Cisco	format=Extended-Vendor-Specific-1
 ATTRIBUTE	Test-Evs-Cisco		1	string
 END-VENDOR	Cisco
@@ -491,9 +492,11 @@ impl Peer {
     /// would otherwise wait for a reply from a port nobody answers on).
     fn refusal(&self, line: &str) -> Option<String> {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
         let port = sock.local_addr().unwrap().port();
         let mut child = Command::new("radclient")
-            .args(["-x", "-r", "1", "-t", "1", "-d"])
+            .args(["-x", "-r", "1", "-t", "5", "-d"])
             .arg(self.raddb.path())
             .arg(format!("127.0.0.1:{port}"))
             .args(["auth", "testing123"])
@@ -503,13 +506,22 @@ impl Peer {
             .spawn()
             .expect("spawn radclient");
         writeln!(child.stdin.take().unwrap(), "{line}").unwrap();
-        let o = child.wait_with_output().unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        (!all.contains("Sent Access-Request")).then_some(all)
+        let mut buf = [0u8; 4096];
+        loop {
+            if sock.recv_from(&mut buf).is_ok() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            if child.try_wait().unwrap().is_some() {
+                let o = child.wait_with_output().unwrap();
+                return Some(format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ));
+            }
+        }
     }
 }
 
@@ -547,4 +559,89 @@ fn oids_need_a_tlv_parent_like_radclient() {
         "{}",
         ex.output
     );
+}
+
+/// FreeRADIUS's lenient address forms (`*`, `inet_aton`'s short and octal
+/// forms, numbers, short prefixes with host bits cleared): radclient and
+/// we send the same octets, or both refuse the line.
+#[test]
+fn lenient_address_forms_encode_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict);
+    let mut failures = Vec::new();
+    for v in [
+        "10.1",
+        "10",
+        "10.1.2",
+        "*",
+        "0x0a000001",
+        "0x1",
+        "167772161",
+        "010.0.0.1",
+        "10.0.0.1/32",
+        "10.0.0.1/24",
+        "1.2.3.4.5",
+        "1.2.3.256",
+        "10/32",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Framed-IP-Address = {v}")));
+    }
+    for v in [
+        "10/8",
+        "10.1.2.3/8",
+        "10.1/16",
+        "*",
+        "10.1",
+        "10.300/16",
+        "10",
+        "1.2.3.4/33",
+        "010/8",
+        "0/0",
+        "192.0.2.255/25",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Test-Ext-Prefix = {v}")));
+    }
+    for v in [
+        "*",
+        "2001:db8::1/32",
+        "::/0",
+        "2001:db8::",
+        "2001:db8::1/129",
+        "*/0",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Framed-IPv6-Prefix = {v}")));
+    }
+    for v in ["*", "2001:db8::1/128", "2001:db8::1/64", "::1"] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("NAS-IPv6-Address = {v}")));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+impl Peer {
+    /// `line` sent by radclient and encoded by us: the same octets, or
+    /// both refuse it. `Some(why)` if not.
+    fn same_as_radclient(&self, codec: &Codec, line: &str) -> Option<String> {
+        let ours = codec.encode_line(line);
+        if let Some(why) = self.refusal(line) {
+            return ours.ok().map(|o| {
+                format!(
+                    "{line}: radclient refused ({why}), we sent {}",
+                    hex_spaced(&o)
+                )
+            });
+        }
+        let ex = self.exchange("auth", line, |_| Vec::new());
+        match ours {
+            Ok(o) if o == ex.request[20..] => None,
+            Ok(o) => Some(format!(
+                "{line}: radclient {} ours {}",
+                hex_spaced(&ex.request[20..]),
+                hex_spaced(&o)
+            )),
+            Err(e) => Some(format!(
+                "{line}: radclient sent {}, we: {e}",
+                hex_spaced(&ex.request[20..])
+            )),
+        }
+    }
 }
