@@ -46,6 +46,10 @@ impl Codec<'_> {
         while off < data.len() {
             let t = data[off];
             let len = data[off + 1] as usize;
+            if t == super::filter_rule::NAS_FILTER_RULE {
+                off += self.decode_filter_rules(&data[off..], &mut out);
+                continue;
+            }
             let id = self.dict.attr_by_number(None, None, t as u32);
             let concat = id.is_some_and(|i| self.dict.attr(i).flags.concat);
             if concat {

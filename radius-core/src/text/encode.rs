@@ -8,6 +8,7 @@ use crate::dict::{DataType, Encrypt};
 use crate::packet::MAX_ATTR_VALUE_LEN;
 
 use super::codec::{Codec, Spec};
+use super::filter_rule;
 use super::types::{Pair, RawOid, Result, TextError};
 
 impl Codec<'_> {
@@ -75,6 +76,16 @@ impl Codec<'_> {
                     s = e;
                 }
                 i = j;
+                continue;
+            }
+            if spec.loc == filter_rule_loc() {
+                // Consecutive rules share attributes (RFC 4849).
+                let mut rules = Vec::new();
+                while i < pairs.len() && specs[i].loc == spec.loc {
+                    rules.extend(self.encode_leaf(&specs[i], &pairs[i])?);
+                    i += 1;
+                }
+                filter_rule::encode(&rules, &mut out);
                 continue;
             }
             if let Some(v) = self.encode_leaf(spec, &pairs[i])? {
@@ -293,6 +304,14 @@ impl Codec<'_> {
             }
         }
         Ok(())
+    }
+}
+
+fn filter_rule_loc() -> RawOid {
+    RawOid {
+        ext: None,
+        vendor: None,
+        path: vec![filter_rule::NAS_FILTER_RULE as u32],
     }
 }
 

@@ -42,6 +42,11 @@
 //!   address, `inet_aton`'s short forms (`10.1` is `10.0.0.1`), numbers,
 //!   and short prefixes with their host bits cleared (`10/8`); printed
 //!   canonically (`10.0.0.0/8`). The rules are in `ipaddr.rs`.
+//! - **NAS-Filter-Rule** (92, RFC 4849): consecutive rules are joined
+//!   with NUL octets and cut into as many attributes as needed (a rule may
+//!   continue in the next one); decoding gives one pair per rule, as
+//!   FreeRADIUS does. Rules longer than 253 octets are allowed (FreeRADIUS
+//!   drops them when encoding and refuses them when decoding).
 //! - **Empty values** are not encoded (except Chargeable-User-Identity, as
 //!   FreeRADIUS does for WiMAX), zero-length attributes decode to nothing,
 //!   Message-Authenticator is always encoded as sixteen zero octets (the
@@ -87,6 +92,7 @@ mod decode;
 mod decode_vsa;
 mod encode;
 mod escape;
+mod filter_rule;
 mod format;
 mod ipaddr;
 mod lex;

@@ -201,3 +201,40 @@ fn encode_limit_is_4096() {
     assert_eq!(n, (4096 - 20) / 255);
     assert!(w.attr(18, &[0; 254]).is_err());
 }
+
+/// RFC 4849 §2: "Multiple rules should be separated by a NUL (0x00). A
+/// NAS-Filter-Rule attribute may contain a partial rule, one rule, or more
+/// than one rule. Filter rules may be continued across attribute
+/// boundaries." Here the second rule starts in the first attribute and
+/// ends in the second, and consecutive NULs are not rules.
+#[test]
+fn rfc4849_filter_rules_cross_attribute_boundaries() {
+    use radius_core::text::Codec;
+    let dict = radius_core::dict::Dictionary::parse_str(
+        "d",
+        "ATTRIBUTE NAS-Filter-Rule 92 string\nATTRIBUTE User-Name 1 string\n",
+    )
+    .unwrap();
+    let c = Codec::new(&dict);
+    let mut wire = vec![92, 255];
+    wire.extend_from_slice(&[b'a'; 250]);
+    wire.extend_from_slice(b"\0bc");
+    wire.extend_from_slice(&[92, 7, b'd', 0, 0, b'e', 0]);
+    wire.extend_from_slice(&[1, 3, b'u']);
+    let pairs = c.decode(&wire).unwrap();
+    assert_eq!(
+        c.format(&pairs),
+        format!(
+            "NAS-Filter-Rule = \"{}\", NAS-Filter-Rule = \"bcd\", NAS-Filter-Rule = \"e\", User-Name = \"u\"",
+            "a".repeat(250)
+        )
+    );
+    // Encoding joins with single NULs and cuts at 253 octets.
+    let again = c.encode(&pairs).unwrap();
+    let mut want = vec![92, 255];
+    want.extend_from_slice(&[b'a'; 250]);
+    want.extend_from_slice(b"\0bc");
+    want.extend_from_slice(&[92, 5, b'd', 0, b'e']);
+    want.extend_from_slice(&[1, 3, b'u']);
+    assert_eq!(again, want);
+}

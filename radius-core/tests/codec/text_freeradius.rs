@@ -645,3 +645,59 @@ impl Peer {
         }
     }
 }
+
+/// RFC 4849 NAS-Filter-Rule: radclient packs consecutive rules into
+/// attributes 92 separated by NULs, a rule continuing in the next
+/// attribute, and prints one pair per rule; so do we, both ways.
+#[test]
+fn nas_filter_rules_pack_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let rule = |n: usize| format!("permit in ip from any to {}", "x".repeat(n - 25));
+    let mut lines = vec![
+        r#"NAS-Filter-Rule = "permit in ip from any to 10.1.1.1/32""#.to_owned(),
+        r#"NAS-Filter-Rule = "hello", NAS-Filter-Rule += "bob", NAS-Filter-Rule += "stuff""#
+            .to_owned(),
+        r#"NAS-Filter-Rule = "a", User-Name = "u", NAS-Filter-Rule = "b""#.to_owned(),
+    ];
+    // The separator and the next rule at every position around the
+    // 253-octet boundary, and many rules over several attributes.
+    for n in [250, 251, 252, 253] {
+        lines.push(format!(
+            r#"NAS-Filter-Rule = "{}", NAS-Filter-Rule += "bob""#,
+            rule(n)
+        ));
+    }
+    lines.push(
+        (0..12)
+            .map(|i| format!(r#"NAS-Filter-Rule = "{}""#, rule(60 + i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let mut failures = Vec::new();
+    for line in &lines {
+        let codec = Codec::new(&peer.dict);
+        let ours = codec.encode_line(line).unwrap();
+        let ex = peer.exchange("auth", line, |_| ours.clone());
+        if ex.request[20..] != ours[..] {
+            failures.push(format!(
+                "{line}\n  radclient: {}\n  ours:      {}",
+                hex_spaced(&ex.request[20..]),
+                hex_spaced(&ours)
+            ));
+            continue;
+        }
+        let printed: Vec<String> = codec
+            .decode(&ours)
+            .unwrap()
+            .iter()
+            .map(|p| codec.format_pair(p))
+            .collect();
+        if printed != ex.printed {
+            failures.push(format!(
+                "{line}\n  radclient printed {:?}\n  we print          {printed:?}",
+                ex.printed
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
