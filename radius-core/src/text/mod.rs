@@ -22,6 +22,9 @@
 //!
 //! # What follows FreeRADIUS v3 (`src/lib/radius.c`, `print.c`, `value.c`)
 //!
+//! - **TLVs given as hex** (`WiMAX-PPAC = 0x0103...`) are their raw
+//!   octets, continued over several Vendor-Specifics when the vendor format
+//!   has continuations (`1,1,c`), as radclient sends them.
 //! - **Layouts**: one Vendor-Specific per vendor attribute (vendor formats
 //!   `t,l` from the dictionary, `1,1` for unknown vendors; attribute 26 is
 //!   read as Vendor-Specific even when the dictionary does not define it
@@ -35,7 +38,10 @@
 //!   always carries a tag octet (0 when none). On decoding, every `has_tag`
 //!   attribute has a tag, 0 when the wire had none, and prints as `Name:T`.
 //! - **Encryption**: User-Password (`encrypt=1`), Tunnel-Password
-//!   (`encrypt=2`, random salt unless [`Codec::with_salt`]) and Ascend
+//!   (`encrypt=2`, random salts unique within a packet, RFC 2868 §3.5,
+//!   unless [`Codec::with_salt`]; at most 239 octets, where FreeRADIUS
+//!   cuts longer values to 249 octets in a ciphertext that is not a
+//!   multiple of 16) and Ascend
 //!   secret (`encrypt=3`), keyed on the secret and authenticator given to
 //!   the codec.
 //! - **Addresses** are read as FreeRADIUS reads them: `*` for the any

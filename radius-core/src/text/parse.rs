@@ -268,6 +268,15 @@ impl Codec<'_> {
                 }
             }
         };
+        // A TLV given as hex is its raw octets at the TLV's place, as
+        // FreeRADIUS reads it (`WiMAX-PPAC = 0x0103...`).
+        let is_hex = text.starts_with("0x") || text.starts_with("0X");
+        let attr = match attr {
+            AttrRef::Known(id) if spec.ty == DataType::Tlv && is_hex => {
+                AttrRef::Raw(self.loc_of(id)?)
+            }
+            a => a,
+        };
         let value = if let AttrRef::Raw(_) = attr {
             match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
                 Some(h) => Value::Octets(hex_decode(h).map_err(|r| TextError::BadValue {
@@ -429,7 +438,8 @@ impl Codec<'_> {
             }
             DataType::Tlv | DataType::Extended | DataType::LongExtended | DataType::Evs => {
                 return Err(bad(
-                    "a container attribute has no value of its own: give its members",
+                    "a container attribute has no value of its own: give its members \
+                     (or, for a tlv, its octets as 0x...)",
                 ))
             }
         })

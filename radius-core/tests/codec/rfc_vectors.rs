@@ -238,3 +238,44 @@ fn rfc4849_filter_rules_cross_attribute_boundaries() {
     want.extend_from_slice(&[1, 3, b'u']);
     assert_eq!(again, want);
 }
+
+/// RFC 2868 §3.5: "The high bit of Salt[0] MUST be set ... Each Salt
+/// MUST be unique" within a packet. Many Tunnel-Passwords in one packet get
+/// distinct salts (random ones, and ones counted up from a fixed salt),
+/// and each still decrypts to its own value.
+#[test]
+fn rfc2868_tunnel_password_salts_are_unique_in_a_packet() {
+    use radius_core::text::{Codec, Value};
+    let dict = radius_core::dict::Dictionary::parse_str(
+        "d",
+        "ATTRIBUTE Tunnel-Password 69 string has_tag,encrypt=2\n",
+    )
+    .unwrap();
+    let line: Vec<String> = (0..40)
+        .map(|i| format!("Tunnel-Password:{} = \"pw{i}\"", i % 32))
+        .collect();
+    let line = line.join(", ");
+    for codec in [Codec::new(&dict), Codec::new(&dict).with_salt([0x81, 0xff])] {
+        for _ in 0..20 {
+            let wire = codec.encode_line(&line).unwrap();
+            let mut salts = Vec::new();
+            let mut off = 0;
+            while off < wire.len() {
+                assert_eq!(wire[off], 69);
+                let salt = [wire[off + 3], wire[off + 4]];
+                assert!(salt[0] & 0x80 != 0, "{salt:02x?}");
+                salts.push(salt);
+                off += wire[off + 1] as usize;
+            }
+            assert_eq!(salts.len(), 40);
+            let mut distinct = salts.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 40, "{salts:02x?}");
+            let pairs = codec.decode(&wire).unwrap();
+            for (i, p) in pairs.iter().enumerate() {
+                assert_eq!(p.value, Value::String(format!("pw{i}").into_bytes()));
+            }
+        }
+    }
+}

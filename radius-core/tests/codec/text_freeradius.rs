@@ -206,6 +206,11 @@ fn long_lines() -> Vec<String> {
         format!("EAP-Message = 0x{}", "ef".repeat(300)),
         format!("WiMAX-AAA-Session-Id = 0x{}", "5a".repeat(400)),
         format!("WiMAX-Hotline-Indicator = \"{}\"", "h".repeat(246)),
+        // TLVs and unknown attributes given as hex, continued (1,1,c)
+        "WiMAX-PPAC = 0x0103010203".to_owned(),
+        format!("WiMAX-PPAC = 0x{}", "01".repeat(300)),
+        format!("WiMAX-Capability = 0x{}", "0103414243".repeat(60)),
+        format!("Attr-26.24757.99 = 0x{}", "02".repeat(300)),
         format!(
             "WiMAX-Release = \"{}\", WiMAX-Accounting-Capabilities = 1",
             "s".repeat(250)
@@ -324,6 +329,32 @@ fn tunnel_password_matches_radclient() {
         let salt = [theirs[3], theirs[4]];
         let ours = codec.with_salt(salt).encode_line(line).unwrap();
         assert_eq!(hex_spaced(theirs), hex_spaced(&ours), "{line}");
+    }
+}
+
+/// A Tunnel-Password above 239 octets does not fit one attribute (tag,
+/// salt, then length octet and value padded to 16-octet blocks: 240 + 5 >
+/// 253 would need 256). radclient cuts the value to 249 octets and the
+/// ciphertext to 250 octets, not a multiple of 16 as RFC 2868 §3.5
+/// requires; we refuse such values with an error instead.
+#[test]
+fn tunnel_password_too_long_for_one_attribute() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict).with_authenticator([0; 16]);
+    let ok = format!("Tunnel-Password:1 = \"{}\"", "p".repeat(239));
+    assert_eq!(codec.encode_line(&ok).unwrap().len(), 245);
+    for n in [240, 250] {
+        let line = format!("Tunnel-Password:1 = \"{}\"", "p".repeat(n));
+        let e = codec.encode_line(&line).unwrap_err().to_string();
+        assert!(e.contains("Tunnel-Password") && e.contains("239"), "{e}");
+        let ex = peer.exchange("acct", &line, |_| Vec::new());
+        let theirs = &ex.request[20..];
+        assert_eq!((theirs[0], theirs[1]), (69, 255), "{}", ex.output);
+        assert_ne!((theirs[1] as usize - 5) % 16, 0);
+        // What radclient meant: the value cut to 249 octets, which a
+        // lenient decoder (ours, FreeRADIUS's) still reads back.
+        let pairs = codec.decode(theirs).unwrap();
+        assert_eq!(pairs[0].value, Value::String(vec![b'p'; n.min(249)]));
     }
 }
 
