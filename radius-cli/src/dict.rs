@@ -51,7 +51,7 @@ pub fn run(args: DictArgs) -> anyhow::Result<()> {
             Ok(())
         }
         DictCmd::Show { name, dict } => {
-            let d = crate::embedded::load(dict.as_deref())?;
+            let d = crate::embedded::load_layered(dict.as_deref())?;
             print!("{}", show(&d, &name)?);
             Ok(())
         }
