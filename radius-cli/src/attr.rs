@@ -27,8 +27,10 @@ enum AttrCmd {
 /// What the text form is encoded and decoded with.
 #[derive(Debug, clap::Args)]
 struct CodecOpts {
-    /// A FreeRADIUS dictionary tree to load at run time (its root file, e.g.
-    /// /usr/share/freeradius/dictionary) instead of the compiled-in one.
+    /// A FreeRADIUS dictionary to load at run time: a tree's root file (e.g.
+    /// /usr/share/freeradius/dictionary) or a directory holding one, which
+    /// replaces the compiled-in dictionaries, or a file that defines no
+    /// User-Name (one vendor's), which is loaded on top of them.
     #[arg(long, value_name = "PATH")]
     dict: Option<PathBuf>,
     /// Shared secret for encrypted attributes (User-Password, Tunnel-Password ...).
@@ -53,7 +55,7 @@ pub fn run(args: AttrArgs) -> anyhow::Result<()> {
         AttrCmd::Encode(o) => (o, true),
         AttrCmd::Decode(o) => (o, false),
     };
-    let dict = crate::embedded::load(opts.dict.as_deref())?;
+    let dict = crate::embedded::load_layered(opts.dict.as_deref())?;
     let auth: [u8; 16] = hex_decode(&opts.authenticator)
         .ok()
         .and_then(|b| b.try_into().ok())

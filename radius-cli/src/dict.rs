@@ -19,7 +19,8 @@ enum DictCmd {
     /// Load a dictionary tree from its root file and print its counts;
     /// exits non-zero with file:line and the reason on the first error.
     Check {
-        /// The root file, e.g. /usr/share/freeradius/dictionary.
+        /// The root file, e.g. /usr/share/freeradius/dictionary, or a
+        /// directory holding one (/usr/share/freeradius).
         path: PathBuf,
     },
     /// Print one attribute's definition: name, OID, type, flags, vendor,
@@ -27,7 +28,8 @@ enum DictCmd {
     Show {
         /// Attribute name (case-insensitive; TLV members also as Parent.Child).
         name: String,
-        /// Dictionary tree to use instead of the compiled-in one.
+        /// Dictionary tree (root file or directory) to use instead of the
+        /// compiled-in one.
         #[arg(long, value_name = "PATH")]
         dict: Option<PathBuf>,
     },
@@ -49,7 +51,7 @@ pub fn run(args: DictArgs) -> anyhow::Result<()> {
             Ok(())
         }
         DictCmd::Show { name, dict } => {
-            let d = crate::embedded::load(dict.as_deref())?;
+            let d = crate::embedded::load_layered(dict.as_deref())?;
             print!("{}", show(&d, &name)?);
             Ok(())
         }

@@ -16,6 +16,13 @@ pub const EMBEDDED_DIR: &str = "<embedded>";
 /// Load the embedded dictionaries from their root file, resolving its
 /// `$INCLUDE`s among the embedded files (never from disk).
 pub fn load_embedded() -> anyhow::Result<Dictionary> {
+    embedded_loader()?
+        .load()
+        .context("loading the embedded dictionaries")
+}
+
+/// A loader holding the embedded root and its files.
+fn embedded_loader() -> anyhow::Result<Loader> {
     let mut loader = Loader::new();
     let mut root = None;
     for (name, text) in FILES {
@@ -26,10 +33,30 @@ pub fn load_embedded() -> anyhow::Result<Dictionary> {
         }
     }
     let root = root.context("no root file \"dictionary\" among the embedded dictionaries")?;
-    loader
-        .add_str(format!("{EMBEDDED_DIR}/dictionary"), root)
-        .load()
-        .context("loading the embedded dictionaries")
+    Ok(loader.add_str(format!("{EMBEDDED_DIR}/dictionary"), root))
+}
+
+/// `--dict PATH` for the commands that send and print attributes: a tree
+/// that defines User-Name (attribute 1) is complete and replaces the
+/// embedded dictionaries; anything else (one vendor's file, a few private
+/// attributes) is loaded on top of them, as radclient loads
+/// `raddb/dictionary` over its main dictionaries. Without a path, the
+/// embedded dictionaries.
+pub fn load_layered(path: Option<&Path>) -> anyhow::Result<Dictionary> {
+    let Some(p) = path else {
+        return load_embedded();
+    };
+    let own = Dictionary::from_file(p)?;
+    if own.attr_by_number(None, None, 1).is_some() {
+        return Ok(own);
+    }
+    embedded_loader()?.add_file(p).load().with_context(|| {
+        format!(
+            "loading {} over the built-in dictionaries (it defines no User-Name, \
+             so it is not a complete tree)",
+            p.display()
+        )
+    })
 }
 
 /// `--dict PATH` if given, else the embedded dictionaries.

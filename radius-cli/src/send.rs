@@ -53,8 +53,10 @@ pub struct SendArgs {
     /// Refuse replies to Access-Request that lack Message-Authenticator.
     #[arg(long)]
     require_message_authenticator: bool,
-    /// A FreeRADIUS dictionary tree to load at run time (its root file)
-    /// instead of the compiled-in one.
+    /// A FreeRADIUS dictionary to load at run time (a file, or a directory
+    /// holding `dictionary`). A complete tree (one that defines User-Name)
+    /// replaces the compiled-in dictionaries; a file that does not, such as
+    /// one vendor's, is loaded on top of them.
     #[arg(long, value_name = "PATH")]
     dict: Option<PathBuf>,
     /// Server: HOST[:PORT] (default port 1812 for auth and status, 1813 for
@@ -181,7 +183,7 @@ fn run_inner(args: SendArgs) -> anyhow::Result<i32> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         bail!("-t must be a positive number of seconds");
     }
-    let dict = Arc::new(crate::embedded::load(args.dict.as_deref())?);
+    let dict = Arc::new(crate::embedded::load_layered(args.dict.as_deref())?);
     let server = resolve(&args.server, args.kind.default_port())?;
     let text = match &args.file {
         Some(f) => {
@@ -344,7 +346,10 @@ async fn one(
                     resp.server(),
                     sent.len()
                 );
-                for p in pairs {
+                // What was sent, decoded from the octets: the pairs given
+                // plus what the client added (Message-Authenticator).
+                let sent_pairs = codec.decode(&sent[20..]).unwrap_or_default();
+                for p in &sent_pairs {
                     let _ = writeln!(out, "\t{}", codec.format_pair(p));
                 }
                 let _ = writeln!(

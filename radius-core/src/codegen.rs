@@ -37,6 +37,13 @@
 //!   says so with `data_type = ...`, so [`AttrInfo::data_type`](crate::typed::AttrInfo)
 //!   is always the dictionary's.
 //! * TLV members are attributes whose key points at their parent.
+//! * Several names for one number (FreeRADIUS's duplicates, e.g. Debian's
+//!   `Juniper-Junosspace-Profile` and `-Profiles`) each get their own type,
+//!   with their own data type; the documentation of all but the last says
+//!   which name decoded attributes print as (the last defined, as
+//!   FreeRADIUS prints it). Several `VALUE` names for one number are
+//!   constants with the same number; `name()` returns the printed one
+//!   ([`Dictionary::value_name`]).
 //! * Not generated, with a comment saying so: `virtual` attributes (never
 //!   on the wire) and the container attributes themselves (`vsa`,
 //!   `extended`, `long-extended`, `evs`).
@@ -253,9 +260,8 @@ impl<'d> Generator<'d> {
         if a.flags.virtual_ || a.data_type.is_container() && a.data_type != DataType::Tlv {
             return false;
         }
-        if self.dict.is_alias(id) {
-            return false;
-        }
+        // Aliases (another name for a number, FreeRADIUS's duplicates) are
+        // generated too: nothing defined in the dictionary disappears.
         // Every ancestor must be generated too (TLV members need their parent).
         let mut p = a.parent;
         while let Some(pid) = p {
@@ -480,7 +486,12 @@ impl<'d> Generator<'d> {
         };
         if let Some(e) = &it.enum_name {
             let int = Self::int_type(a.data_type);
-            let vals = d.values_of(it.id);
+            // The printed name of each number first: the generated `name()`
+            // takes the first match, and FreeRADIUS prints the name defined
+            // last (`Dictionary::value_name`); the other names follow as
+            // constants with the same number.
+            let mut vals: Vec<&crate::dict::Value> = d.values_of(it.id).iter().collect();
+            vals.sort_by_key(|v| d.value_name(it.id, v.value) != Some(v.name.as_str()));
             let names: Vec<&str> = vals.iter().map(|v| v.name.as_str()).collect();
             let vidents = resolve_collisions(&names, rust_variant_name);
             let max = match int {
@@ -498,8 +509,6 @@ impl<'d> Generator<'d> {
                 if v.value > max {
                     continue; // out of range for the type
                 }
-                // A second name for a number is another constant with the
-                // same number; the first is the one printed (as FreeRADIUS).
                 let _ = writeln!(out, "            {vi} = {} => {:?},", v.value, v.name);
             }
             out.push_str("        }\n    }\n");
@@ -526,9 +535,17 @@ impl<'d> Generator<'d> {
         if tagged {
             flags.insert_str(0, ", tagged");
         }
+        let alias = if d.is_alias(it.id) {
+            format!(
+                " Another name for this number: decoded attributes print as `{}`.",
+                d.attr(d.canonical(it.id)).name
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "    {k}::attribute! {{\n        /// `{}` ({}, {}{}), {loc}.\n        {}({}_) = {:?}, {key}, {ty}{flags}\n    }}",
+            "    {k}::attribute! {{\n        /// `{}` ({}, {}{}), {loc}.{alias}\n        {}({}_) = {:?}, {key}, {ty}{flags}\n    }}",
             a.name,
             d.oid(it.id),
             a.data_type.name(),
@@ -543,6 +560,37 @@ impl<'d> Generator<'d> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second name for a number generates as well, with its own type;
+    /// which name prints is the dictionary's (the last defined, as
+    /// radclient prints it), and so is which VALUE name prints.
+    #[test]
+    fn aliases_and_second_value_names_generate() {
+        let d = Dictionary::parse_str(
+            "dictionary.t",
+            "ATTRIBUTE Int-First 201 integer\nATTRIBUTE Str-Second 201 string\n\
+             ATTRIBUTE Svc 202 integer\nVALUE Svc One 1\nVALUE Svc Uno 1\n",
+        )
+        .unwrap();
+        let code = Builder::new().generate(&d);
+        assert!(
+            code.contains("IntFirst(IntFirst_) = \"Int-First\", Std(201), u32"),
+            "{code}"
+        );
+        assert!(
+            code.contains(
+                "StrSecond(StrSecond_) = \"Str-Second\", Std(201), ::std::string::String"
+            ),
+            "{code}"
+        );
+        assert!(
+            code.contains("decoded attributes print as `Str-Second`"),
+            "{code}"
+        );
+        let uno = code.find("Uno = 1 => \"Uno\"").unwrap();
+        let one = code.find("One = 1 => \"One\"").unwrap();
+        assert!(uno < one, "{code}");
+    }
 
     /// What a build.rs prints with `eprintln!("error: {e}")` (the guide's
     /// advice) names the file and line.

@@ -126,6 +126,20 @@ fn run_time_dictionary() {
         "USR-Last-Number-Dialed-Out = \"1\"\n",
     );
     assert_eq!(stdout(&o), "1a 0b 00 00 01 ad 00 00 00 66 31\n");
+    // A directory stands for its `dictionary` file, as FreeRADIUS's -D
+    // /usr/share/freeradius does.
+    let dir = root.parent().unwrap();
+    let o = radius(
+        &["attr", "encode", "--dict", dir.to_str().unwrap()],
+        "USR-Last-Number-Dialed-Out = \"1\"\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1a 0b 00 00 01 ad 00 00 00 66 31\n");
+    let by_file = radius(&["dict", "check", root.to_str().unwrap()], "");
+    let by_dir = radius(&["dict", "check", dir.to_str().unwrap()], "");
+    assert!(by_dir.status.success(), "{}", stderr(&by_dir));
+    let counts = |o: &Output| stdout(o).split_once(": OK: ").unwrap().1.to_owned();
+    assert_eq!(counts(&by_file), counts(&by_dir));
 }
 
 #[test]
@@ -154,6 +168,12 @@ fn dict_check_reports_counts_or_file_and_line() {
     let err = stderr(&o);
     assert!(err.contains("dictionary.bad:3"), "{err}");
     assert!(err.contains("strnig"), "{err}");
+    // The directory: the same error, from its `dictionary` file.
+    let o = radius(&["dict", "check", dir.path().to_str().unwrap()], "");
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("dictionary.bad:3"), "{err}");
+    assert!(!err.contains("Is a directory"), "{err}");
 
     let o = radius(
         &["dict", "check", dir.join("missing").to_str().unwrap()],

@@ -142,12 +142,27 @@ async fn send_against_our_server() {
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("Sent Access-Request Id "), "{out}");
     assert!(lines[0].contains(&format!("to {auth} length ")), "{out}");
-    assert_eq!(lines[1], "\tUser-Name = \"bob\"");
-    assert_eq!(lines[2], "\tUser-Password = \"hello\"");
-    assert!(lines[3].starts_with("Received Access-Accept Id "), "{out}");
-    assert!(lines[3].contains(&format!("from {auth} to ")), "{out}");
+    // The Sent block is what went out: the input and the
+    // Message-Authenticator the client added, with its real value.
+    let received = lines
+        .iter()
+        .position(|l| l.starts_with("Received Access-Accept Id "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let sent = &lines[1..received];
+    assert!(sent.contains(&"\tUser-Name = \"bob\""), "{out}");
+    assert!(sent.contains(&"\tUser-Password = \"hello\""), "{out}");
+    let ma = sent
+        .iter()
+        .find_map(|l| l.strip_prefix("\tMessage-Authenticator = 0x"))
+        .unwrap_or_else(|| panic!("no Message-Authenticator sent: {out}"));
+    assert_eq!(ma.len(), 32, "{out}");
+    assert_ne!(ma, "0".repeat(32), "{out}");
     assert!(
-        lines
+        lines[received].contains(&format!("from {auth} to ")),
+        "{out}"
+    );
+    assert!(
+        lines[received..]
             .iter()
             .any(|l| l.starts_with("\tMessage-Authenticator = 0x")),
         "{out}"
@@ -274,6 +289,31 @@ async fn send_against_our_server() {
     let (_, _, rc) = text(&send(&[&auth, "auth", "testing123"], input));
     assert_eq!(rc, 2, "the embedded dictionaries do not know Acme-Color");
 
+    // --dict with a file that only declares a vendor: layered over the
+    // built-in dictionaries, so User-Name still resolves.
+    let v = dir.join("dictionary.acme");
+    std::fs::write(
+        &v,
+        "VENDOR Acme 32473\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Level 1 integer\n\
+         VALUE Acme-Level Gold 3\nEND-VENDOR Acme\n",
+    )
+    .unwrap();
+    let input = "User-Name = \"bob\", User-Password = \"hello\", Acme-Level = Gold\n";
+    let (out, err, rc) = text(&send(
+        &[
+            "-x",
+            "--dict",
+            v.to_str().unwrap(),
+            &auth,
+            "auth",
+            "testing123",
+        ],
+        input,
+    ));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("\tAcme-Level = Gold\n"), "{out}");
+    assert!(out.contains("Reply-Message = \"welcome bob\""), "{out}");
+
     srv.shutdown().await;
 }
 
@@ -316,6 +356,14 @@ fn send_against_freeradius() {
     let (out, err, rc) = text(&send(&["-x", &auth, "auth", "testing123"], BOB));
     assert_eq!(rc, 0, "{out}{err}");
     assert!(out.contains("Received Access-Accept"), "{out}");
+    // The Message-Authenticator printed is the one FreeRADIUS checked.
+    let sent = out.split("Received").next().unwrap();
+    let ma = sent
+        .lines()
+        .find_map(|l| l.strip_prefix("\tMessage-Authenticator = 0x"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(ma.len(), 32, "{out}");
+    assert_ne!(ma, "0".repeat(32), "{out}");
     let bad = "User-Name = \"bob\", User-Password = \"bad\"\n";
     let (out, _, rc) = text(&send(&[&auth, "auth", "testing123"], bad));
     assert_eq!(rc, 1, "{out}");

@@ -46,7 +46,8 @@ impl Loader {
 
     /// Adds a root file read from disk. Roots are loaded in the order they
     /// are added, into the same dictionary (later roots can refer to
-    /// vendors and attributes of earlier ones).
+    /// vendors and attributes of earlier ones). A directory stands for the
+    /// `dictionary` file in it, as with FreeRADIUS's `-d` and `-D`.
     pub fn add_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.roots.push(Root::File(path.into()));
         self
@@ -82,7 +83,7 @@ impl Loader {
         };
         for root in &self.roots {
             match root {
-                Root::File(path) => p.load_file(path, None, false)?,
+                Root::File(path) => p.load_file(&root_file(path), None, false)?,
                 Root::Str(name, text) => {
                     let id = normalize(name);
                     p.stack.push((id.clone(), name.clone()));
@@ -108,6 +109,15 @@ pub(super) struct Parser<'a> {
     pub(super) pending: Vec<PendingValue>,
     /// Definition sequence number, to keep `values_of` in file order.
     pub(super) seq: u64,
+}
+
+/// The file a root path names: `dir/dictionary` for a directory.
+pub(super) fn root_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("dictionary")
+    } else {
+        path.to_owned()
+    }
 }
 
 /// Lexical normalisation: drops `.` components and folds `dir/..`.

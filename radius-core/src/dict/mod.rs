@@ -135,7 +135,9 @@ const NO_VALUES: &[Value] = &[];
 
 impl Dictionary {
     /// Loads the dictionary tree rooted at `path` (e.g.
-    /// `/usr/share/freeradius/dictionary`), following every `$INCLUDE`.
+    /// `/usr/share/freeradius/dictionary`), following every `$INCLUDE`. A
+    /// directory stands for the `dictionary` file in it
+    /// (`/usr/share/freeradius`), as with FreeRADIUS's `-d` and `-D`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Dictionary> {
         Loader::new().add_file(path.as_ref()).load()
     }

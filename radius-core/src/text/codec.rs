@@ -66,7 +66,10 @@ impl<'d> Codec<'d> {
     }
 
     /// Use a fixed Tunnel-Password salt (the high bit is set for you)
-    /// instead of a random one, for reproducible output.
+    /// instead of a random one, for reproducible output. It is the salt of
+    /// a packet's first Tunnel-Password; later ones in the same packet count
+    /// up from it, since salts must be unique within a packet (RFC 2868
+    /// §3.5).
     pub fn with_salt(mut self, salt: [u8; 2]) -> Self {
         self.salt = Some(salt);
         self

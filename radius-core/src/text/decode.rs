@@ -46,6 +46,10 @@ impl Codec<'_> {
         while off < data.len() {
             let t = data[off];
             let len = data[off + 1] as usize;
+            if t == super::filter_rule::NAS_FILTER_RULE {
+                off += self.decode_filter_rules(&data[off..], &mut out);
+                continue;
+            }
             let id = self.dict.attr_by_number(None, None, t as u32);
             let concat = id.is_some_and(|i| self.dict.attr(i).flags.concat);
             if concat {
@@ -66,7 +70,21 @@ impl Codec<'_> {
             }
             let value = &data[off + 2..off + len];
             let rest = &data[off + 2..];
+            let is_vsa = id.is_some_and(|i| self.dict.attr(i).data_type == DataType::Vsa);
             let used = match id {
+                // Vendor-Specific is a VSA whatever the dictionary calls it
+                // (or if it does not define it), as encoding treats it.
+                _ if t == crate::attr::VENDOR_SPECIFIC && !is_vsa => {
+                    let before = out.len();
+                    match self.decode_vsas(value, rest, &mut out) {
+                        Some(n) => n,
+                        None => {
+                            out.truncate(before);
+                            let node = id.map_or_else(|| Node::Raw(std_oid(26)), Node::Known);
+                            self.data2vp(node, value, value, &mut out)
+                        }
+                    }
+                }
                 Some(id) => self.data2vp(Node::Known(id), value, rest, &mut out),
                 None => {
                     self.push_raw(std_oid(t as u32), value, &mut out);

@@ -8,6 +8,7 @@ use crate::dict::{DataType, Encrypt};
 use crate::packet::MAX_ATTR_VALUE_LEN;
 
 use super::codec::{Codec, Spec};
+use super::filter_rule;
 use super::types::{Pair, RawOid, Result, TextError};
 
 impl Codec<'_> {
@@ -18,6 +19,8 @@ impl Codec<'_> {
             .map(|p| self.spec_of(&p.attr))
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
+        // Tunnel-Password salts used so far: unique within a packet.
+        let mut salts = Vec::new();
         let mut i = 0;
         while i < pairs.len() {
             let spec = &specs[i];
@@ -33,7 +36,7 @@ impl Codec<'_> {
                 }
                 let mut members = Vec::new();
                 for k in i..j {
-                    if let Some(v) = self.encode_leaf(&specs[k], &pairs[k])? {
+                    if let Some(v) = self.encode_leaf(&specs[k], &pairs[k], &mut salts)? {
                         if v.len() > MAX_ATTR_VALUE_LEN {
                             return Err(TextError::TooLong {
                                 attr: specs[k].name.clone(),
@@ -77,7 +80,17 @@ impl Codec<'_> {
                 i = j;
                 continue;
             }
-            if let Some(v) = self.encode_leaf(spec, &pairs[i])? {
+            if spec.loc == filter_rule_loc() {
+                // Consecutive rules share attributes (RFC 4849).
+                let mut rules = Vec::new();
+                while i < pairs.len() && specs[i].loc == spec.loc {
+                    rules.extend(self.encode_leaf(&specs[i], &pairs[i], &mut salts)?);
+                    i += 1;
+                }
+                filter_rule::encode(&rules, &mut out);
+                continue;
+            }
+            if let Some(v) = self.encode_leaf(spec, &pairs[i], &mut salts)? {
                 self.place(&spec.loc, &spec.name, spec.flags.concat, &v, &mut out)?;
             }
             i += 1;
@@ -106,7 +119,12 @@ impl Codec<'_> {
 
     /// The value octets of one leaf (tag and encryption applied); `None`
     /// when FreeRADIUS would skip the attribute.
-    fn encode_leaf(&self, spec: &Spec, pair: &Pair) -> Result<Option<Vec<u8>>> {
+    fn encode_leaf(
+        &self,
+        spec: &Spec,
+        pair: &Pair,
+        salts: &mut Vec<[u8; 2]>,
+    ) -> Result<Option<Vec<u8>>> {
         if let (None, None, Some(&n)) = (spec.loc.ext, spec.loc.vendor, spec.loc.path.first()) {
             if spec.loc.path.len() == 1 && n > 255 {
                 return Ok(None); // server-internal
@@ -165,11 +183,12 @@ impl Codec<'_> {
                 if plain.len() > 239 {
                     return Err(too_long(plain.len(), 239));
                 }
+                let salt = self.next_salt(salts);
                 crypto::encrypt_tunnel_password(
                     &plain,
                     &self.secret,
                     &self.authenticator,
-                    self.salt,
+                    Some(salt),
                     &mut out,
                 )
                 .map_err(|_| too_long(plain.len(), 239))?;
@@ -205,6 +224,39 @@ impl Codec<'_> {
             },
         }
         Ok(Some(out))
+    }
+
+    /// A Tunnel-Password salt not yet used in this packet (RFC 2868 §3.5:
+    /// the high bit set, unique within a packet, random). As in
+    /// FreeRADIUS, a counter goes into bits 3-6 of the first octet and
+    /// random bits fill the rest; a fixed salt ([`Codec::with_salt`]) is
+    /// used as given the first time and counted up from after that.
+    fn next_salt(&self, used: &mut Vec<[u8; 2]>) -> [u8; 2] {
+        let fresh = |s: &[u8; 2], used: &[[u8; 2]]| !used.contains(s);
+        let mut salt = match self.salt {
+            Some(s) => [s[0] | 0x80, s[1]],
+            None => {
+                let r = crypto::random_authenticator();
+                [
+                    0x80 | ((used.len() as u8 & 0x0f) << 3) | (r[0] & 0x07),
+                    r[1],
+                ]
+            }
+        };
+        while !fresh(&salt, used) {
+            match self.salt {
+                Some(_) => {
+                    let n = u16::from_be_bytes(salt).wrapping_add(1) | 0x8000;
+                    salt = n.to_be_bytes();
+                }
+                None => {
+                    let r = crypto::random_authenticator();
+                    salt = [0x80 | r[0], r[1]];
+                }
+            }
+        }
+        used.push(salt);
+        salt
     }
 
     /// Wrap value octets in the header(s) of the attribute at `loc`.
@@ -293,6 +345,14 @@ impl Codec<'_> {
             }
         }
         Ok(())
+    }
+}
+
+fn filter_rule_loc() -> RawOid {
+    RawOid {
+        ext: None,
+        vendor: None,
+        path: vec![filter_rule::NAS_FILTER_RULE as u32],
     }
 }
 

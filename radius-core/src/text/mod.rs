@@ -22,8 +22,13 @@
 //!
 //! # What follows FreeRADIUS v3 (`src/lib/radius.c`, `print.c`, `value.c`)
 //!
+//! - **TLVs given as hex** (`WiMAX-PPAC = 0x0103...`) are their raw
+//!   octets, continued over several Vendor-Specifics when the vendor format
+//!   has continuations (`1,1,c`), as radclient sends them.
 //! - **Layouts**: one Vendor-Specific per vendor attribute (vendor formats
-//!   `t,l` from the dictionary, `1,1` for unknown vendors), WiMAX
+//!   `t,l` from the dictionary, `1,1` for unknown vendors; attribute 26 is
+//!   read as Vendor-Specific even when the dictionary does not define it
+//!   as `vsa`, the way it is always written), WiMAX
 //!   continuation (`format=1,1,c`) and long-extended fragmentation with
 //!   the More flag, Extended-Vendor-Specific, concat attributes split into
 //!   253-octet pieces, and consecutive members of the same TLV grouped
@@ -33,9 +38,21 @@
 //!   always carries a tag octet (0 when none). On decoding, every `has_tag`
 //!   attribute has a tag, 0 when the wire had none, and prints as `Name:T`.
 //! - **Encryption**: User-Password (`encrypt=1`), Tunnel-Password
-//!   (`encrypt=2`, random salt unless [`Codec::with_salt`]) and Ascend
+//!   (`encrypt=2`, random salts unique within a packet, RFC 2868 §3.5,
+//!   unless [`Codec::with_salt`]; at most 239 octets, where FreeRADIUS
+//!   cuts longer values to 249 octets in a ciphertext that is not a
+//!   multiple of 16) and Ascend
 //!   secret (`encrypt=3`), keyed on the secret and authenticator given to
 //!   the codec.
+//! - **Addresses** are read as FreeRADIUS reads them: `*` for the any
+//!   address, `inet_aton`'s short forms (`10.1` is `10.0.0.1`), numbers,
+//!   and short prefixes with their host bits cleared (`10/8`); printed
+//!   canonically (`10.0.0.0/8`). The rules are in `ipaddr.rs`.
+//! - **NAS-Filter-Rule** (92, RFC 4849): consecutive rules are joined
+//!   with NUL octets and cut into as many attributes as needed (a rule may
+//!   continue in the next one); decoding gives one pair per rule, as
+//!   FreeRADIUS does. Rules longer than 253 octets are allowed (FreeRADIUS
+//!   drops them when encoding and refuses them when decoding).
 //! - **Empty values** are not encoded (except Chargeable-User-Identity, as
 //!   FreeRADIUS does for WiMAX), zero-length attributes decode to nothing,
 //!   Message-Authenticator is always encoded as sixteen zero octets (the
@@ -47,7 +64,11 @@
 //!   `Attr-241.26.9.1 = 0x...`, `Attr-26 = 0x...` (a Vendor-Specific whose
 //!   content does not parse), `Attr-8 = 0x010203` (a known attribute of the
 //!   wrong length). Such names are accepted on input too, with hex values,
-//!   as are `Vendor-9-Attr-1` and `Cisco-Attr-1`.
+//!   as are `Vendor-9-Attr-1` and `Cisco-Attr-1`. Member numbers need a
+//!   TLV to be members of: `Attr-240.1` is an error ("standard attributes
+//!   cannot use OIDs", as radclient says) unless 240 is a `tlv`, and so is
+//!   `Attr-241.1.2` when 241.1 is an integer, or a member of a vendor
+//!   whose format is not `1,1`.
 //!
 //! # Deliberate differences
 //!
@@ -77,7 +98,9 @@ mod decode;
 mod decode_vsa;
 mod encode;
 mod escape;
+mod filter_rule;
 mod format;
+mod ipaddr;
 mod lex;
 mod parse;
 mod scalar;

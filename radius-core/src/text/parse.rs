@@ -1,13 +1,12 @@
 //! [`Codec::parse`]: a line of `Name[:tag] op value` pairs to typed
 //! [`Pair`]s, with attribute names resolved against the dictionary.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use crate::dict::DataType;
 
 use super::codec::{Codec, Spec};
+use super::ipaddr;
 use super::lex::Lexer;
-use super::scalar::{hex_decode, parse_date, parse_uint, split_prefix};
+use super::scalar::{hex_decode, parse_date, parse_uint};
 use super::types::{AttrRef, Pair, RawOid, Result, TextError, Value};
 
 impl Codec<'_> {
@@ -175,7 +174,71 @@ impl Codec<'_> {
                 path: nums,
             },
         };
+        self.check_raw_members(name, &oid)?;
         Ok(Some(oid))
+    }
+
+    /// A raw OID with member numbers (`Attr-173.1`, `Attr-26.9.1.2`)
+    /// needs a TLV at every level the dictionary knows, and a first level
+    /// that can have members at all: in the standard space only a `tlv`
+    /// attribute can (FreeRADIUS: "Standard attributes cannot use OIDs"),
+    /// in a vendor's space only a vendor of format `1,1`.
+    fn check_raw_members(&self, name: &str, oid: &RawOid) -> Result<()> {
+        if oid.path.len() < 2 {
+            return Ok(());
+        }
+        let bad = |reason: String| TextError::BadOid {
+            name: name.to_owned(),
+            reason,
+        };
+        let d = self.dict;
+        let first = oid.path[0];
+        let mut cur = match (oid.ext, oid.vendor) {
+            (None, None) => match d.attr_by_number(None, None, first) {
+                Some(id) => Some(id),
+                None => {
+                    return Err(bad(format!(
+                        "standard attributes cannot use OIDs ({first} is not a tlv attribute                          of this dictionary)"
+                    )))
+                }
+            },
+            (None, Some(v)) => {
+                let f = self.vendor_format(v);
+                if (f.type_width, f.length_width) != (1, 1) {
+                    return Err(bad(format!(
+                        "vendor {v} has format={},{}, whose attributes cannot have TLVs",
+                        f.type_width, f.length_width
+                    )));
+                }
+                d.attr_by_number(None, Some(v), first)
+            }
+            (Some(e), None) => d
+                .attr_by_number(None, None, e as u32)
+                .and_then(|p| d.attr_by_number(Some(p), None, first)),
+            (Some(e), Some(v)) => d
+                .attr_by_number(None, None, e as u32)
+                .and_then(|p| d.attr_by_number(Some(p), None, 26))
+                .and_then(|evs| d.attr_by_number(Some(evs), Some(v), first)),
+        };
+        for &n in &oid.path[1..] {
+            let Some(id) = cur else { break };
+            let a = d.attr(id);
+            if a.data_type != DataType::Tlv {
+                let what = if (oid.ext, oid.vendor) == (None, None) {
+                    "standard attributes cannot use OIDs: "
+                } else {
+                    ""
+                };
+                return Err(bad(format!(
+                    "{what}{} ({}) is of type {}, not tlv, so it has no member {n}",
+                    a.name,
+                    d.oid(id),
+                    a.data_type
+                )));
+            }
+            cur = d.attr_by_number(Some(id), a.vendor, n);
+        }
+        Ok(())
     }
 
     fn make_pair(&self, name: &str, tag: Option<&str>, bytes: &[u8]) -> Result<Pair> {
@@ -204,6 +267,15 @@ impl Codec<'_> {
                     }
                 }
             }
+        };
+        // A TLV given as hex is its raw octets at the TLV's place, as
+        // FreeRADIUS reads it (`WiMAX-PPAC = 0x0103...`).
+        let is_hex = text.starts_with("0x") || text.starts_with("0X");
+        let attr = match attr {
+            AttrRef::Known(id) if spec.ty == DataType::Tlv && is_hex => {
+                AttrRef::Raw(self.loc_of(id)?)
+            }
+            a => a,
         };
         let value = if let AttrRef::Raw(_) = attr {
             match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -300,30 +372,23 @@ impl Codec<'_> {
                         <[u8; 4]>::try_from(b).expect("4 octets").into(),
                     ));
                 }
-                let a = s.strip_suffix("/32").unwrap_or(s);
-                Value::Ipaddr(a.parse().map_err(|_| bad("not an IPv4 address"))?)
+                Value::Ipaddr(ipaddr::parse_ipv4(s).map_err(bad)?)
             }
             DataType::Ipv6Addr => {
                 if let Some(b) = hex_fixed(16) {
                     return Ok(Value::Ipv6Addr(<[u8; 16]>::try_from(b).expect("16").into()));
                 }
-                let a = s.strip_suffix("/128").unwrap_or(s);
-                Value::Ipv6Addr(a.parse().map_err(|_| bad("not an IPv6 address"))?)
+                Value::Ipv6Addr(ipaddr::parse_ipv6(s).map_err(bad)?)
             }
             DataType::Ipv4Prefix => {
-                let (a, l) = split_prefix(s, 32).ok_or_else(|| bad("expected a.b.c.d/len"))?;
-                let a: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
-                Value::Ipv4Prefix(Ipv4Addr::from(u32::from(a) & crate::value::v4_mask(l)), l)
+                let (a, l) = ipaddr::parse_ipv4_prefix(s).map_err(bad)?;
+                Value::Ipv4Prefix(a, l)
             }
             DataType::Ipv6Prefix => {
-                let (a, l) = split_prefix(s, 128).ok_or_else(|| bad("expected addr/len"))?;
-                let a: Ipv6Addr = a.parse().map_err(|_| bad("not an IPv6 address"))?;
-                Value::Ipv6Prefix(Ipv6Addr::from(u128::from(a) & crate::value::v6_mask(l)), l)
+                let (a, l) = ipaddr::parse_ipv6_prefix(s).map_err(bad)?;
+                Value::Ipv6Prefix(a, l)
             }
-            DataType::ComboIp => Value::ComboIp(
-                s.parse::<IpAddr>()
-                    .map_err(|_| bad("not an IPv4 or IPv6 address"))?,
-            ),
+            DataType::ComboIp => Value::ComboIp(ipaddr::parse_combo(s).map_err(bad)?),
             DataType::Ether => {
                 if let Some(b) = hex_fixed(6) {
                     return Ok(Value::Ether(b.try_into().expect("6")));
@@ -373,7 +438,8 @@ impl Codec<'_> {
             }
             DataType::Tlv | DataType::Extended | DataType::LongExtended | DataType::Evs => {
                 return Err(bad(
-                    "a container attribute has no value of its own: give its members",
+                    "a container attribute has no value of its own: give its members \
+                     (or, for a tlv, its octets as 0x...)",
                 ))
             }
         })

@@ -140,16 +140,6 @@ pub(super) fn parse_uint(s: &str) -> Option<u64> {
     }
 }
 
-pub(super) fn split_prefix(s: &str, max: u8) -> Option<(&str, u8)> {
-    match s.rsplit_once('/') {
-        Some((a, l)) => {
-            let l: u8 = l.parse().ok()?;
-            (l <= max).then_some((a, l))
-        }
-        None => Some((s, max)),
-    }
-}
-
 /// Decode a hex string (spaces allowed between pairs); the error says why.
 pub fn hex_decode(h: &str) -> std::result::Result<Vec<u8>, String> {
     let digits: Vec<u8> = h.bytes().filter(|b| !b.is_ascii_whitespace()).collect();

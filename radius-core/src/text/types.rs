@@ -232,6 +232,16 @@ pub enum TextError {
     /// No attribute of this name, and not a raw `Attr-...` form.
     #[error("unknown attribute \"{0}\"")]
     UnknownAttribute(String),
+    /// A raw `Attr-N.N...` name whose numbers cannot name an attribute:
+    /// members of an attribute that is not a TLV (FreeRADIUS: "Standard
+    /// attributes cannot use OIDs"), or of a vendor whose format has no TLVs.
+    #[error("{name}: invalid attribute OID: {reason}")]
+    BadOid {
+        /// The name as written.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// A value that does not parse as the attribute's type.
     #[error("{attr}: invalid {data_type} value \"{value}\": {reason}")]
     BadValue {

@@ -201,3 +201,81 @@ fn encode_limit_is_4096() {
     assert_eq!(n, (4096 - 20) / 255);
     assert!(w.attr(18, &[0; 254]).is_err());
 }
+
+/// RFC 4849 §2: "Multiple rules should be separated by a NUL (0x00). A
+/// NAS-Filter-Rule attribute may contain a partial rule, one rule, or more
+/// than one rule. Filter rules may be continued across attribute
+/// boundaries." Here the second rule starts in the first attribute and
+/// ends in the second, and consecutive NULs are not rules.
+#[test]
+fn rfc4849_filter_rules_cross_attribute_boundaries() {
+    use radius_core::text::Codec;
+    let dict = radius_core::dict::Dictionary::parse_str(
+        "d",
+        "ATTRIBUTE NAS-Filter-Rule 92 string\nATTRIBUTE User-Name 1 string\n",
+    )
+    .unwrap();
+    let c = Codec::new(&dict);
+    let mut wire = vec![92, 255];
+    wire.extend_from_slice(&[b'a'; 250]);
+    wire.extend_from_slice(b"\0bc");
+    wire.extend_from_slice(&[92, 7, b'd', 0, 0, b'e', 0]);
+    wire.extend_from_slice(&[1, 3, b'u']);
+    let pairs = c.decode(&wire).unwrap();
+    assert_eq!(
+        c.format(&pairs),
+        format!(
+            "NAS-Filter-Rule = \"{}\", NAS-Filter-Rule = \"bcd\", NAS-Filter-Rule = \"e\", User-Name = \"u\"",
+            "a".repeat(250)
+        )
+    );
+    // Encoding joins with single NULs and cuts at 253 octets.
+    let again = c.encode(&pairs).unwrap();
+    let mut want = vec![92, 255];
+    want.extend_from_slice(&[b'a'; 250]);
+    want.extend_from_slice(b"\0bc");
+    want.extend_from_slice(&[92, 5, b'd', 0, b'e']);
+    want.extend_from_slice(&[1, 3, b'u']);
+    assert_eq!(again, want);
+}
+
+/// RFC 2868 §3.5: "The high bit of Salt[0] MUST be set ... Each Salt
+/// MUST be unique" within a packet. Many Tunnel-Passwords in one packet get
+/// distinct salts (random ones, and ones counted up from a fixed salt),
+/// and each still decrypts to its own value.
+#[test]
+fn rfc2868_tunnel_password_salts_are_unique_in_a_packet() {
+    use radius_core::text::{Codec, Value};
+    let dict = radius_core::dict::Dictionary::parse_str(
+        "d",
+        "ATTRIBUTE Tunnel-Password 69 string has_tag,encrypt=2\n",
+    )
+    .unwrap();
+    let line: Vec<String> = (0..40)
+        .map(|i| format!("Tunnel-Password:{} = \"pw{i}\"", i % 32))
+        .collect();
+    let line = line.join(", ");
+    for codec in [Codec::new(&dict), Codec::new(&dict).with_salt([0x81, 0xff])] {
+        for _ in 0..20 {
+            let wire = codec.encode_line(&line).unwrap();
+            let mut salts = Vec::new();
+            let mut off = 0;
+            while off < wire.len() {
+                assert_eq!(wire[off], 69);
+                let salt = [wire[off + 3], wire[off + 4]];
+                assert!(salt[0] & 0x80 != 0, "{salt:02x?}");
+                salts.push(salt);
+                off += wire[off + 1] as usize;
+            }
+            assert_eq!(salts.len(), 40);
+            let mut distinct = salts.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 40, "{salts:02x?}");
+            let pairs = codec.decode(&wire).unwrap();
+            for (i, p) in pairs.iter().enumerate() {
+                assert_eq!(p.value, Value::String(format!("pw{i}").into_bytes()));
+            }
+        }
+    }
+}

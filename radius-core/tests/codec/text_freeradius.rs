@@ -41,12 +41,18 @@ ATTRIBUTE	Test-Long-Tlv		245.3	tlv
 ATTRIBUTE	Test-Long-Tlv-A		245.3.1	integer
 ATTRIBUTE	Test-Long-Tlv-B		245.3.2	string
 ATTRIBUTE	Test-Ext-Ip		242.1	ipaddr
+ATTRIBUTE	Test-Ext-Prefix		242.2	ipv4prefix
 BEGIN-VENDOR	Cisco	format=Extended-Vendor-Specific-1
 ATTRIBUTE	Test-Evs-Cisco		1	string
 END-VENDOR	Cisco
 BEGIN-VENDOR	Cisco	format=Extended-Vendor-Specific-5
 ATTRIBUTE	Test-Evs-Long		2	octets
 END-VENDOR	Cisco
+VENDOR		Test-Four-Two		32473	format=4,2
+BEGIN-VENDOR	Test-Four-Two
+ATTRIBUTE	Test-Four-Two-String	70000	string
+ATTRIBUTE	Test-Four-Two-Int	2	integer
+END-VENDOR	Test-Four-Two
 ";
 
 struct Peer {
@@ -200,6 +206,11 @@ fn long_lines() -> Vec<String> {
         format!("EAP-Message = 0x{}", "ef".repeat(300)),
         format!("WiMAX-AAA-Session-Id = 0x{}", "5a".repeat(400)),
         format!("WiMAX-Hotline-Indicator = \"{}\"", "h".repeat(246)),
+        // TLVs and unknown attributes given as hex, continued (1,1,c)
+        "WiMAX-PPAC = 0x0103010203".to_owned(),
+        format!("WiMAX-PPAC = 0x{}", "01".repeat(300)),
+        format!("WiMAX-Capability = 0x{}", "0103414243".repeat(60)),
+        format!("Attr-26.24757.99 = 0x{}", "02".repeat(300)),
         format!(
             "WiMAX-Release = \"{}\", WiMAX-Accounting-Capabilities = 1",
             "s".repeat(250)
@@ -321,6 +332,32 @@ fn tunnel_password_matches_radclient() {
     }
 }
 
+/// A Tunnel-Password above 239 octets does not fit one attribute (tag,
+/// salt, then length octet and value padded to 16-octet blocks: 240 + 5 >
+/// 253 would need 256). radclient cuts the value to 249 octets and the
+/// ciphertext to 250 octets, not a multiple of 16 as RFC 2868 §3.5
+/// requires; we refuse such values with an error instead.
+#[test]
+fn tunnel_password_too_long_for_one_attribute() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict).with_authenticator([0; 16]);
+    let ok = format!("Tunnel-Password:1 = \"{}\"", "p".repeat(239));
+    assert_eq!(codec.encode_line(&ok).unwrap().len(), 245);
+    for n in [240, 250] {
+        let line = format!("Tunnel-Password:1 = \"{}\"", "p".repeat(n));
+        let e = codec.encode_line(&line).unwrap_err().to_string();
+        assert!(e.contains("Tunnel-Password") && e.contains("239"), "{e}");
+        let ex = peer.exchange("acct", &line, |_| Vec::new());
+        let theirs = &ex.request[20..];
+        assert_eq!((theirs[0], theirs[1]), (69, 255), "{}", ex.output);
+        assert_ne!((theirs[1] as usize - 5) % 16, 0);
+        // What radclient meant: the value cut to 249 octets, which a
+        // lenient decoder (ours, FreeRADIUS's) still reads back.
+        let pairs = codec.decode(theirs).unwrap();
+        assert_eq!(pairs[0].value, Value::String(vec![b'p'; n.min(249)]));
+    }
+}
+
 /// Replies radclient has to decrypt with its request's authenticator.
 #[test]
 fn radclient_decrypts_what_we_encrypt_in_replies() {
@@ -420,4 +457,278 @@ fn standard_space_tlvs_are_a_known_difference() {
         ex.output
     );
     assert_eq!(codec.decode_to_string(&ours).unwrap(), line);
+}
+
+/// Vendor-Specific is a VSA even in a dictionary that does not define
+/// attribute 26 as `vsa` (here: not at all, or as `octets`): the octets
+/// radclient sends (full Debian tree) decode, with the vendor files alone,
+/// to what radclient prints for them.
+#[test]
+fn vendor_specific_decodes_without_a_vsa_definition() {
+    let Some(peer) = peer() else { return };
+    let lines = [
+        r#"USR-Last-Number-Dialed-Out = "5551234""#,
+        r#"Lucent-Max-Shared-Users = 5, SN-VPN-Name = "corp""#,
+        r#"Test-Four-Two-String = "four-two", Test-Four-Two-Int = 7"#,
+        r#"WiMAX-Release = "2.1", WiMAX-Accounting-Capabilities = 1"#,
+        r#"Cisco-AVPair = "shell:priv-lvl=15""#,
+    ];
+    let vendors = |vsa: &str| {
+        let mut l = Loader::new().add_str(
+            "bare/dictionary",
+            format!("ATTRIBUTE User-Name 1 string\n{vsa}"),
+        );
+        for f in ["usr", "lucent", "starent", "wimax", "cisco"] {
+            l = l.add_file(format!("/usr/share/freeradius/dictionary.{f}"));
+        }
+        l.add_str(
+            "bare/extra",
+            EXTRA_DICT
+                .lines()
+                .filter(|l| l.contains("Four-Two"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let bare = [
+        vendors(""),
+        vendors("ATTRIBUTE Vendor-Specific 26 octets\n"),
+    ];
+    for line in lines {
+        let ex = peer.exchange("auth", line, |req| req[20..].to_vec());
+        let wire = &ex.request[20..];
+        assert_eq!(
+            hex_spaced(wire),
+            hex_spaced(&Codec::new(&peer.dict).encode_line(line).unwrap()),
+            "{line}: {}",
+            ex.output
+        );
+        for d in &bare {
+            let codec = Codec::new(d);
+            let ours: Vec<String> = codec
+                .decode(wire)
+                .unwrap()
+                .iter()
+                .map(|p| codec.format_pair(p))
+                .collect();
+            assert_eq!(ours, ex.printed, "{line}: {}", ex.output);
+        }
+    }
+}
+
+impl Peer {
+    /// radclient's complaint about `line`, if it refuses to send it (it
+    /// would otherwise wait for a reply from a port nobody answers on).
+    fn refusal(&self, line: &str) -> Option<String> {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let mut child = Command::new("radclient")
+            .args(["-x", "-r", "1", "-t", "5", "-d"])
+            .arg(self.raddb.path())
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["auth", "testing123"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn radclient");
+        writeln!(child.stdin.take().unwrap(), "{line}").unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            if sock.recv_from(&mut buf).is_ok() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            if child.try_wait().unwrap().is_some() {
+                let o = child.wait_with_output().unwrap();
+                return Some(format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ));
+            }
+        }
+    }
+}
+
+/// OID syntax where the dictionary has no TLV: radclient refuses these
+/// lines ("Standard attributes cannot use OIDs", "attr is not a TLV"), and
+/// so do we, with the reason; an OID below a real TLV is sent by both.
+#[test]
+fn oids_need_a_tlv_parent_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict);
+    for line in [
+        "Attr-240.1 = 0x01",
+        "Attr-1.1 = 0x01",
+        "Attr-200.1 = 0x01",
+        "Attr-241.1.2 = 0x01",
+    ] {
+        let theirs = peer.refusal(line);
+        assert!(theirs.is_some(), "radclient sent {line}");
+        let ours = codec.encode_line(line).expect_err(line);
+        assert!(
+            matches!(ours, radius_core::text::TextError::BadOid { .. }),
+            "{line}: {ours:?}"
+        );
+        let msg = ours.to_string();
+        assert!(msg.starts_with(line.split(' ').next().unwrap()), "{msg}");
+        if !line.starts_with("Attr-241") {
+            assert!(msg.contains("standard attributes cannot use OIDs"), "{msg}");
+        }
+    }
+    let line = "Attr-241.5.1 = 0x00000001";
+    let ex = peer.exchange("auth", line, |_| Vec::new());
+    assert_eq!(
+        hex_spaced(&ex.request[20..]),
+        hex_spaced(&codec.encode_line(line).unwrap()),
+        "{}",
+        ex.output
+    );
+}
+
+/// FreeRADIUS's lenient address forms (`*`, `inet_aton`'s short and octal
+/// forms, numbers, short prefixes with host bits cleared): radclient and
+/// we send the same octets, or both refuse the line.
+#[test]
+fn lenient_address_forms_encode_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let codec = Codec::new(&peer.dict);
+    let mut failures = Vec::new();
+    for v in [
+        "10.1",
+        "10",
+        "10.1.2",
+        "*",
+        "0x0a000001",
+        "0x1",
+        "167772161",
+        "010.0.0.1",
+        "10.0.0.1/32",
+        "10.0.0.1/24",
+        "1.2.3.4.5",
+        "1.2.3.256",
+        "10/32",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Framed-IP-Address = {v}")));
+    }
+    for v in [
+        "10/8",
+        "10.1.2.3/8",
+        "10.1/16",
+        "*",
+        "10.1",
+        "10.300/16",
+        "10",
+        "1.2.3.4/33",
+        "010/8",
+        "0/0",
+        "192.0.2.255/25",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Test-Ext-Prefix = {v}")));
+    }
+    for v in [
+        "*",
+        "2001:db8::1/32",
+        "::/0",
+        "2001:db8::",
+        "2001:db8::1/129",
+        "*/0",
+    ] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("Framed-IPv6-Prefix = {v}")));
+    }
+    for v in ["*", "2001:db8::1/128", "2001:db8::1/64", "::1"] {
+        failures.extend(peer.same_as_radclient(&codec, &format!("NAS-IPv6-Address = {v}")));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+impl Peer {
+    /// `line` sent by radclient and encoded by us: the same octets, or
+    /// both refuse it. `Some(why)` if not.
+    fn same_as_radclient(&self, codec: &Codec, line: &str) -> Option<String> {
+        let ours = codec.encode_line(line);
+        if let Some(why) = self.refusal(line) {
+            return ours.ok().map(|o| {
+                format!(
+                    "{line}: radclient refused ({why}), we sent {}",
+                    hex_spaced(&o)
+                )
+            });
+        }
+        let ex = self.exchange("auth", line, |_| Vec::new());
+        match ours {
+            Ok(o) if o == ex.request[20..] => None,
+            Ok(o) => Some(format!(
+                "{line}: radclient {} ours {}",
+                hex_spaced(&ex.request[20..]),
+                hex_spaced(&o)
+            )),
+            Err(e) => Some(format!(
+                "{line}: radclient sent {}, we: {e}",
+                hex_spaced(&ex.request[20..])
+            )),
+        }
+    }
+}
+
+/// RFC 4849 NAS-Filter-Rule: radclient packs consecutive rules into
+/// attributes 92 separated by NULs, a rule continuing in the next
+/// attribute, and prints one pair per rule; so do we, both ways.
+#[test]
+fn nas_filter_rules_pack_like_radclient() {
+    let Some(peer) = peer() else { return };
+    let rule = |n: usize| format!("permit in ip from any to {}", "x".repeat(n - 25));
+    let mut lines = vec![
+        r#"NAS-Filter-Rule = "permit in ip from any to 10.1.1.1/32""#.to_owned(),
+        r#"NAS-Filter-Rule = "hello", NAS-Filter-Rule += "bob", NAS-Filter-Rule += "stuff""#
+            .to_owned(),
+        r#"NAS-Filter-Rule = "a", User-Name = "u", NAS-Filter-Rule = "b""#.to_owned(),
+    ];
+    // The separator and the next rule at every position around the
+    // 253-octet boundary, and many rules over several attributes.
+    for n in [250, 251, 252, 253] {
+        lines.push(format!(
+            r#"NAS-Filter-Rule = "{}", NAS-Filter-Rule += "bob""#,
+            rule(n)
+        ));
+    }
+    lines.push(
+        (0..12)
+            .map(|i| format!(r#"NAS-Filter-Rule = "{}""#, rule(60 + i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let mut failures = Vec::new();
+    for line in &lines {
+        let codec = Codec::new(&peer.dict);
+        let ours = codec.encode_line(line).unwrap();
+        let ex = peer.exchange("auth", line, |_| ours.clone());
+        if ex.request[20..] != ours[..] {
+            failures.push(format!(
+                "{line}\n  radclient: {}\n  ours:      {}",
+                hex_spaced(&ex.request[20..]),
+                hex_spaced(&ours)
+            ));
+            continue;
+        }
+        let printed: Vec<String> = codec
+            .decode(&ours)
+            .unwrap()
+            .iter()
+            .map(|p| codec.format_pair(p))
+            .collect();
+        if printed != ex.printed {
+            failures.push(format!(
+                "{line}\n  radclient printed {:?}\n  we print          {printed:?}",
+                ex.printed
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

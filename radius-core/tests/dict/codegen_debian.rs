@@ -42,6 +42,19 @@ fn debian_tree_generates_and_type_checks() {
         code.matches("::attribute! {").count() > 6000,
         "most of the tree is generated"
     );
+    // Aliases generate too (Juniper-Junosspace-Profile is 26.2636.11, and so
+    // is Juniper-Junosspace-Profiles, defined later and printed by radclient).
+    assert!(code.contains("JuniperJunosspaceProfile(JuniperJunosspaceProfile_) = \"Juniper-Junosspace-Profile\", Vendor(2636, 1, 1, false, 11)"));
+    assert!(code.contains("JuniperJunosspaceProfiles(JuniperJunosspaceProfiles_) = \"Juniper-Junosspace-Profiles\", Vendor(2636, 1, 1, false, 11)"));
+    assert!(code.contains("decoded attributes print as `Juniper-Junosspace-Profiles`"));
+    // Several names for one value: the one radclient prints (Acct-Status-Type
+    // 3 = Interim-Update, defined after Alive) is listed first, so the
+    // generated name() returns it; the const assertion in lib.rs checks it.
+    let ist = code
+        .find("InterimUpdate = 3 => \"Interim-Update\"")
+        .expect("Interim-Update");
+    let alive = code.find("Alive = 3 => \"Alive\"").expect("Alive");
+    assert!(ist < alive);
     // abinary is octets in Rust; the metadata keeps the dictionary's type.
     assert!(code.contains(
         "AscendDataFilter(AscendDataFilter_) = \"Ascend-Data-Filter\", Vendor(529, 1, 1, false, 242), ::std::vec::Vec<u8>, data_type = Abinary"
@@ -51,6 +64,8 @@ fn debian_tree_generates_and_type_checks() {
         "#![deny(warnings)]\ninclude!(\"generated.rs\");\n\
          pub fn _uses() -> impl Sized { (prelude::CiscoAvPair::new(\"x\"), prelude::TunnelPassword::new(\"p\").with_tag(1)) }\n\
          pub fn _framed(v: prelude::ServiceTypeValue) -> bool { matches!(v, prelude::ServiceTypeValue::FramedUser) }\n\
+         pub fn _aliases() -> impl Sized { (prelude::JuniperJunosspaceProfile::new(\"a\"), prelude::JuniperJunosspaceProfiles::new(\"b\")) }\n\
+         const _: () = assert!(match prelude::AcctStatusTypeValue::Alive.name() { Some(s) => s.len() == \"Interim-Update\".len(), None => false });\n\
          const _: () = assert!(matches!(\
              <prelude::AscendDataFilter as ::radius_core::typed::Attribute>::INFO.data_type,\
              ::radius_core::dict::DataType::Abinary));\n",

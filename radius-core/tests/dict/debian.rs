@@ -509,3 +509,20 @@ fn radclient_encodes_as_the_model_says() {
         &retyped[..retyped.len().min(3)]
     );
 }
+
+/// A directory stands for its `dictionary` file, as FreeRADIUS's `-D
+/// /usr/share/freeradius` (and radclient's `-d`) read it.
+#[test]
+fn a_directory_loads_its_dictionary_file() {
+    if debian_dictionary().is_none() {
+        return;
+    }
+    let dir = Path::new(ROOT).parent().unwrap();
+    let d = Dictionary::from_file(dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.files().len(), FILES);
+    assert_eq!(d.files()[0], Path::new(ROOT));
+    assert_eq!(
+        (d.num_vendors(), d.num_attributes(), d.num_values()),
+        (VENDORS, ATTRIBUTES, VALUES)
+    );
+}
