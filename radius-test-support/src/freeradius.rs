@@ -27,6 +27,22 @@ const AUTHORIZE: &str = include_str!("../freeradius/authorize");
 const EAP: &str = include_str!("../freeradius/eap.conf");
 /// Ours: the tunnelled requests of PEAP and TTLS.
 const INNER_TUNNEL: &str = include_str!("../freeradius/inner-tunnel.conf");
+/// Ours: accounting into PostgreSQL (preprocess, acct_unique, sql).
+const SITE_SQL: &str = include_str!("../freeradius/site-sql.conf");
+/// Ours: the rlm_sql module for it; connection as placeholders.
+const SQL: &str = include_str!("../freeradius/sql.conf");
+/// The package's PostgreSQL driver for rlm_sql.
+const SQL_DRIVER: &str = "/usr/lib/freeradius/rlm_sql_postgresql.so";
+
+/// The PostgreSQL database [`FreeRadius::start_sql`] writes accounting to
+/// (FreeRADIUS's own `radacct` schema must be loaded there).
+#[derive(Clone, Copy, Debug)]
+pub struct SqlDb<'a> {
+    pub port: u16,
+    pub user: &'a str,
+    pub password: &'a str,
+    pub db: &'a str,
+}
 
 /// The server side of EAP for [`FreeRadius::start_eap`]: PEM files, copied
 /// into the server's temp dir (readable by the freerad user it drops to).
@@ -72,6 +88,40 @@ impl FreeRadius {
         Self::start_with(None, None)
     }
 
+    /// A server whose accounting goes into PostgreSQL with rlm_sql and
+    /// FreeRADIUS's own queries (our site: preprocess and acct_unique in
+    /// preacct, sql in accounting). `None` after a SKIPPED line when
+    /// FreeRADIUS or its PostgreSQL driver (freeradius-postgresql) is missing.
+    pub fn start_sql(db: &SqlDb<'_>) -> Option<FreeRadius> {
+        if !Path::new(SQL_DRIVER).is_file() {
+            skip("rlm_sql_postgresql is not installed (apt-get install freeradius-postgresql)");
+            return None;
+        }
+        let Some(bin) = find_tool("freeradius") else {
+            skip("freeradius is not installed (apt-get install freeradius)");
+            return None;
+        };
+        let port = crate::net::free_udp_pair();
+        let dir = TempDir::new("freeradius-sql");
+        let raddb = dir.join("raddb");
+        configure(&raddb, port, None);
+        for e in std::fs::read_dir(raddb.join("sites-enabled")).unwrap() {
+            std::fs::remove_file(e.unwrap().path()).unwrap();
+        }
+        let site = SITE_SQL
+            .replace("@AUTH_PORT@", &port.to_string())
+            .replace("@ACCT_PORT@", &(port + 1).to_string());
+        std::fs::write(raddb.join("sites-enabled/typed_radius_sql"), site).unwrap();
+        let module = SQL
+            .replace("@PORT@", &db.port.to_string())
+            .replace("@USER@", db.user)
+            .replace("@PASSWORD@", db.password)
+            .replace("@DB@", db.db);
+        let _ = std::fs::remove_file(raddb.join("mods-enabled/sql"));
+        std::fs::write(raddb.join("mods-enabled/sql"), module).unwrap();
+        Some(Self::spawn(bin, dir, port))
+    }
+
     /// [`FreeRadius::start`] on a given auth port (accounting on the
     /// next): to bring a stopped server back where a proxy expects it.
     pub fn start_on(auth_port: u16) -> Option<FreeRadius> {
@@ -108,6 +158,11 @@ impl FreeRadius {
         let dir = TempDir::new("freeradius");
         let raddb = dir.join("raddb");
         configure(&raddb, port, eap.as_ref());
+        Some(Self::spawn(bin, dir, port))
+    }
+
+    fn spawn(bin: PathBuf, dir: TempDir, port: u16) -> FreeRadius {
+        let raddb = dir.join("raddb");
         let log = std::fs::File::create(dir.join("stdout")).unwrap();
         let child = Command::new(bin)
             .arg("-d")
@@ -127,7 +182,7 @@ impl FreeRadius {
             dir,
         };
         fr.wait_until_answering();
-        Some(fr)
+        fr
     }
 
     /// Its log (radius.log-style lines, then what it printed).

@@ -107,7 +107,9 @@ pub struct RadAcct {
     pub framedipv6prefix: Option<String>,
     pub framedinterfaceid: Option<String>,
     pub delegatedipv6prefix: Option<String>,
-    pub class: String,
+    /// Class as 0x-hex (NULL without one: FreeRADIUS's default queries
+    /// leave the column out).
+    pub class: Option<String>,
 }
 
 /// The attributes of a request by (lower-case) name, as FreeRADIUS's
@@ -260,7 +262,7 @@ impl RadAcct {
             framedipv6prefix: a.opt("Framed-IPv6-Prefix"),
             framedinterfaceid: a.opt("Framed-Interface-Id"),
             delegatedipv6prefix: a.opt("Delegated-IPv6-Prefix"),
-            class: a.text("Class"),
+            class: a.opt("Class"),
         })
     }
 }

@@ -199,7 +199,7 @@ mod tests {
             framedipv6prefix: None,
             framedinterfaceid: None,
             delegatedipv6prefix: None,
-            class: String::new(),
+            class: None,
         }
     }
 
