@@ -20,7 +20,8 @@ C=${C:-64}; DUR=${DUR:-10}; ROUNDS=${ROUNDS:-2}
 ANCHORS=${ANCHORS:-../shared/anchors}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 cargo build --release -q -p radius-cli
-B=$PWD/${CARGO_TARGET_DIR:-target}/release/radius
+T=${CARGO_TARGET_DIR:-target}; case $T in /*) ;; *) T=$PWD/$T;; esac
+B=$T/release/radius
 W=$(mktemp -d); chmod 755 "$W"   # postgres and freerad read below it
 PGPORT=28500
 pids=()
@@ -34,7 +35,7 @@ trap cleanup EXIT
 
 mkdir "$W/pg"; chown postgres:postgres "$W/pg"
 asuser "$PGBIN/initdb" -D "$W/pg/data" -U radius --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-asuser "$PGBIN/postgres" -D "$W/pg/data" -c listen_addresses=127.0.0.1 -p $PGPORT -k "$W/pg" \
+setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$W/pg/data" -c listen_addresses=127.0.0.1 -p $PGPORT -k "$W/pg" \
   -c max_connections=100 >"$W/pg.log" 2>&1 &
 PG=$!
 for _ in $(seq 100); do psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qAtc 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
@@ -42,10 +43,11 @@ psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qc 'CREATE DATABASE ours' -c
 
 FR=$(PORT=28170 D="$W/fr" PGHOST=127.0.0.1 PGPORT=$PGPORT PGUSER=radius PGPASSWORD=radius PGDB=fr \
   bash "$ANCHORS/freeradius-sql-acct.sh"); pids+=("$FR")
-(cd "$W" && RUST_LOG=warn $B serve --auth 127.0.0.1:28180 --acct 127.0.0.1:28181 --coa 127.0.0.1:28182 \
-  --accounting-db "postgres://radius:radius@127.0.0.1:$PGPORT/ours" 2>"$W/ours.log" >/dev/null &
-  echo $! >"$W/ours.pid")
-OURS=$(cat "$W/ours.pid"); pids+=("$OURS")
+# (in $W: the spool file goes there)
+(cd "$W" && exec env RUST_LOG=warn $B serve --auth 127.0.0.1:28180 --acct 127.0.0.1:28181 \
+  --coa 127.0.0.1:28182 --accounting-db "postgres://radius:radius@127.0.0.1:$PGPORT/ours" \
+  2>"$W/ours.log" >/dev/null) &
+OURS=$!; pids+=("$OURS")
 RUST_LOG=warn $B serve --auth 127.0.0.1:28190 --acct 127.0.0.1:28191 --coa 127.0.0.1:28192 \
   --accounting-db "$W/acct.db" 2>"$W/sqlite.log" >/dev/null &
 SQ=$!; pids+=("$SQ")
