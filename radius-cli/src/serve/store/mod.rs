@@ -7,6 +7,7 @@ pub mod postgres;
 pub mod radacct;
 pub mod spool;
 pub mod sqlite;
+pub mod upsert;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -24,8 +24,9 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
-use super::radacct::{compile, Compiled, Kind, RadAcct, DDL};
+use super::radacct::{Kind, RadAcct, DDL};
 use super::spool::{Spool, SpoolError};
+use super::upsert::{column, compile, compile_batch, Column, Compiled};
 
 /// Records per transaction, at most.
 const MAX_BATCH: usize = 512;
@@ -131,6 +132,7 @@ struct Shared {
     stats: Stats,
     wake: Notify,
     full: AtomicBool,
+    /// Start, Interim and Stop for many rows, then Accounting-On/Off.
     statements: [Compiled; 4],
 }
 
@@ -216,7 +218,12 @@ impl PgStore {
             stats: Stats::default(),
             wake: Notify::new(),
             full: AtomicBool::new(false),
-            statements: [Kind::Start, Kind::Interim, Kind::Stop, Kind::NasReboot].map(compile),
+            statements: [
+                compile_batch(Kind::Start),
+                compile_batch(Kind::Interim),
+                compile_batch(Kind::Stop),
+                compile(Kind::NasReboot),
+            ],
         });
         let mut shards = Vec::with_capacity(writers);
         for _ in 0..writers {
@@ -408,17 +415,33 @@ impl Shared {
                     .map_err(WriteError::Db)?,
             );
         }
-        let mut order: Vec<&RadAcct> = recs.iter().collect();
-        order.sort_by(|a, b| a.acctuniqueid.cmp(&b.acctuniqueid));
+        // Every statement's parameters, made before the pipeline borrows them.
+        let steps: Vec<(usize, Vec<Column>)> = plan(recs)
+            .into_iter()
+            .map(|step| match step {
+                Step::Rows(kind, rows) => {
+                    let i = kind_index(kind);
+                    let cols = self.statements[i]
+                        .params
+                        .iter()
+                        .map(|n| column(&rows, n))
+                        .collect();
+                    (i, cols)
+                }
+                Step::Reboot(r) => (3, vec![Column::Reboot(r.clone())]),
+            })
+            .collect();
         let tx = client.transaction().await.map_err(WriteError::Db)?;
-        let runs = order.iter().map(|r| {
-            let i = kind_index(r.kind);
-            let params: Vec<&(dyn ToSql + Sync)> = self.statements[i]
-                .params
-                .iter()
-                .map(|n| r.param(n))
-                .collect();
-            let (tx, st) = (&tx, &prepared[i]);
+        let runs = steps.iter().map(|(i, cols)| {
+            let params: Vec<&(dyn ToSql + Sync)> = match cols.as_slice() {
+                [Column::Reboot(r)] => self.statements[3]
+                    .params
+                    .iter()
+                    .map(|n| r.param(n))
+                    .collect(),
+                _ => cols.iter().map(Column::as_param).collect(),
+            };
+            let (tx, st) = (&tx, &prepared[*i]);
             async move { tx.execute(st, &params).await }
         });
         futures_util::future::try_join_all(runs)
@@ -426,6 +449,53 @@ impl Shared {
             .map_err(WriteError::Db)?;
         tx.commit().await.map_err(WriteError::Db)
     }
+}
+
+/// One statement of a batch.
+enum Step<'a> {
+    /// Rows of one kind with distinct `acctuniqueid`s, in that order.
+    Rows(Kind, Vec<&'a RadAcct>),
+    /// An Accounting-On/Off.
+    Reboot(&'a RadAcct),
+}
+
+/// The statements that apply `recs` in their order: a record goes into the
+/// layer after the last one holding its `acctuniqueid` (so one statement
+/// never has a row twice, and a session's records stay in order); an
+/// Accounting-On/Off is a barrier between layers.
+fn plan(recs: &[RadAcct]) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    let mut layers: Vec<[Vec<&RadAcct>; 3]> = Vec::new();
+    let mut depth: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    fn flush<'a>(layers: &mut Vec<[Vec<&'a RadAcct>; 3]>, steps: &mut Vec<Step<'a>>) {
+        for layer in layers.drain(..) {
+            for (kind, mut rows) in [Kind::Start, Kind::Interim, Kind::Stop]
+                .into_iter()
+                .zip(layer)
+            {
+                if !rows.is_empty() {
+                    rows.sort_by(|a, b| a.acctuniqueid.cmp(&b.acctuniqueid));
+                    steps.push(Step::Rows(kind, rows));
+                }
+            }
+        }
+    }
+    for r in recs {
+        if r.kind == Kind::NasReboot {
+            flush(&mut layers, &mut steps);
+            depth.clear();
+            steps.push(Step::Reboot(r));
+            continue;
+        }
+        let l = depth.get(r.acctuniqueid.as_str()).map_or(0, |d| d + 1);
+        depth.insert(&r.acctuniqueid, l);
+        if layers.len() <= l {
+            layers.push([Vec::new(), Vec::new(), Vec::new()]);
+        }
+        layers[l][kind_index(r.kind)].push(r);
+    }
+    flush(&mut layers, &mut steps);
+    steps
 }
 
 /// Apply the spool in order whenever it holds anything and the database
@@ -511,6 +581,41 @@ async fn replay(sh: Arc<Shared>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_twice_in_a_batch_is_two_statements_in_order() {
+        let rec = |kind, uid: &str| RadAcct {
+            kind,
+            acctuniqueid: uid.into(),
+            ..crate::serve::store::spool::tests::rec(1)
+        };
+        let recs = [
+            rec(Kind::Start, "b"),
+            rec(Kind::Start, "a"),
+            rec(Kind::Stop, "b"),
+            rec(Kind::Interim, "c"),
+            rec(Kind::NasReboot, "-"),
+            rec(Kind::Interim, "b"),
+        ];
+        let shape: Vec<String> = plan(&recs)
+            .iter()
+            .map(|s| match s {
+                Step::Rows(k, rows) => format!(
+                    "{k:?}:{}",
+                    rows.iter()
+                        .map(|r| r.acctuniqueid.as_str())
+                        .collect::<String>()
+                ),
+                Step::Reboot(_) => "Reboot".into(),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            ["Start:ab", "Interim:c", "Stop:b", "Reboot", "Interim:b"]
+        );
+    }
+
     #[test]
     fn passwords_are_not_logged() {
         assert_eq!(

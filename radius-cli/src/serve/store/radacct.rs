@@ -1,17 +1,14 @@
 //! FreeRADIUS's `radacct` table: our DDL for it (the same table, column
 //! names and types as FreeRADIUS 3.2's PostgreSQL schema, so daloRADIUS and
-//! existing reports read it unchanged), the row an Accounting-Request makes,
-//! and the upserts that apply it.
+//! existing reports read it unchanged) and the row an Accounting-Request
+//! makes.
 //!
 //! The values are those FreeRADIUS's default `queries.conf` writes:
 //! missing text attributes are empty strings (`'%{Called-Station-Id}'`),
 //! `realm`, `nasportid` and the framed addresses are NULL when missing, the
 //! octet counters include the Gigawords, the times are Event-Timestamp (or
 //! when the request arrived), and `acctuniqueid` is the `acct_unique`
-//! policy's MD5. Each status type is one `INSERT ... ON CONFLICT
-//! (acctuniqueid) DO UPDATE` whose rules never regress a stopped row, so
-//! retransmissions, replays and out-of-order arrival (a Stop before its
-//! Start) leave one correct row, whichever node wrote them.
+//! policy's MD5. [`super::upsert`] applies rows to the table.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -267,199 +264,9 @@ impl RadAcct {
     }
 }
 
-const COLUMNS: &str = "acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid, \
-    nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, acctauthentic, \
-    connectinfo_start, connectinfo_stop, acctinputoctets, acctoutputoctets, calledstationid, \
-    callingstationid, acctterminatecause, servicetype, framedprotocol, framedipaddress, \
-    framedipv6address, framedipv6prefix, framedinterfaceid, delegatedipv6prefix, class";
-
-/// The identity and NAS columns every insert starts with.
-const HEAD: &str = ":sid, :uid, :user, :realm, :nas::text::inet, :portid, :porttype";
-/// The framed columns every insert ends with.
-const TAIL: &str = ":service, :fproto, :fip::text::inet, :fip6::text::inet, \
-    :fprefix6::text::inet, :fifid, :dprefix6::text::inet, :class";
-const FRAMED_UPDATE: &str = "framedipaddress = EXCLUDED.framedipaddress, \
-    framedipv6address = EXCLUDED.framedipv6address, framedipv6prefix = EXCLUDED.framedipv6prefix, \
-    framedinterfaceid = EXCLUDED.framedinterfaceid, \
-    delegatedipv6prefix = EXCLUDED.delegatedipv6prefix";
-
-/// The statement for `kind`, with `:name` placeholders.
-fn statement(kind: Kind) -> String {
-    let ev = "to_timestamp(:event::bigint)";
-    match kind {
-        // A Start on an existing row (an Interim or Stop came first, or a
-        // retransmission) sets the start time; it never reopens a row.
-        Kind::Start => format!(
-            "INSERT INTO radacct ({COLUMNS}) VALUES ({HEAD}, {ev}, {ev}, NULL, 0, :authentic, \
-             :connect, NULL, 0, 0, :called, :calling, NULL, {TAIL}) \
-             ON CONFLICT (acctuniqueid) DO UPDATE SET acctstarttime = EXCLUDED.acctstarttime, \
-             acctupdatetime = GREATEST(radacct.acctupdatetime, EXCLUDED.acctupdatetime), \
-             connectinfo_start = EXCLUDED.connectinfo_start"
-        ),
-        // Only an open row, and only forward in time: a late or repeated
-        // Interim-Update does not regress the counters.
-        Kind::Interim => format!(
-            "INSERT INTO radacct ({COLUMNS}) VALUES ({HEAD}, {ev}, {ev}, NULL, :stime::bigint, \
-             :authentic, :connect, NULL, :input::bigint, :output::bigint, :called, :calling, NULL, \
-             {TAIL}) \
-             ON CONFLICT (acctuniqueid) DO UPDATE SET {FRAMED_UPDATE}, \
-             acctsessiontime = EXCLUDED.acctsessiontime, \
-             acctinterval = CASE WHEN EXCLUDED.acctupdatetime = radacct.acctupdatetime \
-               AND EXCLUDED.acctsessiontime IS NOT DISTINCT FROM radacct.acctsessiontime \
-               THEN radacct.acctinterval \
-               ELSE EXTRACT(EPOCH FROM EXCLUDED.acctupdatetime) \
-                 - EXTRACT(EPOCH FROM COALESCE(radacct.acctupdatetime, radacct.acctstarttime)) END, \
-             acctupdatetime = EXCLUDED.acctupdatetime, \
-             acctinputoctets = EXCLUDED.acctinputoctets, \
-             acctoutputoctets = EXCLUDED.acctoutputoctets \
-             WHERE radacct.acctstoptime IS NULL \
-             AND (radacct.acctupdatetime IS NULL OR radacct.acctupdatetime <= EXCLUDED.acctupdatetime)"
-        ),
-        // The first Stop closes the row; later ones change nothing.
-        Kind::Stop => format!(
-            "INSERT INTO radacct ({COLUMNS}) VALUES ({HEAD}, \
-             to_timestamp(:event::bigint - COALESCE(:stime::bigint, 0)), {ev}, {ev}, \
-             :stime::bigint, :authentic, :connect, NULL, :input::bigint, :output::bigint, :called, \
-             :calling, :cause, {TAIL}) \
-             ON CONFLICT (acctuniqueid) DO UPDATE SET acctstoptime = EXCLUDED.acctstoptime, \
-             acctupdatetime = EXCLUDED.acctupdatetime, \
-             acctsessiontime = COALESCE(EXCLUDED.acctsessiontime, \
-               EXTRACT(EPOCH FROM EXCLUDED.acctstoptime) - EXTRACT(EPOCH FROM radacct.acctstarttime)), \
-             acctinputoctets = EXCLUDED.acctinputoctets, \
-             acctoutputoctets = EXCLUDED.acctoutputoctets, \
-             acctterminatecause = EXCLUDED.acctterminatecause, {FRAMED_UPDATE}, \
-             connectinfo_stop = :connect \
-             WHERE radacct.acctstoptime IS NULL"
-        ),
-        // FreeRADIUS's "bulk update" Accounting-On/Off strategy.
-        Kind::NasReboot => format!(
-            "UPDATE radacct SET acctstoptime = {ev}, acctupdatetime = {ev}, \
-             acctsessiontime = :event::bigint - EXTRACT(EPOCH FROM acctstarttime), \
-             acctterminatecause = :cause \
-             WHERE acctstoptime IS NULL AND nasipaddress = :nas::text::inet \
-             AND acctstarttime <= {ev}"
-        ),
-    }
-}
-
-/// A statement with `$n` placeholders and the parameter names in order.
-pub struct Compiled {
-    pub sql: String,
-    pub params: Vec<&'static str>,
-}
-
-const NAMES: &[&str] = &[
-    "event",
-    "sid",
-    "uid",
-    "user",
-    "realm",
-    "nas",
-    "portid",
-    "porttype",
-    "stime",
-    "authentic",
-    "connect",
-    "input",
-    "output",
-    "called",
-    "calling",
-    "cause",
-    "service",
-    "fproto",
-    "fip6",
-    "fip",
-    "fprefix6",
-    "fifid",
-    "dprefix6",
-    "class",
-];
-
-/// [`statement`] with `:name` replaced by `$1, $2 ...` (a name used twice
-/// is one parameter).
-pub fn compile(kind: Kind) -> Compiled {
-    let src = statement(kind);
-    let mut sql = String::with_capacity(src.len());
-    let mut params: Vec<&'static str> = Vec::new();
-    let mut rest = src.as_str();
-    while let Some(i) = rest.find(':') {
-        sql.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        // `::type` casts stay as they are.
-        if after.starts_with(':') {
-            sql.push_str("::");
-            rest = &after[1..];
-            continue;
-        }
-        let len = after
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(after.len());
-        let name = NAMES
-            .iter()
-            .find(|n| **n == &after[..len])
-            .unwrap_or_else(|| panic!("unknown placeholder :{}", &after[..len]));
-        let n = match params.iter().position(|p| p == name) {
-            Some(n) => n,
-            None => {
-                params.push(name);
-                params.len() - 1
-            }
-        };
-        let _ = write!(sql, "${}", n + 1);
-        rest = &after[len..];
-    }
-    sql.push_str(rest);
-    Compiled { sql, params }
-}
-
-impl RadAcct {
-    /// The value of parameter `name` (one of [`compile`]'s names).
-    pub fn param(&self, name: &str) -> &(dyn tokio_postgres::types::ToSql + Sync) {
-        match name {
-            "event" => &self.event,
-            "sid" => &self.acctsessionid,
-            "uid" => &self.acctuniqueid,
-            "user" => &self.username,
-            "realm" => &self.realm,
-            "nas" => &self.nasipaddress,
-            "portid" => &self.nasportid,
-            "porttype" => &self.nasporttype,
-            "stime" => &self.acctsessiontime,
-            "authentic" => &self.acctauthentic,
-            "connect" => &self.connectinfo,
-            "input" => &self.acctinputoctets,
-            "output" => &self.acctoutputoctets,
-            "called" => &self.calledstationid,
-            "calling" => &self.callingstationid,
-            "cause" => &self.acctterminatecause,
-            "service" => &self.servicetype,
-            "fproto" => &self.framedprotocol,
-            "fip" => &self.framedipaddress,
-            "fip6" => &self.framedipv6address,
-            "fprefix6" => &self.framedipv6prefix,
-            "fifid" => &self.framedinterfaceid,
-            "dprefix6" => &self.delegatedipv6prefix,
-            _ => &self.class,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_statement_compiles_to_numbered_parameters() {
-        for kind in [Kind::Start, Kind::Interim, Kind::Stop, Kind::NasReboot] {
-            let c = compile(kind);
-            assert!(!c.sql.contains(" :"), "{}", c.sql);
-            assert!(c.sql.contains("$1"), "{}", c.sql);
-            assert!(c.sql.contains("::bigint"), "{}", c.sql);
-            assert!(!c.params.is_empty());
-        }
-        let c = compile(Kind::NasReboot);
-        assert_eq!(c.params, ["event", "cause", "nas"]);
-    }
 
     #[test]
     fn acct_unique_is_freeradius_md5() {

@@ -169,11 +169,11 @@ impl Spool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::serve::store::radacct::Kind;
 
-    fn rec(n: i64) -> RadAcct {
+    pub(crate) fn rec(n: i64) -> RadAcct {
         RadAcct {
             kind: Kind::Interim,
             event: n,
