@@ -19,6 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod acct;
 mod attr;
 mod bench;
+mod db;
 mod dict;
 mod embedded;
 mod send;
@@ -43,6 +44,8 @@ enum Commands {
     Serve(serve::ServeArgs),
     /// Read the accounting records `radius serve` stored.
     Acct(acct::AcctArgs),
+    /// The PostgreSQL accounting schema (`radius db init` prints its DDL).
+    Db(db::DbArgs),
     /// Send requests read in FreeRADIUS text form (like radclient); exit 0 accept, 1 reject, 2 timeout/error.
     Send(send::SendArgs),
     /// Closed-loop load generator: req/s, latency percentiles, server CPU per request (--pid).
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Commands::Dict(a) => dict::run(a),
         Commands::Serve(a) => run_serve(a),
         Commands::Acct(a) => acct::run(a),
+        Commands::Db(a) => db::run(a),
         Commands::Send(a) => send::run(a),
         Commands::Bench(a) => bench::run(a),
         Commands::HashPassword => acct::hash_password(),

@@ -27,6 +27,22 @@ const AUTHORIZE: &str = include_str!("../freeradius/authorize");
 const EAP: &str = include_str!("../freeradius/eap.conf");
 /// Ours: the tunnelled requests of PEAP and TTLS.
 const INNER_TUNNEL: &str = include_str!("../freeradius/inner-tunnel.conf");
+/// Ours: accounting into PostgreSQL (preprocess, acct_unique, sql).
+const SITE_SQL: &str = include_str!("../freeradius/site-sql.conf");
+/// Ours: the rlm_sql module for it; connection as placeholders.
+const SQL: &str = include_str!("../freeradius/sql.conf");
+/// The package's PostgreSQL driver for rlm_sql.
+const SQL_DRIVER: &str = "/usr/lib/freeradius/rlm_sql_postgresql.so";
+
+/// The PostgreSQL database [`FreeRadius::start_sql`] writes accounting to
+/// (FreeRADIUS's own `radacct` schema must be loaded there).
+#[derive(Clone, Copy, Debug)]
+pub struct SqlDb<'a> {
+    pub port: u16,
+    pub user: &'a str,
+    pub password: &'a str,
+    pub db: &'a str,
+}
 
 /// The server side of EAP for [`FreeRadius::start_eap`]: PEM files, copied
 /// into the server's temp dir (readable by the freerad user it drops to).
@@ -75,6 +91,41 @@ impl FreeRadius {
         Self::start_with(None, None)
     }
 
+    /// A server whose accounting goes into PostgreSQL with rlm_sql and
+    /// FreeRADIUS's own queries (our site: preprocess and acct_unique in
+    /// preacct, sql in accounting). `None` after a SKIPPED line when
+    /// FreeRADIUS or its PostgreSQL driver (freeradius-postgresql) is missing.
+    pub fn start_sql(db: &SqlDb<'_>) -> Option<FreeRadius> {
+        if !Path::new(SQL_DRIVER).is_file() {
+            skip("rlm_sql_postgresql is not installed (apt-get install freeradius-postgresql)");
+            return None;
+        }
+        let Some(bin) = find_tool("freeradius") else {
+            skip("freeradius is not installed (apt-get install freeradius)");
+            return None;
+        };
+        let port = crate::net::free_udp_pair();
+        let dir = TempDir::new("freeradius-sql");
+        let raddb = dir.join("raddb");
+        let coa_port = coa_port_beside(port);
+        configure(&raddb, port, coa_port, None);
+        for e in std::fs::read_dir(raddb.join("sites-enabled")).unwrap() {
+            std::fs::remove_file(e.unwrap().path()).unwrap();
+        }
+        let site = SITE_SQL
+            .replace("@AUTH_PORT@", &port.to_string())
+            .replace("@ACCT_PORT@", &(port + 1).to_string());
+        std::fs::write(raddb.join("sites-enabled/typed_radius_sql"), site).unwrap();
+        let module = SQL
+            .replace("@PORT@", &db.port.to_string())
+            .replace("@USER@", db.user)
+            .replace("@PASSWORD@", db.password)
+            .replace("@DB@", db.db);
+        let _ = std::fs::remove_file(raddb.join("mods-enabled/sql"));
+        std::fs::write(raddb.join("mods-enabled/sql"), module).unwrap();
+        Some(Self::spawn(bin, dir, port, coa_port))
+    }
+
     /// [`FreeRadius::start`] on a given auth port (accounting on the
     /// next): to bring a stopped server back where a proxy expects it.
     pub fn start_on(auth_port: u16) -> Option<FreeRadius> {
@@ -110,13 +161,13 @@ impl FreeRadius {
         let port = port.unwrap_or_else(crate::net::free_udp_pair);
         let dir = TempDir::new("freeradius");
         let raddb = dir.join("raddb");
-        let coa_port = loop {
-            let p = crate::net::free_port_udp();
-            if p != port && p != port + 1 {
-                break p;
-            }
-        };
+        let coa_port = coa_port_beside(port);
         configure(&raddb, port, coa_port, eap.as_ref());
+        Some(Self::spawn(bin, dir, port, coa_port))
+    }
+
+    fn spawn(bin: PathBuf, dir: TempDir, port: u16, coa_port: u16) -> FreeRadius {
+        let raddb = dir.join("raddb");
         let log = std::fs::File::create(dir.join("stdout")).unwrap();
         let child = Command::new(bin)
             .arg("-d")
@@ -137,7 +188,7 @@ impl FreeRadius {
             dir,
         };
         fr.wait_until_answering();
-        Some(fr)
+        fr
     }
 
     /// Its log (radius.log-style lines, then what it printed).
@@ -188,6 +239,16 @@ impl Drop for FreeRadius {
 
 /// The package's configuration with our site, clients and users (and EAP
 /// module and inner site), in `raddb`.
+/// A free UDP port for the CoA listener, other than `port` and `port + 1`.
+fn coa_port_beside(port: u16) -> u16 {
+    loop {
+        let p = crate::net::free_port_udp();
+        if p != port && p != port.wrapping_add(1) {
+            return p;
+        }
+    }
+}
+
 fn configure(raddb: &Path, port: u16, coa_port: u16, eap: Option<&Eap<'_>>) {
     // cp -a keeps the package's owners and modes: the server drops to the
     // freerad user and must still read its files.

@@ -6,7 +6,11 @@
 //! auth = ["127.0.0.1:1812"]
 //! acct = ["127.0.0.1:1813"]
 //! coa = ["127.0.0.1:3799"]
-//! accounting_db = "radius-accounting.db"
+//! accounting_db = "radius-accounting.db"   # or "postgres://USER:PASS@HOST:PORT/DB"
+//! # PostgreSQL only: where records wait while the database is away, and
+//! # how many may wait before accounting is no longer answered.
+//! # accounting_spool = "radius-accounting.spool"
+//! # accounting_spool_max = 1000000
 //!
 //! [[client]]
 //! name = "localhost"
@@ -90,6 +94,8 @@ struct RawServer {
     acct: Option<Vec<Spanned<String>>>,
     coa: Option<Vec<Spanned<String>>>,
     accounting_db: Option<Spanned<String>>,
+    accounting_spool: Option<String>,
+    accounting_spool_max: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,8 +185,13 @@ pub struct Config {
     pub acct: Vec<SocketAddr>,
     /// CoA/Disconnect listeners.
     pub coa: Vec<SocketAddr>,
-    /// SQLite accounting database.
+    /// Accounting database: a SQLite file or a `postgres://` URL
+    /// (see [`super::store::Backend`]).
     pub accounting_db: PathBuf,
+    /// PostgreSQL's spool file.
+    pub accounting_spool: PathBuf,
+    /// Records the spool may hold.
+    pub accounting_spool_max: u64,
     /// Clients.
     pub clients: Vec<ClientEntry>,
     /// Users.
@@ -261,6 +272,25 @@ impl Config {
             .as_ref()
             .map(|s| PathBuf::from(s.get_ref()))
             .unwrap_or_else(|| PathBuf::from("radius-accounting.db"));
+        if let Some(db) = &raw.server.accounting_db {
+            super::store::Backend::parse(&accounting_db).map_err(|m| cx.err(db.span(), m))?;
+        }
+        let accounting_spool = PathBuf::from(
+            raw.server
+                .accounting_spool
+                .as_deref()
+                .unwrap_or(super::store::DEFAULT_SPOOL),
+        );
+        let accounting_spool_max = match &raw.server.accounting_spool_max {
+            None => super::store::DEFAULT_SPOOL_MAX,
+            Some(n) if *n.get_ref() >= 1 => *n.get_ref() as u64,
+            Some(n) => {
+                return Err(cx.err(
+                    n.span(),
+                    "accounting_spool_max must be at least 1 (records)",
+                ))
+            }
+        };
 
         let policy = |v: &Option<Spanned<String>>| -> Result<PolicySetting, ConfigError> {
             match v
@@ -396,6 +426,8 @@ impl Config {
             acct,
             coa,
             accounting_db,
+            accounting_spool,
+            accounting_spool_max,
             clients,
             users,
         })
@@ -478,6 +510,8 @@ mod tests {
             ("[[user]]\nname = \"a\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AZ\"\n", 3, "nt_hash must be"),
             ("[[user]]\nname = \"a\"\npassword = \"x\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AE\"\n", 4, "not several"),
             ("[server]\nport = 5\n", 2, "unknown field"),
+            ("[server]\n\naccounting_db = \"postgres://u:p@h:x/db\"\n", 3, "not a PostgreSQL URL"),
+            ("[server]\naccounting_spool_max = 0\n", 2, "at least 1"),
             ("[server\n", 1, ""),
         ];
         for (text, line, needle) in cases {

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use anyhow::Context;
 use radius_core::dict::Dictionary;
@@ -30,7 +29,7 @@ use radius_server::{
 use typed_radius::dict::prelude::*;
 
 use config::{Config, Password, PolicySetting};
-use store::{Record, Store};
+use store::Store;
 
 /// Arguments of `radius serve`.
 #[derive(Debug, clap::Args)]
@@ -232,7 +231,12 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         args.eap_key.as_deref(),
         args.eap_ca.as_deref(),
     );
-    let store = Store::open(&cfg.accounting_db)?;
+    let store = Store::open(
+        &cfg.accounting_db,
+        &cfg.accounting_spool,
+        cfg.accounting_spool_max,
+    )
+    .await?;
     let app = Arc::new(app_from_config(&cfg, dict, store)?);
 
     let mut b = Server::with_state(app.clone())
@@ -321,7 +325,7 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
             "  demo user: bob / hello (embedded default; pass --config FILE for your own users)"
         );
     }
-    eprintln!("  accounting records: {}", app.store.path().display());
+    eprintln!("  accounting records: {}", app.store.describe());
     eprintln!(
         "  try: radtest bob hello {} 0 testing123",
         handle
@@ -335,6 +339,9 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     let s = handle.stats().snapshot();
     eprintln!("radius serve: shutting down ({s:?})");
+    if let Some(s) = app.store.stats() {
+        eprintln!("radius serve: accounting {s:?}");
+    }
     if let Some(r) = radsec {
         r.shutdown().await;
     }
@@ -479,40 +486,6 @@ fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> Reply
     }
 }
 
-fn record_of(req: &Request, dict: &Dictionary) -> Record {
-    fn s<A: radius_core::Attribute>(req: &Request) -> Option<A> {
-        req.get::<A>().and_then(Result::ok)
-    }
-    let octets =
-        |lo: Option<u32>, hi: Option<u32>| lo.map(|l| ((hi.unwrap_or(0) as i64) << 32) | l as i64);
-    Record {
-        id: 0,
-        received_at: store::rfc3339(SystemTime::now()),
-        client: req.client().name().to_owned(),
-        source: req.source().to_string(),
-        status_type: s::<AcctStatusType>(req).map(|v| v.value().to_string()),
-        session_id: s::<AcctSessionId>(req).map(|v| v.into_value()),
-        user_name: s::<UserName>(req).map(|v| v.into_value()),
-        nas_ip: s::<NasIpAddress>(req).map(|v| v.value().to_string()),
-        nas_identifier: s::<NasIdentifier>(req).map(|v| v.into_value()),
-        session_time: s::<AcctSessionTime>(req).map(|v| *v.value() as i64),
-        input_octets: octets(
-            s::<AcctInputOctets>(req).map(|v| v.into_value()),
-            s::<AcctInputGigawords>(req).map(|v| v.into_value()),
-        ),
-        output_octets: octets(
-            s::<AcctOutputOctets>(req).map(|v| v.into_value()),
-            s::<AcctOutputGigawords>(req).map(|v| v.into_value()),
-        ),
-        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.value().to_string()),
-        attributes: Codec::new(dict)
-            .with_secret_key(req.client().secret())
-            .with_authenticator(*req.authenticator())
-            .decode_to_string(req.packet().attribute_bytes())
-            .unwrap_or_else(|e| format!("(undecodable: {e})")),
-    }
-}
-
 /// Accounting-Request: answered only once its record is durable.
 #[radius_handler]
 async fn accounting(req: AccountingRequest, app: Shared<Arc<App>>) -> Reply {
@@ -533,19 +506,20 @@ async fn store_accounting(
     req: &Request,
     app: &App,
 ) -> Result<AccountingResponse, radius_server::HandlerError> {
-    let rec = record_of(req, &app.dict);
-    let status = rec.status_type.clone().unwrap_or_default();
-    let id = app
+    let what = app
         .store
-        .insert(rec)
+        .write(req, &app.dict)
         .await
         .map_err(radius_server::HandlerError::new)?;
-    tracing::debug!(record = id, status = %status, "accounting stored");
+    tracing::debug!(stored = %what, "accounting stored");
     Ok(AccountingResponse::new())
 }
 
-fn session_known(app: &App, session: Option<&str>) -> bool {
-    session.is_some_and(|s| app.store.session_active(s).unwrap_or(false))
+async fn session_known(app: &App, session: Option<&str>) -> bool {
+    match session {
+        Some(s) => app.store.session_active(s).await,
+        None => false,
+    }
 }
 
 /// A CoA or Disconnect the proxy routes to a NAS ([`proxy::Routes::coa`]).
@@ -565,7 +539,7 @@ async fn coa(
     if let Some(reply) = forwarded_to_nas(&req, &app).await {
         return reply;
     }
-    if session_known(&app, session.as_ref().map(|s| s.as_str())) {
+    if session_known(&app, session.as_ref().map(|s| s.as_str())).await {
         tracing::info!(client = client.name(), "CoA acknowledged");
         CoaAck::new().into()
     } else {
@@ -586,7 +560,7 @@ async fn disconnect(
     if let Some(reply) = forwarded_to_nas(&req, &app).await {
         return reply;
     }
-    if session_known(&app, session.as_ref().map(|s| s.as_str())) {
+    if session_known(&app, session.as_ref().map(|s| s.as_str())).await {
         tracing::info!(client = client.name(), "Disconnect acknowledged");
         DisconnectAck::new().into()
     } else {

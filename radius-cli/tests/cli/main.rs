@@ -8,5 +8,6 @@ mod send;
 mod serve;
 mod serve_eap;
 mod serve_mschap;
+mod serve_pg;
 mod serve_proxy;
 mod serve_radsec;

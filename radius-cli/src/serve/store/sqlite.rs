@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use radius_core::dict::Dictionary;
+use radius_core::text::Codec;
+use radius_server::Request;
 use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
+use typed_radius::dict::prelude::*;
 
 /// One accounting record.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -67,9 +71,9 @@ CREATE INDEX IF NOT EXISTS accounting_session ON accounting(session_id);
 CREATE INDEX IF NOT EXISTS accounting_user ON accounting(user_name);
 ";
 
-/// Errors from the store.
+/// Errors from the SQLite store.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum SqliteError {
     /// SQLite failed.
     #[error("accounting database {path}: {source}")]
     Sqlite {
@@ -87,13 +91,13 @@ type Job = (Record, oneshot::Sender<Result<i64, String>>);
 
 /// Handle to the writer thread. Cheap to clone.
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     tx: mpsc::SyncSender<Job>,
     path: PathBuf,
 }
 
-fn open(path: &Path) -> Result<Connection, StoreError> {
-    let wrap = |source| StoreError::Sqlite {
+fn open(path: &Path) -> Result<Connection, SqliteError> {
+    let wrap = |source| SqliteError::Sqlite {
         path: path.to_owned(),
         source,
     };
@@ -106,9 +110,9 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(c)
 }
 
-impl Store {
+impl SqliteStore {
     /// Open (creating if needed) and start the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<SqliteStore, SqliteError> {
         let mut conn = open(path)?;
         // Bounded: under overload, handlers wait (and the server's in-flight
         // limits drop new requests) instead of memory growing.
@@ -139,7 +143,7 @@ impl Store {
                 }
             })
             .expect("spawn accounting writer");
-        Ok(Store {
+        Ok(SqliteStore {
             tx,
             path: path.to_owned(),
         })
@@ -163,18 +167,18 @@ impl Store {
                     .await
                     .map_err(|e| e.to_string())?;
                 if !sent {
-                    return Err(StoreError::Closed.to_string());
+                    return Err(SqliteError::Closed.to_string());
                 }
             }
-            Err(mpsc::TrySendError::Disconnected(_)) => return Err(StoreError::Closed.to_string()),
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(SqliteError::Closed.to_string()),
         }
-        wait.await.map_err(|_| StoreError::Closed.to_string())?
+        wait.await.map_err(|_| SqliteError::Closed.to_string())?
     }
 
     /// Whether a session with this id has a Start or Interim-Update and no Stop.
-    pub fn session_active(&self, session_id: &str) -> Result<bool, StoreError> {
+    pub fn session_active(&self, session_id: &str) -> Result<bool, SqliteError> {
         let conn = open(&self.path)?;
-        let wrap = |source| StoreError::Sqlite {
+        let wrap = |source| SqliteError::Sqlite {
             path: self.path.clone(),
             source,
         };
@@ -231,16 +235,52 @@ fn write_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<i64
     Ok(ids)
 }
 
+/// The SQLite record of an Accounting-Request: the usual attributes in
+/// columns, every attribute in FreeRADIUS text form.
+pub fn record_of(req: &Request, dict: &Dictionary) -> Record {
+    fn s<A: radius_core::Attribute>(req: &Request) -> Option<A> {
+        req.get::<A>().and_then(Result::ok)
+    }
+    let octets =
+        |lo: Option<u32>, hi: Option<u32>| lo.map(|l| ((hi.unwrap_or(0) as i64) << 32) | l as i64);
+    Record {
+        id: 0,
+        received_at: rfc3339(SystemTime::now()),
+        client: req.client().name().to_owned(),
+        source: req.source().to_string(),
+        status_type: s::<AcctStatusType>(req).map(|v| v.value().to_string()),
+        session_id: s::<AcctSessionId>(req).map(|v| v.into_value()),
+        user_name: s::<UserName>(req).map(|v| v.into_value()),
+        nas_ip: s::<NasIpAddress>(req).map(|v| v.value().to_string()),
+        nas_identifier: s::<NasIdentifier>(req).map(|v| v.into_value()),
+        session_time: s::<AcctSessionTime>(req).map(|v| *v.value() as i64),
+        input_octets: octets(
+            s::<AcctInputOctets>(req).map(|v| v.into_value()),
+            s::<AcctInputGigawords>(req).map(|v| v.into_value()),
+        ),
+        output_octets: octets(
+            s::<AcctOutputOctets>(req).map(|v| v.into_value()),
+            s::<AcctOutputGigawords>(req).map(|v| v.into_value()),
+        ),
+        terminate_cause: s::<AcctTerminateCause>(req).map(|v| v.value().to_string()),
+        attributes: Codec::new(dict)
+            .with_secret_key(req.client().secret())
+            .with_authenticator(*req.authenticator())
+            .decode_to_string(req.packet().attribute_bytes())
+            .unwrap_or_else(|e| format!("(undecodable: {e})")),
+    }
+}
+
 /// Read the most recent `limit` records (newest first).
-pub fn list(path: &Path, limit: usize) -> Result<Vec<Record>, StoreError> {
+pub fn list(path: &Path, limit: usize) -> Result<Vec<Record>, SqliteError> {
     if !path.exists() {
-        return Err(StoreError::Sqlite {
+        return Err(SqliteError::Sqlite {
             path: path.to_owned(),
             source: rusqlite::Error::InvalidPath(path.to_owned()),
         });
     }
     let conn = open(path)?;
-    let wrap = |source| StoreError::Sqlite {
+    let wrap = |source| SqliteError::Sqlite {
         path: path.to_owned(),
         source,
     };
@@ -322,7 +362,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("acct.db");
         let _ = std::fs::remove_file(&path);
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let mut r = Record {
             received_at: rfc3339(SystemTime::now()),
             client: "c".into(),

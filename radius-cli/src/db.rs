@@ -1,0 +1,28 @@
+//! `radius db init`: print the PostgreSQL schema `radius serve` writes
+//! accounting into (FreeRADIUS's `radacct`), for `psql -f`.
+
+use crate::serve::store::radacct;
+
+/// Arguments of `radius db`.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    cmd: DbCmd,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum DbCmd {
+    /// Print the DDL of the PostgreSQL accounting schema (radacct, as
+    /// FreeRADIUS 3.2 names it); `radius serve` also creates it if missing.
+    Init,
+}
+
+/// Run `radius db`.
+pub fn run(args: DbArgs) -> anyhow::Result<()> {
+    match args.cmd {
+        DbCmd::Init => {
+            print!("{}", radacct::DDL);
+            Ok(())
+        }
+    }
+}
