@@ -27,6 +27,7 @@ PGPORT=28500
 pids=()
 asuser() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 cleanup() {
+  for f in "$W"/*.log; do [ -s "$f" ] && { echo "== $f"; tail -n 5 "$f"; }; done
   kill "${pids[@]}" 2>/dev/null || true
   [ -n "${PG:-}" ] && { kill -INT "$PG" 2>/dev/null || true; sleep 2; }
   rm -rf "$W"

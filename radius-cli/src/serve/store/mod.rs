@@ -23,7 +23,7 @@ pub const DEFAULT_SPOOL: &str = "radius-accounting.spool";
 /// Default spool bound, in records (about 0.5 KB each on disk).
 pub const DEFAULT_SPOOL_MAX: u64 = 1_000_000;
 /// Concurrent PostgreSQL writer connections.
-pub const PG_WRITERS: usize = 4;
+pub const PG_WRITERS: usize = 8;
 
 /// Which database an `accounting_db` value names.
 #[derive(Debug, Clone, PartialEq, Eq)]
