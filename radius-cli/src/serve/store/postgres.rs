@@ -428,7 +428,7 @@ impl Shared {
                         .collect();
                     (i, cols)
                 }
-                Step::Reboot(r) => (3, vec![Column::Reboot(r.clone())]),
+                Step::Reboot(r) => (3, vec![Column::Reboot(Box::new(r.clone()))]),
             })
             .collect();
         // BEGIN, the statements and COMMIT go out together (one round trip);
