@@ -73,7 +73,9 @@ pub enum Kind {
 }
 
 /// One Accounting-Request as a `radacct` row (and what to do with it).
-/// Serializable: the spool keeps these.
+/// A field named after a column holds that column's value as FreeRADIUS's
+/// queries write it (times come from `event`). Serializable: the spool
+/// keeps these.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RadAcct {
     pub kind: Kind,
