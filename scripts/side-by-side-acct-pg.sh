@@ -13,7 +13,8 @@
 # PGDB start FreeRADIUS writing accounting with its own schema and queries,
 # acct on p+1, and print its PID.
 # Runs as root (PostgreSQL itself runs as the postgres user).
-# Usage: scripts/side-by-side-acct-pg.sh   (env: C=64 DUR=10 ROUNDS=2)
+# Usage: scripts/side-by-side-acct-pg.sh   (env: C=64 DUR=10 ROUNDS=2; WRITERS=8,
+# ours's accounting_writers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${C:-64}; DUR=${DUR:-10}; ROUNDS=${ROUNDS:-2}
@@ -27,6 +28,7 @@ PGPORT=28500
 pids=()
 asuser() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 cleanup() {
+  for f in "$W"/*.log; do [ -s "$f" ] && { echo "== $f"; tail -n 5 "$f"; }; done
   kill "${pids[@]}" 2>/dev/null || true
   [ -n "${PG:-}" ] && { kill -INT "$PG" 2>/dev/null || true; sleep 2; }
   rm -rf "$W"
@@ -43,10 +45,18 @@ psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qc 'CREATE DATABASE ours' -c
 
 FR=$(PORT=28170 D="$W/fr" PGHOST=127.0.0.1 PGPORT=$PGPORT PGUSER=radius PGPASSWORD=radius PGDB=fr \
   bash "$ANCHORS/freeradius-sql-acct.sh"); pids+=("$FR")
-# (in $W: the spool file goes there)
-(cd "$W" && exec env RUST_LOG=warn $B serve --auth 127.0.0.1:28180 --acct 127.0.0.1:28181 \
-  --coa 127.0.0.1:28182 --accounting-db "postgres://radius:radius@127.0.0.1:$PGPORT/ours" \
-  2>"$W/ours.log" >/dev/null) &
+cat >"$W/ours.toml" <<TOML
+[server]
+accounting_db = "postgres://radius:radius@127.0.0.1:$PGPORT/ours"
+accounting_spool = "$W/ours.spool"
+accounting_writers = ${WRITERS:-8}
+[[client]]
+name = "loopback"
+address = "127.0.0.0/8"
+secret = "testing123"
+TOML
+RUST_LOG=warn $B serve -c "$W/ours.toml" --auth 127.0.0.1:28180 --acct 127.0.0.1:28181 \
+  --coa 127.0.0.1:28182 2>"$W/ours.log" >/dev/null &
 OURS=$!; pids+=("$OURS")
 RUST_LOG=warn $B serve --auth 127.0.0.1:28190 --acct 127.0.0.1:28191 --coa 127.0.0.1:28192 \
   --accounting-db "$W/acct.db" 2>"$W/sqlite.log" >/dev/null &

@@ -31,6 +31,12 @@ enum AcctCmd {
 pub fn run(args: AcctArgs) -> anyhow::Result<()> {
     match args.cmd {
         AcctCmd::List { db, limit, json } => {
+            if let Ok(store::Backend::Postgres(url)) = store::Backend::parse(&db) {
+                anyhow::bail!(
+                    "{}: `radius acct list` reads SQLite; query PostgreSQL's radacct with psql",
+                    store::postgres::redact(&url)
+                );
+            }
             let rows = store::list(&db, limit)?;
             if json {
                 for r in &rows {

@@ -11,6 +11,7 @@
 //! # how many may wait before accounting is no longer answered.
 //! # accounting_spool = "radius-accounting.spool"
 //! # accounting_spool_max = 1000000
+//! # accounting_writers = 8               # concurrent PostgreSQL connections
 //!
 //! [[client]]
 //! name = "localhost"
@@ -96,6 +97,7 @@ struct RawServer {
     accounting_db: Option<Spanned<String>>,
     accounting_spool: Option<String>,
     accounting_spool_max: Option<Spanned<i64>>,
+    accounting_writers: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +194,8 @@ pub struct Config {
     pub accounting_spool: PathBuf,
     /// Records the spool may hold.
     pub accounting_spool_max: u64,
+    /// Concurrent PostgreSQL writer connections.
+    pub accounting_writers: usize,
     /// Clients.
     pub clients: Vec<ClientEntry>,
     /// Users.
@@ -288,6 +292,16 @@ impl Config {
                 return Err(cx.err(
                     n.span(),
                     "accounting_spool_max must be at least 1 (records)",
+                ))
+            }
+        };
+        let accounting_writers = match &raw.server.accounting_writers {
+            None => super::store::DEFAULT_WRITERS,
+            Some(n) if (1..=64).contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                return Err(cx.err(
+                    n.span(),
+                    "accounting_writers must be 1 to 64 (PostgreSQL connections)",
                 ))
             }
         };
@@ -428,6 +442,7 @@ impl Config {
             accounting_db,
             accounting_spool,
             accounting_spool_max,
+            accounting_writers,
             clients,
             users,
         })
@@ -512,6 +527,7 @@ mod tests {
             ("[server]\nport = 5\n", 2, "unknown field"),
             ("[server]\n\naccounting_db = \"postgres://u:p@h:x/db\"\n", 3, "not a PostgreSQL URL"),
             ("[server]\naccounting_spool_max = 0\n", 2, "at least 1"),
+            ("[server]\naccounting_writers = 65\n", 2, "1 to 64"),
             ("[server\n", 1, ""),
         ];
         for (text, line, needle) in cases {

@@ -233,8 +233,11 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
     );
     let store = Store::open(
         &cfg.accounting_db,
-        &cfg.accounting_spool,
-        cfg.accounting_spool_max,
+        &store::PgSettings {
+            spool: cfg.accounting_spool.clone(),
+            spool_max: cfg.accounting_spool_max,
+            writers: cfg.accounting_writers,
+        },
     )
     .await?;
     let app = Arc::new(app_from_config(&cfg, dict, store)?);
@@ -506,12 +509,10 @@ async fn store_accounting(
     req: &Request,
     app: &App,
 ) -> Result<AccountingResponse, radius_server::HandlerError> {
-    let what = app
-        .store
+    app.store
         .write(req, &app.dict)
         .await
         .map_err(radius_server::HandlerError::new)?;
-    tracing::debug!(stored = %what, "accounting stored");
     Ok(AccountingResponse::new())
 }
 

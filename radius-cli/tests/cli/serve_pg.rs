@@ -556,3 +556,93 @@ fn full_spool_stops_answering_until_the_database_returns() {
     assert_eq!(got, "26");
     assert_eq!(load_rows(&pg, "acct").len(), 26);
 }
+
+/// A whole session spooled while the database is away, replayed as one
+/// batch (Start, Interim-Updates and Stop of one acctuniqueid, so one
+/// statement per layer): the row is what the in-order sequence makes.
+#[test]
+fn a_spooled_session_replays_in_order() {
+    let Some(mut pg) = start_pg() else { return };
+    pg.create_db("acct");
+    let dir = TempDir::new("pg-replay-order");
+    let node = Node::start(dir.path(), "n", &pg.url("acct"), 1000);
+    // The schema exists before the outage.
+    assert_eq!(pg.sql("acct", "SELECT count(*) FROM radacct").trim(), "0");
+    pg.stop();
+    let t0 = 1_700_000_000;
+    for attrs in session("S-SPOOL", t0) {
+        assert!(radclient(node.acct, &attrs));
+    }
+    pg.restart();
+    let got = wait_for(
+        &pg,
+        "acct",
+        "SELECT count(*), min(extract(epoch from acctstarttime)::bigint), \
+         min(extract(epoch from acctstoptime)::bigint), min(acctinterval), min(acctsessiontime), \
+         min(acctinputoctets), min(acctterminatecause) FROM radacct",
+        &format!(
+            "1|{t0}|{}|60|180|{}|User-Request",
+            t0 + 180,
+            (1u64 << 32) + 10
+        ),
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        got,
+        format!(
+            "1|{t0}|{}|60|180|{}|User-Request",
+            t0 + 180,
+            (1u64 << 32) + 10
+        )
+    );
+    assert!(node.log().contains("spool replayed"), "{}", node.log());
+}
+
+/// A spool left by a previous run is replayed at start-up; a record in it
+/// that PostgreSQL rejects (a bad inet) fails its whole transaction, so
+/// the batch is retried one by one: that record is logged and skipped,
+/// the others are committed.
+#[test]
+fn a_previous_runs_spool_is_replayed_and_a_rejected_record_skipped() {
+    let Some(pg) = start_pg() else { return };
+    pg.create_db("acct");
+    let dir = TempDir::new("pg-poison");
+    let line = |sid: &str, nas: &str| {
+        format!(
+            "{{\"kind\":\"Stop\",\"event\":1700000000,\"acctsessionid\":\"{sid}\",\
+             \"acctuniqueid\":\"u-{sid}\",\"username\":\"load\",\"realm\":null,\
+             \"nasipaddress\":\"{nas}\",\"nasportid\":null,\"nasporttype\":\"\",\
+             \"acctsessiontime\":5,\"acctauthentic\":\"\",\"connectinfo\":\"\",\
+             \"acctinputoctets\":7,\"acctoutputoctets\":8,\"calledstationid\":\"\",\
+             \"callingstationid\":\"\",\"acctterminatecause\":\"Idle-Timeout\",\
+             \"servicetype\":\"\",\"framedprotocol\":\"\",\"framedipaddress\":null,\
+             \"framedipv6address\":null,\"framedipv6prefix\":null,\"framedinterfaceid\":null,\
+             \"delegatedipv6prefix\":null,\"class\":null}}\n"
+        )
+    };
+    let spool = [
+        line("P-1", "192.0.2.1"),
+        line("P-2", "192.0.2.300"),
+        line("P-3", "192.0.2.3"),
+    ]
+    .concat();
+    std::fs::write(dir.join("n.spool"), spool).unwrap();
+    let node = Node::start(dir.path(), "n", &pg.url("acct"), 1000);
+    let got = wait_for(
+        &pg,
+        "acct",
+        "SELECT string_agg(acctsessionid || '/' || acctterminatecause, ',' ORDER BY acctsessionid) FROM radacct",
+        "P-1/Idle-Timeout,P-3/Idle-Timeout",
+        Duration::from_secs(20),
+    );
+    assert_eq!(got, "P-1/Idle-Timeout,P-3/Idle-Timeout");
+    let t0 = Instant::now();
+    while !node.log().contains("spool replayed") && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = node.log();
+    assert!(log.contains("rejects a spooled accounting record"), "{log}");
+    assert!(log.contains("P-2"), "{log}");
+    assert!(log.contains("spool replayed"), "{log}");
+    assert_eq!(std::fs::metadata(dir.join("n.spool")).unwrap().len(), 0);
+}

@@ -22,8 +22,19 @@ pub use sqlite::{list, SqliteStore};
 pub const DEFAULT_SPOOL: &str = "radius-accounting.spool";
 /// Default spool bound, in records (about 0.5 KB each on disk).
 pub const DEFAULT_SPOOL_MAX: u64 = 1_000_000;
-/// Concurrent PostgreSQL writer connections.
-pub const PG_WRITERS: usize = 4;
+/// Default concurrent PostgreSQL writer connections.
+pub const DEFAULT_WRITERS: usize = 8;
+
+/// PostgreSQL's settings besides the URL (ignored for SQLite).
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    /// The spool file.
+    pub spool: PathBuf,
+    /// Records the spool may hold.
+    pub spool_max: u64,
+    /// Concurrent writer connections.
+    pub writers: usize,
+}
 
 /// Which database an `accounting_db` value names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,17 +91,16 @@ pub enum Store {
 }
 
 impl Store {
-    /// Open the database `db` names (see [`Backend`]); `spool` and
-    /// `spool_max` are PostgreSQL's spool file and bound.
-    pub async fn open(db: &Path, spool: &Path, spool_max: u64) -> Result<Store, StoreError> {
+    /// Open the database `db` names (see [`Backend`]).
+    pub async fn open(db: &Path, pg: &PgSettings) -> Result<Store, StoreError> {
         match Backend::parse(db).map_err(StoreError::Config)? {
             Backend::Sqlite(p) => Ok(Store::Sqlite(SqliteStore::open(&p)?)),
             Backend::Postgres(url) => Ok(Store::Postgres(
                 PgStore::open(&PgOptions {
                     url,
-                    spool: spool.to_owned(),
-                    spool_max,
-                    writers: PG_WRITERS,
+                    spool: pg.spool.clone(),
+                    spool_max: pg.spool_max,
+                    writers: pg.writers,
                 })
                 .await?,
             )),
@@ -98,14 +108,15 @@ impl Store {
     }
 
     /// Store the record of an Accounting-Request durably; resolves once it
-    /// is committed (or spooled). Returns what was stored, for the log.
-    pub async fn write(&self, req: &Request, dict: &Dictionary) -> Result<String, String> {
+    /// is committed (or spooled).
+    pub async fn write(&self, req: &Request, dict: &Dictionary) -> Result<(), String> {
         match self {
             Store::Sqlite(s) => {
                 let rec = sqlite::record_of(req, dict);
                 let status = rec.status_type.clone().unwrap_or_default();
                 let id = s.insert(rec).await?;
-                Ok(format!("{status} as record {id}"))
+                tracing::debug!(record = id, status = %status, "accounting stored");
+                Ok(())
             }
             Store::Postgres(p) => {
                 let now = SystemTime::now()
@@ -114,12 +125,16 @@ impl Store {
                 let attrs = req.packet().attribute_bytes();
                 match radacct::RadAcct::from_request(dict, attrs, req.source().ip(), now) {
                     Some(r) => {
-                        let what = format!("{:?} of {}", r.kind, r.acctuniqueid);
+                        let kind = r.kind;
                         p.write(r).await?;
-                        Ok(what)
+                        tracing::debug!(?kind, "accounting stored");
+                        Ok(())
                     }
                     // FreeRADIUS's queries write nothing for these either.
-                    None => Ok("nothing (status type not stored)".into()),
+                    None => {
+                        tracing::debug!("accounting status type not stored");
+                        Ok(())
+                    }
                 }
             }
         }

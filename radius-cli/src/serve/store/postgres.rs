@@ -405,7 +405,7 @@ impl Shared {
     }
 
     async fn try_write(&self, recs: &[RadAcct]) -> Result<(), WriteError> {
-        let mut client = self.pool.get().await.map_err(WriteError::Pool)?;
+        let client = self.pool.get().await.map_err(WriteError::Pool)?;
         let mut prepared = Vec::with_capacity(4);
         for c in &self.statements {
             prepared.push(
@@ -428,11 +428,18 @@ impl Shared {
                         .collect();
                     (i, cols)
                 }
-                Step::Reboot(r) => (3, vec![Column::Reboot(r.clone())]),
+                Step::Reboot(r) => (3, vec![Column::Reboot(Box::new(r.clone()))]),
             })
             .collect();
-        let tx = client.transaction().await.map_err(WriteError::Db)?;
-        let runs = steps.iter().map(|(i, cols)| {
+        // BEGIN, the statements and COMMIT go out together (one round trip);
+        // after a failed statement PostgreSQL turns the COMMIT into a
+        // ROLLBACK, and the first error is the answer.
+        let client = &*client;
+        let mut runs: Vec<Run<'_>> = Vec::with_capacity(steps.len() + 2);
+        runs.push(Box::pin(async move {
+            client.batch_execute("BEGIN").await.map(|_| 0)
+        }));
+        for (i, cols) in &steps {
             let params: Vec<&(dyn ToSql + Sync)> = match cols.as_slice() {
                 [Column::Reboot(r)] => self.statements[3]
                     .params
@@ -441,14 +448,45 @@ impl Shared {
                     .collect(),
                 _ => cols.iter().map(Column::as_param).collect(),
             };
-            let (tx, st) = (&tx, &prepared[*i]);
-            async move { tx.execute(st, &params).await }
-        });
-        futures_util::future::try_join_all(runs)
-            .await
-            .map_err(WriteError::Db)?;
-        tx.commit().await.map_err(WriteError::Db)
+            let st = &prepared[*i];
+            runs.push(Box::pin(async move { client.execute(st, &params).await }));
+        }
+        runs.push(Box::pin(async move {
+            client.batch_execute("COMMIT").await.map(|_| 0)
+        }));
+        in_order(runs).await.map_err(WriteError::Db)
     }
+}
+
+type Run<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>,
+>;
+
+/// Run every future to completion, polling them in order (tokio-postgres
+/// sends a request when its future is first polled, so this is the order
+/// they reach the server); the first error, if any.
+async fn in_order(mut runs: Vec<Run<'_>>) -> Result<(), tokio_postgres::Error> {
+    use std::task::Poll;
+    let mut results: Vec<Option<Result<u64, tokio_postgres::Error>>> =
+        runs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (run, result) in runs.iter_mut().zip(results.iter_mut()) {
+            if result.is_none() {
+                match run.as_mut().poll(cx) {
+                    Poll::Ready(r) => *result = Some(r),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().try_for_each(|r| r.map(drop))
 }
 
 /// One statement of a batch.

@@ -73,7 +73,9 @@ pub enum Kind {
 }
 
 /// One Accounting-Request as a `radacct` row (and what to do with it).
-/// Serializable: the spool keeps these.
+/// A field named after a column holds that column's value as FreeRADIUS's
+/// queries write it (times come from `event`). Serializable: the spool
+/// keeps these.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RadAcct {
     pub kind: Kind,
@@ -112,19 +114,22 @@ pub struct RadAcct {
 /// The attributes of a request by (lower-case) name, as FreeRADIUS's
 /// `%{Name}` expands them: the first instance, strings raw, numbers with
 /// their value names, octets as 0x-hex, dates as Unix seconds.
-struct Attrs(Vec<(String, String)>);
+struct Attrs<'d>(Vec<(&'d str, String)>);
 
-impl Attrs {
-    fn new(dict: &Dictionary, attrs: &[u8]) -> Attrs {
+impl<'d> Attrs<'d> {
+    fn new(dict: &'d Dictionary, attrs: &[u8]) -> Attrs<'d> {
         let codec = Codec::new(dict);
         let pairs: Vec<Pair> = codec.decode(attrs).unwrap_or_default();
         let mut out = Vec::with_capacity(pairs.len());
         for p in &pairs {
             let AttrRef::Known(id) = p.attr else { continue };
-            let name = dict.attr(id).name.to_ascii_lowercase();
+            let name = dict.attr(id).name.as_str();
             let text = match &p.value {
                 // PostgreSQL's text cannot hold NUL.
-                Value::String(b) => String::from_utf8_lossy(b).replace('\0', ""),
+                Value::String(b) => match std::str::from_utf8(b) {
+                    Ok(t) if !t.contains('\0') => t.to_owned(),
+                    _ => String::from_utf8_lossy(b).replace('\0', ""),
+                },
                 Value::Date(t) => t.to_string(),
                 _ => {
                     let f = codec.format_pair(p);

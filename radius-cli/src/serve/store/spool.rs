@@ -61,6 +61,12 @@ impl Spool {
             file.sync_data().map_err(wrap)?;
         }
         let records = text[..complete].iter().filter(|&&b| b == b'\n').count() as u64;
+        // The file's directory entry, for a spool created just now.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir).and_then(|d| d.sync_all()).map_err(wrap)?;
         Ok(Spool {
             path: path.to_owned(),
             max,
@@ -106,8 +112,13 @@ impl Spool {
             serde_json::to_writer(&mut buf, r).map_err(|e| wrap(e.into()))?;
             buf.push(b'\n');
         }
-        file.write_all(&buf).map_err(wrap)?;
-        file.sync_data().map_err(wrap)?;
+        let before = file.metadata().map_err(wrap)?.len();
+        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+            // No torn line for the next append to run into (these records
+            // are not answered, so the NAS keeps them).
+            let _ = file.set_len(before);
+            return Err(wrap(e));
+        }
         self.records.fetch_add(room as u64, Ordering::AcqRel);
         Ok(room)
     }

@@ -218,7 +218,7 @@ pub enum Column {
     /// text[] with NULLs
     OptText(Vec<Option<String>>),
     /// Not an array: the one row of an Accounting-On/Off.
-    Reboot(RadAcct),
+    Reboot(Box<RadAcct>),
 }
 
 impl Column {
