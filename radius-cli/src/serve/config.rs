@@ -98,6 +98,7 @@ struct RawServer {
     accounting_spool: Option<String>,
     accounting_spool_max: Option<Spanned<i64>>,
     accounting_writers: Option<Spanned<i64>>,
+    metrics: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +188,8 @@ pub struct Config {
     pub acct: Vec<SocketAddr>,
     /// CoA/Disconnect listeners.
     pub coa: Vec<SocketAddr>,
+    /// Prometheus metrics (`GET /metrics`) on this address.
+    pub metrics: Option<SocketAddr>,
     /// Accounting database: a SQLite file or a `postgres://` URL
     /// (see [`super::store::Backend`]).
     pub accounting_db: PathBuf,
@@ -270,6 +273,18 @@ impl Config {
         let auth = addrs(&raw.server.auth, "127.0.0.1:1812")?;
         let acct = addrs(&raw.server.acct, "127.0.0.1:1813")?;
         let coa = addrs(&raw.server.coa, "127.0.0.1:3799")?;
+        let metrics = match &raw.server.metrics {
+            None => None,
+            Some(m) => Some(m.get_ref().parse::<SocketAddr>().map_err(|_| {
+                cx.err(
+                    m.span(),
+                    format!(
+                        "metrics {:?} is not an address:port (e.g. \"127.0.0.1:9812\")",
+                        m.get_ref()
+                    ),
+                )
+            })?),
+        };
         let accounting_db = raw
             .server
             .accounting_db
@@ -439,6 +454,7 @@ impl Config {
             auth,
             acct,
             coa,
+            metrics,
             accounting_db,
             accounting_spool,
             accounting_spool_max,

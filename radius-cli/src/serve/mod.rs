@@ -6,6 +6,7 @@
 
 pub mod config;
 mod eap;
+mod metrics;
 mod mschap;
 mod proxy;
 pub mod proxy_config;
@@ -50,6 +51,10 @@ pub struct ServeArgs {
     /// Accounting database (overrides the config).
     #[arg(long)]
     pub accounting_db: Option<PathBuf>,
+    /// Prometheus metrics: answer `GET /metrics` on this address
+    /// (overrides the config's `metrics`).
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
     /// Worker sockets per listener, one thread each (default: half the CPUs, at least 1).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -285,6 +290,25 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Some(addr) = args.metrics.or(cfg.metrics) {
+        let udp = handle.stats().clone();
+        let tls = radsec.as_ref().map(|r| r.stats().clone());
+        let app = app.clone();
+        let sample = move || metrics::Sample {
+            udp: udp.snapshot(),
+            radsec: tls.as_ref().map(|t| t.snapshot()),
+            eap_in_progress: app.eap.server().in_progress(),
+            store: app
+                .store
+                .stats()
+                .map(|s| (s.spool_depth, s.db_errors, s.refused)),
+            homes: app.proxy.as_ref().map(|p| p.stats()).unwrap_or_default(),
+        };
+        let local = metrics::serve(addr, Arc::new(sample))
+            .await
+            .with_context(|| format!("starting the metrics listener on {addr}"))?;
+        eprintln!("  metrics on http://{local}/metrics");
+    }
     eprintln!("radius serve: configuration {}", cfg.source);
     for (kind, addr) in handle.local_addrs() {
         eprintln!("  listening {kind:?} on {addr}");

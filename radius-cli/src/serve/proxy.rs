@@ -100,6 +100,11 @@ impl Routes {
         })
     }
 
+    /// Each home server's health and counters.
+    pub fn stats(&self) -> Vec<radius_server::proxy::HomeStats> {
+        self.proxy.stats()
+    }
+
     /// Start the Status-Server probes (needs the runtime).
     pub fn start(&self) {
         let _probes = self.proxy.spawn_health_checks();

@@ -7,6 +7,7 @@ mod bench;
 mod send;
 mod serve;
 mod serve_eap;
+mod serve_metrics;
 mod serve_mschap;
 mod serve_pg;
 mod serve_proxy;

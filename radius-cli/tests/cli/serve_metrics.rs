@@ -1,0 +1,119 @@
+//! `radius serve --metrics`: the Prometheus text format, read by an
+//! independent parser (the prometheus-parse crate), moving with traffic
+//! sent by radclient: accepts, rejects, accounting responses, duplicates
+//! and drops by reason.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use prometheus_parse::{Scrape, Value};
+use radius_test_support::{free_port_tcp, have_tool, TempDir};
+
+use super::serve::{radclient, serve};
+
+fn scrape(addr: SocketAddr) -> Scrape {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    c.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap()
+}
+
+fn value(s: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let found: Vec<f64> = s
+        .samples
+        .iter()
+        .filter(|x| x.metric == name && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v)))
+        .map(|x| match x.value {
+            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+            _ => panic!("{name}: not a counter or gauge"),
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{name} {labels:?}: {found:?}");
+    found[0]
+}
+
+#[test]
+fn metrics_parse_and_move_with_traffic() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let dir = TempDir::new("cli-metrics");
+    let port = free_port_tcp();
+    let metrics: SocketAddr = ([127, 0, 0, 1], port).into();
+    let s = serve(&["--metrics", &metrics.to_string()], dir.path());
+    let before = scrape(metrics);
+    let accepts = |s: &Scrape| {
+        value(
+            s,
+            "radius_replies_total",
+            &[("transport", "udp"), ("code", "Access-Accept")],
+        )
+    };
+    assert_eq!(accepts(&before), 0.0);
+    assert!(before.docs.contains_key("radius_dropped_total"));
+
+    let bob = "User-Name = bob, User-Password = hello\n";
+    for _ in 0..3 {
+        let (ok, out) = radclient(s.auth, "auth", "testing123", bob);
+        assert!(ok, "{out}");
+    }
+    let (_, out) = radclient(
+        s.auth,
+        "auth",
+        "testing123",
+        "User-Name = bob, User-Password = wrong\n",
+    );
+    assert!(out.contains("Access-Reject"), "{out}");
+    let (ok, _) = radclient(
+        s.acct,
+        "acct",
+        "testing123",
+        "User-Name = bob, Acct-Status-Type = Start, Acct-Session-Id = \"m1\"\n",
+    );
+    assert!(ok);
+    // A wrong secret: the Message-Authenticator check drops it.
+    let _ = radius_test_support::radclient(
+        &["-r", "1", "-t", "1"],
+        s.auth,
+        "auth",
+        "not-the-secret",
+        "User-Name = bob, User-Password = hello, Message-Authenticator = 0x00\n",
+    );
+
+    let after = scrape(metrics);
+    assert_eq!(accepts(&after), 3.0);
+    let code = |c| {
+        value(
+            &after,
+            "radius_replies_total",
+            &[("transport", "udp"), ("code", c)],
+        )
+    };
+    assert_eq!(code("Access-Reject"), 1.0);
+    assert_eq!(code("Accounting-Response"), 1.0);
+    assert_eq!(
+        value(
+            &after,
+            "radius_dropped_total",
+            &[
+                ("transport", "udp"),
+                ("reason", "bad_message_authenticator")
+            ]
+        ),
+        1.0
+    );
+    assert!(value(&after, "radius_requests_total", &[("transport", "udp")]) >= 5.0);
+    assert_eq!(value(&after, "radius_eap_sessions_in_progress", &[]), 0.0);
+
+    // Anything but GET /metrics: 404.
+    let mut c = TcpStream::connect(metrics).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    c.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+}
