@@ -95,12 +95,22 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 fn run_serve(args: serve::ServeArgs) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    // Lines go to stderr from a background thread, in batches: an auth log
+    // line per request must not cost the request a system call.
+    let (writer, _flush_on_exit) =
+        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    let _ = match args.log_format {
+        serve::LogFormat::Text => builder.try_init(),
+        serve::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
     let dict = std::sync::Arc::new(embedded::load(args.dict.as_deref())?);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -51,6 +51,12 @@ pub struct ServeArgs {
     /// Accounting database (overrides the config).
     #[arg(long)]
     pub accounting_db: Option<PathBuf>,
+    /// Log lines as text (default) or JSON objects, one per line, for log
+    /// shippers. The auth log (target `radius::auth`, one line per
+    /// Access-Request outcome) is at info; per-request spans at debug
+    /// (`RUST_LOG=radius_server=debug`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Prometheus metrics: answer `GET /metrics` on this address
     /// (overrides the config's `metrics`).
     #[arg(long)]
@@ -88,6 +94,15 @@ pub struct ServeArgs {
     /// CA certificate(s) (PEM) that EAP-TLS client certificates must chain to.
     #[arg(long, requires = "eap_cert")]
     pub eap_ca: Option<PathBuf>,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (timestamp, level, target, fields, spans).
+    Json,
 }
 
 /// `--radius-v11` values (see [`RadiusV11`]).
@@ -440,26 +455,108 @@ async fn auth(
     pass: Option<UserPassword>,
     app: Shared<Arc<App>>,
 ) -> Reply {
+    let name = name.into_value();
+    let (reply, outcome) = decide(&req, &name, pass, &app).await;
+    auth_log(&req, &name, &reply, &outcome);
+    reply
+}
+
+/// How an Access-Request was decided, for the auth log.
+struct Outcome {
+    /// pap, chap, mschap, eap-peap ..., proxy.
+    method: &'static str,
+    /// Why (never a password).
+    reason: String,
+    /// The authenticated identity when it differs (EAP's inner one, a
+    /// stripped realm).
+    identity: Option<String>,
+}
+
+impl Outcome {
+    fn new(method: &'static str, reason: impl Into<String>) -> Self {
+        Outcome {
+            method,
+            reason: reason.into(),
+            identity: None,
+        }
+    }
+}
+
+/// One line per Access-Request outcome, at info (target `radius::auth`):
+/// user, client, NAS, method, result, reason. Challenges are intermediate
+/// rounds: debug.
+fn auth_log(req: &Request, user: &str, reply: &Reply, o: &Outcome) {
+    let result = match (reply, reply.code()) {
+        (_, Some(radius_core::Code::ACCESS_ACCEPT)) => "accept",
+        // A handler error is answered with an Access-Reject.
+        (Reply::Error(_), _) | (_, Some(radius_core::Code::ACCESS_REJECT)) => "reject",
+        (_, Some(radius_core::Code::ACCESS_CHALLENGE)) => "challenge",
+        _ => "no-reply",
+    };
+    let nas = req
+        .get::<NasIdentifier>()
+        .and_then(Result::ok)
+        .map(|n| n.into_value())
+        .or_else(|| {
+            req.get::<NasIpAddress>()
+                .and_then(Result::ok)
+                .map(|a| a.value().to_string())
+        })
+        .unwrap_or_else(|| req.source().ip().to_string());
+    let identity = o.identity.as_deref().unwrap_or(user);
+    if result == "challenge" {
+        tracing::debug!(target: "radius::auth", user, identity, client = req.client().name(),
+            nas = %nas, method = o.method, result, reason = %o.reason, "Access-Request");
+    } else {
+        tracing::info!(target: "radius::auth", user, identity, client = req.client().name(),
+            nas = %nas, method = o.method, result, reason = %o.reason, "Access-Request");
+    }
+}
+
+async fn decide(
+    req: &Request,
+    name: &str,
+    pass: Option<UserPassword>,
+    app: &App,
+) -> (Reply, Outcome) {
     // A local realm may strip its suffix: the users are looked up by the
     // stripped name.
-    let mut local = name.into_value();
+    let mut local = name.to_owned();
     if let Some(r) = &app.proxy {
-        match r.handle(&req).await {
-            proxy::Routed::Reply(reply) => return reply,
+        match r.handle(req).await {
+            proxy::Routed::Reply(reply) => {
+                let why = match reply.code() {
+                    Some(radius_core::Code::ACCESS_REJECT) => "home server rejected, or no route",
+                    _ => "answered by a home server",
+                };
+                return (reply, Outcome::new("proxy", why));
+            }
             proxy::Routed::Local(Some(stripped)) => local = stripped,
             proxy::Routed::Local(None) => {}
         }
     }
+    let stripped = (local != name).then(|| local.clone());
     let name = local.as_str();
-    if let Some(r) = app.eap.answer(&req, &**app).await {
-        return eap_reply(r, &req, &app);
+    if let Some(r) = app.eap.answer(req, app).await {
+        return eap_reply(r, req, app);
     }
-    if let Some(reply) = mschap::answer(&req, name, &app) {
-        return reply;
+    if let Some(reply) = mschap::answer(req, name, app) {
+        let why = match reply.code() {
+            Some(radius_core::Code::ACCESS_ACCEPT) => "password matched",
+            _ => "unknown user or wrong password",
+        };
+        let mut o = Outcome::new("mschap", why);
+        o.identity = stripped;
+        return (reply, o);
     }
+    let method = if pass.is_some() { "pap" } else { "chap" };
+    let with = |reason: &str| Outcome {
+        method,
+        reason: reason.to_owned(),
+        identity: stripped.clone(),
+    };
     let Some(user) = app.users.get(name) else {
-        tracing::debug!(user = %name, "unknown user");
-        return AccessReject::new().into();
+        return (AccessReject::new().into(), with("unknown user"));
     };
     let ok = if let Some(pass) = pass {
         match &user.password {
@@ -476,21 +573,27 @@ async fn auth(
         match &user.password {
             Password::Clear(c) => req.verify_chap(c.as_bytes()).unwrap_or(false),
             // CHAP needs the cleartext; a hash cannot answer it.
-            Password::Hash(_) | Password::NtHash(_) => false,
+            Password::Hash(_) | Password::NtHash(_) => {
+                return (
+                    AccessReject::new().into(),
+                    with("CHAP needs a cleartext password; this user has a hash"),
+                )
+            }
         }
     };
     if ok {
-        tracing::debug!(user = %name, "accepted");
-        accept_for(user, &req, &app.dict).into()
+        (
+            accept_for(user, req, &app.dict).into(),
+            with("password matched"),
+        )
     } else {
-        tracing::debug!(user = %name, "rejected: bad credentials");
-        AccessReject::new().into()
+        (AccessReject::new().into(), with("wrong password"))
     }
 }
 
 /// An EAP round's reply; a successful one gets the authenticated
 /// (inner) user's reply attributes, as a PAP Access-Accept would.
-fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> Reply {
+fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> (Reply, Outcome) {
     use radius_server::eap::EapReply;
     match r {
         EapReply::Accept {
@@ -499,17 +602,33 @@ fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> Reply
             outer,
             method,
         } => {
-            tracing::debug!(user = %identity, outer = %outer, method = method.name(), "accepted (EAP)");
-            match app.users.get(&identity) {
+            let reply = match app.users.get(&identity) {
                 Some(u) => user_reply(accept, u, req, &app.dict).into(),
                 None => accept.into(),
-            }
+            };
+            let o = Outcome {
+                method: eap_method(method),
+                reason: format!("EAP success (outer identity {outer})"),
+                identity: Some(identity),
+            };
+            (reply, o)
         }
-        EapReply::Reject { reject, reason } => {
-            tracing::debug!(user = ?req.get::<UserName>().and_then(Result::ok).map(|n| n.into_value()), "rejected (EAP): {reason}");
-            reject.into()
-        }
-        other => other.into(),
+        EapReply::Reject { reject, reason } => (
+            reject.into(),
+            Outcome::new("eap", format!("EAP failure: {reason}")),
+        ),
+        other => (other.into(), Outcome::new("eap", "next EAP round")),
+    }
+}
+
+/// "eap-" and the method's name, as a label.
+fn eap_method(m: radius_server::eap::Method) -> &'static str {
+    use radius_server::eap::Method;
+    match m {
+        Method::Md5 => "eap-md5",
+        Method::Tls => "eap-tls",
+        Method::Peap => "eap-peap",
+        Method::Ttls => "eap-ttls",
     }
 }
 

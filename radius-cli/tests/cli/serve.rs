@@ -17,6 +17,8 @@ pub(crate) struct Serve {
     pub(crate) auth: SocketAddr,
     pub(crate) acct: SocketAddr,
     pub(crate) coa: SocketAddr,
+    /// What it has written to stderr so far.
+    pub(crate) log: Lines,
 }
 
 impl Drop for Serve {
@@ -70,6 +72,7 @@ pub(crate) fn serve(args: &[&str], dir: &Path) -> Serve {
         auth: auth.unwrap(),
         acct: acct.unwrap(),
         coa: coa.unwrap(),
+        log: lines,
     }
 }
 

@@ -117,3 +117,57 @@ fn metrics_parse_and_move_with_traffic() {
     c.read_to_string(&mut resp).unwrap();
     assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
 }
+
+/// The auth log: one JSON line per Access-Request outcome with user,
+/// client, NAS, method, result and reason — and never the password.
+#[test]
+fn auth_log_lines_in_json_without_passwords() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let dir = TempDir::new("cli-auth-log");
+    let mut s = serve(&["--log-format", "json"], dir.path());
+    let send = |input: &str| radclient(s.auth, "auth", "testing123", input);
+    assert!(send("User-Name = bob, User-Password = hello, NAS-Identifier = \"sw-7\"\n").0);
+    let (_, out) = send("User-Name = bob, User-Password = s3cr3t-wrong\n");
+    assert!(out.contains("Access-Reject"), "{out}");
+    let (_, out) = send("User-Name = nobody, User-Password = hello\n");
+    assert!(out.contains("Access-Reject"), "{out}");
+    let mut auth: Vec<serde_json::Value> = Vec::new();
+    let done = s
+        .log
+        .wait_until(std::time::Duration::from_secs(10), |line| {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                if v["target"] == "radius::auth" {
+                    auth.push(v);
+                }
+            }
+            auth.len() == 3
+        });
+    assert!(done, "three auth lines:\n{}", s.log.seen());
+    let field = |i: usize, k: &str| auth[i][k].as_str().unwrap_or_default().to_owned();
+    assert_eq!(field(0, "level"), "INFO");
+    assert_eq!(
+        (
+            field(0, "user"),
+            field(0, "result"),
+            field(0, "method"),
+            field(0, "nas")
+        ),
+        ("bob".into(), "accept".into(), "pap".into(), "sw-7".into())
+    );
+    assert_eq!(field(0, "client"), "localhost");
+    assert_eq!(
+        (field(1, "result"), field(1, "reason")),
+        ("reject".into(), "wrong password".into())
+    );
+    assert_eq!(
+        (field(2, "user"), field(2, "reason")),
+        ("nobody".into(), "unknown user".into())
+    );
+    let all = s.log.seen();
+    assert!(
+        !all.contains("s3cr3t-wrong") && !all.contains("hello\""),
+        "{all}"
+    );
+}
