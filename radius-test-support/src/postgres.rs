@@ -164,6 +164,8 @@ impl Postgres {
             .arg("-k")
             .arg(self.dir.path())
             .args(["-c", "max_connections=100", "-c", "fsync=on"])
+            // Several clusters run at once (one per test): stay small.
+            .args(["-c", "shared_buffers=16MB"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
