@@ -19,6 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod acct;
 mod attr;
 mod bench;
+mod coa;
 mod db;
 mod dict;
 mod embedded;
@@ -50,6 +51,10 @@ enum Commands {
     Send(send::SendArgs),
     /// Closed-loop load generator: req/s, latency percentiles, server CPU per request (--pid).
     Bench(bench::BenchArgs),
+    /// Send a CoA-Request to the NAS of each open session of a user (or session id) in the accounting database.
+    Coa(coa::CoaArgs),
+    /// Send a Disconnect-Request to the NAS of each open session of a user (or session id).
+    Disconnect(coa::CoaArgs),
     /// Read a password on stdin, print an argon2id hash for a config file.
     HashPassword,
 }
@@ -64,6 +69,8 @@ fn main() -> ExitCode {
         Commands::Db(a) => db::run(a),
         Commands::Send(a) => send::run(a),
         Commands::Bench(a) => bench::run(a),
+        Commands::Coa(a) => coa::run(a, radius_core::Code::COA_REQUEST),
+        Commands::Disconnect(a) => coa::run(a, radius_core::Code::DISCONNECT_REQUEST),
         Commands::HashPassword => acct::hash_password(),
     };
     match result {

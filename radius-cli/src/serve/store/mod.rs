@@ -5,6 +5,7 @@
 
 pub mod postgres;
 pub mod radacct;
+pub mod sessions;
 pub mod spool;
 pub mod sqlite;
 pub mod upsert;

@@ -1,7 +1,7 @@
-//! `radius serve --metrics`: the Prometheus text format, read by an
-//! independent parser (the prometheus-parse crate), moving with traffic
-//! sent by radclient: accepts, rejects, accounting responses, duplicates
-//! and drops by reason.
+//! Operating `radius serve`: `--metrics` (the Prometheus text format, read
+//! by an independent parser, the prometheus-parse crate, moving with
+//! radclient's traffic), the auth log (`--log-format json`), and the
+//! `radius coa` / `radius disconnect` commands against a FreeRADIUS NAS.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -170,4 +170,66 @@ fn auth_log_lines_in_json_without_passwords() {
         !all.contains("s3cr3t-wrong") && !all.contains("hello\""),
         "{all}"
     );
+}
+
+/// `radius disconnect` / `radius coa`: the session `radius serve` recorded
+/// (SQLite) is looked up by user and its NAS — FreeRADIUS listening for
+/// CoA, as a NAS would — gets the request and acknowledges it; a closed
+/// session is no longer found.
+#[test]
+fn coa_and_disconnect_commands_reach_the_sessions_nas() {
+    use radius_test_support::FreeRadius;
+    if !have_tool("radclient") {
+        return;
+    }
+    let Some(nas) = FreeRadius::start() else {
+        return;
+    };
+    let dir = TempDir::new("cli-coa-command");
+    let s = serve(&[], dir.path());
+    let acct = |status: &str| {
+        radclient(
+            s.acct,
+            "acct",
+            "testing123",
+            &format!(
+                "User-Name = carol, Acct-Status-Type = {status}, Acct-Session-Id = \"c-1\", NAS-IP-Address = 127.0.0.1\n"
+            ),
+        )
+    };
+    assert!(acct("Start").0);
+    let db = dir.join("radius-accounting.db");
+    let run = |cmd: &str, by: &[&str], extra: &[&str]| {
+        let out = std::process::Command::new(super::serve::BIN)
+            .arg(cmd)
+            .arg("--db")
+            .arg(&db)
+            .args(by)
+            .args(["--secret", FreeRadius::SECRET, "--port"])
+            .arg(nas.coa.port().to_string())
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, out) = run("coa", &["--user", "carol"], &["Session-Timeout = 60"]);
+    assert!(
+        ok && out.contains("CoA-ACK") && out.contains("\"c-1\""),
+        "{out}\n{}",
+        nas.log()
+    );
+    let (ok, out) = run("disconnect", &["--session", "c-1"], &[]);
+    assert!(ok && out.contains("Disconnect-ACK"), "{out}");
+    let (ok, out) = run("disconnect", &["--user", "nobody"], &[]);
+    assert!(!ok && out.contains("no open session"), "{out}");
+    assert!(acct("Stop").0);
+    let (ok, out) = run("disconnect", &["--user", "carol"], &[]);
+    assert!(!ok && out.contains("no open session"), "{out}");
 }
