@@ -405,6 +405,22 @@ impl HostTable {
             .map(|(_, c)| c)
     }
 
+    pub(crate) fn exact_mut(&mut self) -> impl Iterator<Item = (&IpAddr, &mut Client)> {
+        self.exact.iter_mut()
+    }
+
+    pub(crate) fn nets_mut(&mut self) -> impl Iterator<Item = (&Cidr, &mut Client)> {
+        self.nets.iter_mut().map(|(n, c)| (&*n, c))
+    }
+
+    pub(crate) fn exact_get(&self, ip: &IpAddr) -> Option<&Client> {
+        self.exact.get(ip)
+    }
+
+    pub(crate) fn net_get(&self, net: &Cidr) -> Option<&Client> {
+        self.nets.iter().find(|(n, _)| n == net).map(|(_, c)| c)
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.exact.len() + self.nets.len()

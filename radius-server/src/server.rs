@@ -278,7 +278,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         let served = self.handlers.served();
         let stats = Arc::new(Stats::new());
         let limiter = Arc::new(LogLimiter::new(self.config.log_lines_per_second));
-        let hosts = Arc::new(self.hosts);
+        let hosts = radius_proto::live_hosts::LiveHosts::new(self.hosts);
         let shared = Arc::new(Inner {
             state: self.state,
             handlers: self.handlers,
@@ -337,6 +337,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         }
         Ok(ServerHandle {
             addrs,
+            hosts,
             stats,
             shutdown: tx,
             tasks,
@@ -378,6 +379,7 @@ impl<S: 'static> Inner<S> {
 /// A running server: its addresses, counters and shutdown.
 pub struct ServerHandle {
     addrs: Vec<(PortKind, SocketAddr)>,
+    hosts: radius_proto::live_hosts::LiveHosts,
     stats: Arc<Stats>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -385,6 +387,14 @@ pub struct ServerHandle {
 }
 
 impl ServerHandle {
+    /// Replace the clients (a reload): packets arriving from now on are
+    /// matched against `hosts`; requests in flight finish with the client
+    /// they were matched to. Unchanged entries keep their learned
+    /// BlastRADIUS state. Returns how many entries were carried over.
+    pub fn replace_clients(&self, hosts: HostTable) -> usize {
+        self.hosts.replace(hosts)
+    }
+
     /// Every bound listener with its kind.
     pub fn local_addrs(&self) -> &[(PortKind, SocketAddr)] {
         &self.addrs

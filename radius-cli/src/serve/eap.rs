@@ -192,6 +192,33 @@ impl RawEap {
     }
 }
 
+/// What the EAP component is built from, without the lines settings sit
+/// on: the settings and the certificate files' contents. A reload with the
+/// same fingerprint keeps the running component (and its conversations).
+pub fn fingerprint(e: &EapEntry) -> Vec<u8> {
+    let mut out = format!(
+        "{:?}|{:?}|{}|{}|{:?}|{}",
+        e.methods.as_ref().map(|(m, _)| m),
+        e.versions,
+        e.fragment_size,
+        e.resumption,
+        e.timeout,
+        e.max_sessions
+    )
+    .into_bytes();
+    for f in [&e.certificate, &e.private_key, &e.ca]
+        .into_iter()
+        .flatten()
+    {
+        out.extend_from_slice(f.path.as_os_str().as_encoded_bytes());
+        out.push(0);
+        // An unreadable file differs from any readable one.
+        out.extend(std::fs::read(&f.path).unwrap_or_else(|_| b"\0unreadable".to_vec()));
+        out.push(0);
+    }
+    out
+}
+
 fn at(file: &str, l: &Located) -> String {
     if l.line == 0 {
         format!("{}", l.path.display())

@@ -10,6 +10,7 @@ mod metrics;
 mod mschap;
 mod proxy;
 pub mod proxy_config;
+mod reload;
 pub mod store;
 
 use std::collections::HashMap;
@@ -147,11 +148,16 @@ enum ReplyTemplate {
 /// Shared state of the handlers.
 pub struct App {
     users: HashMap<String, User>,
-    store: Store,
+    /// Kept across reloads.
+    store: Arc<Store>,
     dict: Arc<Dictionary>,
-    eap: radius_server::eap::Eap,
+    /// Kept across a reload that changes neither `[eap]` nor its files, so
+    /// conversations in progress go on.
+    eap: Arc<radius_server::eap::Eap>,
+    /// What `eap` was built from ([`eap::fingerprint`]).
+    eap_print: Vec<u8>,
     /// Realm routing and home servers, when configured.
-    proxy: Option<proxy::Routes>,
+    proxy: Option<Arc<proxy::Routes>>,
 }
 
 fn policy(p: PolicySetting) -> Policy {
@@ -164,7 +170,12 @@ fn policy(p: PolicySetting) -> Policy {
 
 /// Build the handler state from a configuration (validating reply
 /// attributes against the dictionary: errors name the config line).
-pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> anyhow::Result<App> {
+pub fn app_from_config(
+    cfg: &Config,
+    dict: Arc<Dictionary>,
+    store: Arc<Store>,
+    previous: Option<&App>,
+) -> anyhow::Result<App> {
     let mut users = HashMap::new();
     for u in &cfg.users {
         let mut reply = Vec::new();
@@ -200,15 +211,21 @@ pub fn app_from_config(cfg: &Config, dict: Arc<Dictionary>, store: Store) -> any
             },
         );
     }
+    let eap_print = eap::fingerprint(&cfg.eap);
+    let eap = match previous {
+        Some(old) if old.eap_print == eap_print => old.eap.clone(),
+        _ => Arc::new(eap::build(&cfg.source, &cfg.eap)?),
+    };
     Ok(App {
         users,
         store,
         dict,
-        eap: eap::build(&cfg.source, &cfg.eap)?,
+        eap,
+        eap_print,
         proxy: cfg
             .proxy
             .as_ref()
-            .map(|p| proxy::Routes::new(&cfg.source, p, &cfg.clients))
+            .map(|p| proxy::Routes::new(&cfg.source, p, &cfg.clients).map(Arc::new))
             .transpose()?,
     })
 }
@@ -233,6 +250,23 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::embedded(),
     };
+    apply_args(&mut cfg, &args);
+    let store = Store::open(
+        &cfg.accounting_db,
+        &store::PgSettings {
+            spool: cfg.accounting_spool.clone(),
+            spool_max: cfg.accounting_spool_max,
+            writers: cfg.accounting_writers,
+        },
+    )
+    .await?;
+    let first = app_from_config(&cfg, dict.clone(), Arc::new(store), None)?;
+    let app = Arc::new(reload::Live::new(first));
+    serve_with(args, cfg, dict, app).await
+}
+
+/// Command-line settings over the configuration's (also on reload).
+fn apply_args(cfg: &mut Config, args: &ServeArgs) {
     if !args.auth.is_empty() {
         cfg.auth = args.auth.clone();
     }
@@ -251,17 +285,14 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         args.eap_key.as_deref(),
         args.eap_ca.as_deref(),
     );
-    let store = Store::open(
-        &cfg.accounting_db,
-        &store::PgSettings {
-            spool: cfg.accounting_spool.clone(),
-            spool_max: cfg.accounting_spool_max,
-            writers: cfg.accounting_writers,
-        },
-    )
-    .await?;
-    let app = Arc::new(app_from_config(&cfg, dict, store)?);
+}
 
+async fn serve_with(
+    args: ServeArgs,
+    cfg: Config,
+    dict: Arc<Dictionary>,
+    app: Arc<reload::Live>,
+) -> anyhow::Result<()> {
     let mut b = Server::with_state(app.clone())
         .clients(hosts_from_config(&cfg))
         .auth(auth)
@@ -281,7 +312,7 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
         b = b.workers(w);
     }
     let handle = b.spawn().await.context("starting listeners")?;
-    if let Some(r) = &app.proxy {
+    if let Some(r) = &app.current().proxy {
         r.start();
     }
     let radsec = match (&args.radsec, &args.tls_cert, &args.tls_key, &args.tls_ca) {
@@ -308,16 +339,19 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
     if let Some(addr) = args.metrics.or(cfg.metrics) {
         let udp = handle.stats().clone();
         let tls = radsec.as_ref().map(|r| r.stats().clone());
-        let app = app.clone();
-        let sample = move || metrics::Sample {
-            udp: udp.snapshot(),
-            radsec: tls.as_ref().map(|t| t.snapshot()),
-            eap_in_progress: app.eap.server().in_progress(),
-            store: app
-                .store
-                .stats()
-                .map(|s| (s.spool_depth, s.db_errors, s.refused)),
-            homes: app.proxy.as_ref().map(|p| p.stats()).unwrap_or_default(),
+        let live = app.clone();
+        let sample = move || {
+            let app = live.current();
+            metrics::Sample {
+                udp: udp.snapshot(),
+                radsec: tls.as_ref().map(|t| t.snapshot()),
+                eap_in_progress: app.eap.server().in_progress(),
+                store: app
+                    .store
+                    .stats()
+                    .map(|s| (s.spool_depth, s.db_errors, s.refused)),
+                homes: app.proxy.as_ref().map(|p| p.stats()).unwrap_or_default(),
+            }
         };
         let local = metrics::serve(addr, Arc::new(sample))
             .await
@@ -367,7 +401,7 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
             "  demo user: bob / hello (embedded default; pass --config FILE for your own users)"
         );
     }
-    eprintln!("  accounting records: {}", app.store.describe());
+    eprintln!("  accounting records: {}", app.current().store.describe());
     eprintln!(
         "  try: radtest bob hello {} 0 testing123",
         handle
@@ -376,12 +410,28 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
             .map(|a| a.ip().to_string())
             .unwrap_or_default()
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let mut running = cfg;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("installing the SIGHUP handler")?;
+    loop {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => {
+                r.context("waiting for Ctrl-C")?;
+                break;
+            }
+            _ = hup.recv() => match &args.config {
+                Some(path) => {
+                    if let Err(e) = reload::reload(&app, path, &args, &dict, &handle, &mut running) {
+                        tracing::error!("reload refused, the running configuration stays: {e:#}");
+                    }
+                }
+                None => tracing::warn!("SIGHUP: the embedded default has no file to reload"),
+            },
+        }
+    }
     let s = handle.stats().snapshot();
     eprintln!("radius serve: shutting down ({s:?})");
-    if let Some(s) = app.store.stats() {
+    if let Some(s) = app.current().store.stats() {
         eprintln!("radius serve: accounting {s:?}");
     }
     if let Some(r) = radsec {
@@ -453,8 +503,9 @@ async fn auth(
     req: AccessRequest,
     name: UserName,
     pass: Option<UserPassword>,
-    app: Shared<Arc<App>>,
+    live: Shared<Arc<reload::Live>>,
 ) -> Reply {
+    let app = live.current();
     let name = name.into_value();
     let (reply, outcome) = decide(&req, &name, pass, &app).await;
     auth_log(&req, &name, &reply, &outcome);
@@ -634,7 +685,8 @@ fn eap_method(m: radius_server::eap::Method) -> &'static str {
 
 /// Accounting-Request: answered only once its record is durable.
 #[radius_handler]
-async fn accounting(req: AccountingRequest, app: Shared<Arc<App>>) -> Reply {
+async fn accounting(req: AccountingRequest, live: Shared<Arc<reload::Live>>) -> Reply {
+    let app = live.current();
     if let Some(r) = &app.proxy {
         if let proxy::Routed::Reply(reply) = r.handle(&req).await {
             return reply;
@@ -678,8 +730,9 @@ async fn coa(
     req: CoaRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: Shared<Arc<App>>,
+    live: Shared<Arc<reload::Live>>,
 ) -> Reply {
+    let app = live.current();
     if let Some(reply) = forwarded_to_nas(&req, &app).await {
         return reply;
     }
@@ -699,8 +752,9 @@ async fn disconnect(
     req: DisconnectRequest,
     session: Option<AcctSessionId>,
     client: Client,
-    app: Shared<Arc<App>>,
+    live: Shared<Arc<reload::Live>>,
 ) -> Reply {
+    let app = live.current();
     if let Some(reply) = forwarded_to_nas(&req, &app).await {
         return reply;
     }

@@ -39,6 +39,16 @@ pub struct Routes {
     clients: Vec<ClientEntry>,
     accounting_fallback_local: bool,
     issues_tokens: bool,
+    /// The Status-Server probes, stopped when a reload replaces these routes.
+    probes: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Routes {
+    fn drop(&mut self) {
+        if let Some(p) = self.probes.get_mut().ok().and_then(Option::take) {
+            p.abort();
+        }
+    }
 }
 
 impl Routes {
@@ -97,6 +107,7 @@ impl Routes {
             clients: clients.to_vec(),
             accounting_fallback_local: set.accounting_fallback_local,
             issues_tokens: set.operator_nas_identifier.is_some(),
+            probes: std::sync::Mutex::new(None),
         })
     }
 
@@ -107,7 +118,10 @@ impl Routes {
 
     /// Start the Status-Server probes (needs the runtime).
     pub fn start(&self) {
-        let _probes = self.proxy.spawn_health_checks();
+        let mut p = self.probes.lock().unwrap_or_else(|e| e.into_inner());
+        if p.is_none() {
+            *p = Some(self.proxy.spawn_health_checks());
+        }
     }
 
     /// Route `req`: forwarded to a home-server pool (or refused, for a

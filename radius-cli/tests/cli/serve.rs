@@ -21,6 +21,13 @@ pub(crate) struct Serve {
     pub(crate) log: Lines,
 }
 
+impl Serve {
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -81,6 +81,20 @@ impl Node {
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Wait (10 s at most) for a log line containing `needle`: lines are
+    /// written by a background thread, a moment after the event.
+    fn wait_log(&self, needle: &str) {
+        let t = std::time::Instant::now();
+        while !self.log().contains(needle) && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            self.log().contains(needle),
+            "no {needle:?} in:\n{}",
+            self.log()
+        );
+    }
 }
 
 impl Drop for Node {
@@ -496,9 +510,8 @@ fn database_outage_loses_no_acknowledged_record() {
     // Nothing but what was sent (unanswered ones may be there too: the
     // server may commit a request whose answer was lost).
     assert!(rows.len() <= sent as usize);
-    let log = node.log();
-    assert!(log.contains("spooling"), "{log}");
-    assert!(log.contains("spool replayed"), "{log}");
+    node.wait_log("spooling");
+    node.wait_log("spool replayed");
     eprintln!(
         "outage: {} sent, {} answered ({before_outage} before, {during} during the outage), {} rows",
         sent,
@@ -536,8 +549,7 @@ fn full_spool_stops_answering_until_the_database_returns() {
             "record {i} answered with the spool full"
         );
     }
-    let log = node.log();
-    assert!(log.contains("accounting spool full"), "{log}");
+    node.wait_log("accounting spool full");
     pg.restart();
     // The NAS still has 21..25: now they are answered.
     for i in 21..=25u32 {
@@ -595,7 +607,7 @@ fn a_spooled_session_replays_in_order() {
             (1u64 << 32) + 10
         )
     );
-    assert!(node.log().contains("spool replayed"), "{}", node.log());
+    node.wait_log("spool replayed");
 }
 
 /// A spool left by a previous run is replayed at start-up; a record in it

@@ -54,6 +54,7 @@ use radius_dict::prelude::{EapMessage, ProxyState};
 
 use crate::dedup::{DedupCache, DedupKey, Lookup, Ticket};
 use crate::host::{Client, HostTable};
+use crate::live_hosts::LiveHosts;
 use crate::port::{PortKind, Served};
 use crate::request::Request;
 use crate::stats::{DropReason, LogLimiter, Stats};
@@ -160,7 +161,7 @@ pub enum Event {
 /// The sans-IO engine; see the [module docs](self). Shareable across
 /// threads; the duplicate cache sits behind a short-held lock.
 pub struct Engine {
-    hosts: Arc<HostTable>,
+    hosts: LiveHosts,
     stats: Arc<Stats>,
     limiter: Arc<LogLimiter>,
     cache: Mutex<DedupCache>,
@@ -180,7 +181,7 @@ impl Engine {
     /// A new engine over a host table, with its own counters.
     pub fn new(hosts: HostTable, config: EngineConfig) -> Self {
         Self::with_shared(
-            Arc::new(hosts),
+            LiveHosts::new(hosts),
             config,
             Arc::new(Stats::new()),
             Arc::new(LogLimiter::default()),
@@ -190,7 +191,7 @@ impl Engine {
     /// A new engine sharing a host table, counters and log limiter with
     /// others (one engine per worker socket, each with its own cache).
     pub fn with_shared(
-        hosts: Arc<HostTable>,
+        hosts: LiveHosts,
         config: EngineConfig,
         stats: Arc<Stats>,
         limiter: Arc<LogLimiter>,
@@ -209,8 +210,13 @@ impl Engine {
         &self.stats
     }
 
-    /// The host table.
-    pub fn hosts(&self) -> &HostTable {
+    /// The host table now.
+    pub fn hosts(&self) -> Arc<HostTable> {
+        self.hosts.load_full()
+    }
+
+    /// The replaceable host table (see [`LiveHosts::replace`]).
+    pub fn live_hosts(&self) -> &LiveHosts {
         &self.hosts
     }
 
@@ -259,9 +265,10 @@ impl Engine {
             origin,
             expected,
         } = incoming;
+        let hosts = self.hosts.load();
         let (client, version) = match origin {
             Origin::Client(c, v) => (c, v),
-            Origin::HostTable => match self.hosts.lookup(src.ip()) {
+            Origin::HostTable => match hosts.lookup(src.ip()) {
                 Some(c) => (c, RadiusVersion::V1_0),
                 None => {
                     return self.drop_with(
@@ -390,9 +397,9 @@ impl Engine {
     ) {
         let mut index = Vec::with_capacity(datagrams.len());
         let mut items = Vec::with_capacity(datagrams.len());
+        let hosts = self.hosts.load();
         for (data, src) in datagrams {
-            let check = self
-                .hosts
+            let check = hosts
                 .lookup(src.ip())
                 .and_then(|c| Packet::decode(data).ok().map(|p| p.to_check(c.secret())));
             index.push(check.is_some());
