@@ -12,8 +12,9 @@ pub struct DbArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum DbCmd {
-    /// Print the DDL of the PostgreSQL accounting schema (radacct, as
-    /// FreeRADIUS 3.2 names it); `radius serve` also creates it if missing.
+    /// Print the DDL of the PostgreSQL schema (radacct, and the user tables
+    /// radcheck, radreply, radusergroup, radgroupcheck, radgroupreply, as
+    /// FreeRADIUS 3.2 names them); `radius serve` creates radacct if missing.
     Init,
 }
 
@@ -22,6 +23,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<()> {
     match args.cmd {
         DbCmd::Init => {
             print!("{}", radacct::DDL);
+            print!("{}", crate::serve::sql_users::DDL);
             Ok(())
         }
     }

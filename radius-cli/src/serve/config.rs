@@ -99,6 +99,7 @@ struct RawServer {
     accounting_spool_max: Option<Spanned<i64>>,
     accounting_writers: Option<Spanned<i64>>,
     metrics: Option<Spanned<String>>,
+    users_db: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +191,9 @@ pub struct Config {
     pub coa: Vec<SocketAddr>,
     /// Prometheus metrics (`GET /metrics`) on this address.
     pub metrics: Option<SocketAddr>,
+    /// Users from SQL (`postgres://` URL, FreeRADIUS's radcheck tables),
+    /// after the `[[user]]` entries.
+    pub users_db: Option<String>,
     /// Accounting database: a SQLite file or a `postgres://` URL
     /// (see [`super::store::Backend`]).
     pub accounting_db: PathBuf,
@@ -273,6 +277,21 @@ impl Config {
         let auth = addrs(&raw.server.auth, "127.0.0.1:1812")?;
         let acct = addrs(&raw.server.acct, "127.0.0.1:1813")?;
         let coa = addrs(&raw.server.coa, "127.0.0.1:3799")?;
+        let users_db = match &raw.server.users_db {
+            None => None,
+            Some(u)
+                if u.get_ref().starts_with("postgres://")
+                    || u.get_ref().starts_with("postgresql://") =>
+            {
+                Some(u.get_ref().clone())
+            }
+            Some(u) => {
+                return Err(cx.err(
+                    u.span(),
+                    "users_db is a PostgreSQL URL: postgres://USER:PASS@HOST:PORT/DB",
+                ))
+            }
+        };
         let metrics = match &raw.server.metrics {
             None => None,
             Some(m) => Some(m.get_ref().parse::<SocketAddr>().map_err(|_| {
@@ -455,6 +474,7 @@ impl Config {
             acct,
             coa,
             metrics,
+            users_db,
             accounting_db,
             accounting_spool,
             accounting_spool_max,

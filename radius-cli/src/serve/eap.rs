@@ -297,10 +297,11 @@ pub fn apply_flags(
     }
 }
 
-/// The configured users answer the EAP component's lookups.
+/// The configured users (then SQL's) answer the EAP component's lookups.
 impl EapBackend for App {
     async fn credential(&self, who: &Lookup<'_>) -> Credential {
-        match self.users.get(who.identity).map(|u| &u.password) {
+        let user = super::find_user(self, None, who.identity, false).await;
+        match user.as_deref().map(|u| &u.password) {
             Some(Password::Clear(p)) => Credential::Password(p.clone()),
             Some(Password::NtHash(h)) => Credential::NtHash(radius_server::eap::NtHash(h.0)),
             // An argon2 hash answers no EAP method (they all need the

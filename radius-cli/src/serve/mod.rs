@@ -11,6 +11,7 @@ mod mschap;
 mod proxy;
 pub mod proxy_config;
 mod reload;
+pub mod sql_users;
 pub mod store;
 
 use std::collections::HashMap;
@@ -58,6 +59,11 @@ pub struct ServeArgs {
     /// (`RUST_LOG=radius_server=debug`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Users from PostgreSQL in FreeRADIUS's schema (radcheck, radreply,
+    /// radusergroup, radgroupcheck, radgroupreply), after the config's
+    /// users (overrides the config's `users_db`).
+    #[arg(long, value_name = "postgres://USER:PASS@HOST:PORT/DB")]
+    pub users_db: Option<String>,
     /// Prometheus metrics: answer `GET /metrics` on this address
     /// (overrides the config's `metrics`).
     #[arg(long)]
@@ -147,7 +153,9 @@ enum ReplyTemplate {
 
 /// Shared state of the handlers.
 pub struct App {
-    users: HashMap<String, User>,
+    users: HashMap<String, Arc<User>>,
+    /// Users from SQL, looked up after `users`.
+    sql_users: Option<sql_users::SqlUsers>,
     /// Kept across reloads.
     store: Arc<Store>,
     dict: Arc<Dictionary>,
@@ -204,11 +212,11 @@ pub fn app_from_config(
         };
         users.insert(
             u.name.clone(),
-            User {
+            Arc::new(User {
                 password: u.password.clone(),
                 nt_hash: mschap::nt_hash(&u.password),
                 reply,
-            },
+            }),
         );
     }
     let eap_print = eap::fingerprint(&cfg.eap);
@@ -216,8 +224,14 @@ pub fn app_from_config(
         Some(old) if old.eap_print == eap_print => old.eap.clone(),
         _ => Arc::new(eap::build(&cfg.source, &cfg.eap)?),
     };
+    let sql_users = cfg
+        .users_db
+        .as_deref()
+        .map(sql_users::SqlUsers::new)
+        .transpose()?;
     Ok(App {
         users,
+        sql_users,
         store,
         dict,
         eap,
@@ -278,6 +292,9 @@ fn apply_args(cfg: &mut Config, args: &ServeArgs) {
     }
     if let Some(db) = &args.accounting_db {
         cfg.accounting_db = db.clone();
+    }
+    if let Some(u) = &args.users_db {
+        cfg.users_db = Some(u.clone());
     }
     eap::apply_flags(
         &mut cfg.eap,
@@ -402,6 +419,9 @@ async fn serve_with(
         );
     }
     eprintln!("  accounting records: {}", app.current().store.describe());
+    if let Some(u) = &app.current().sql_users {
+        eprintln!("  users also from: {} (radcheck)", u.describe());
+    }
     eprintln!(
         "  try: radtest bob hello {} 0 testing123",
         handle
@@ -564,6 +584,45 @@ fn auth_log(req: &Request, user: &str, reply: &Reply, o: &Outcome) {
     }
 }
 
+/// The user `name`: from the configuration, else from SQL (its check
+/// items compared with `req`). With `strip_domain`, a `CORP\bob` that is
+/// not known as such is looked up as `bob` (MS-CHAP).
+async fn find_user(
+    app: &App,
+    req: Option<&Request>,
+    name: &str,
+    strip_domain: bool,
+) -> Option<Arc<User>> {
+    let bare = strip_domain
+        .then(|| std::str::from_utf8(radius_proto::mschap::strip_domain(name.as_bytes())).ok())
+        .flatten()
+        .filter(|b| b.len() != name.len());
+    for n in std::iter::once(name).chain(bare) {
+        if let Some(u) = app.users.get(n) {
+            return Some(u.clone());
+        }
+    }
+    let sql = app.sql_users.as_ref()?;
+    for n in std::iter::once(name).chain(bare) {
+        match sql.user(n, req, &app.dict).await {
+            Ok(Some(u)) => {
+                let password = u.password.unwrap_or(Password::Hash(String::new()));
+                return Some(Arc::new(User {
+                    nt_hash: mschap::nt_hash(&password),
+                    password,
+                    reply: ReplyTemplate::PerRequest(u.reply),
+                }));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(user = %n, "users_db lookup failed: {e}");
+                return None;
+            }
+        }
+    }
+    None
+}
+
 async fn decide(
     req: &Request,
     name: &str,
@@ -589,9 +648,11 @@ async fn decide(
     let stripped = (local != name).then(|| local.clone());
     let name = local.as_str();
     if let Some(r) = app.eap.answer(req, app).await {
-        return eap_reply(r, req, app);
+        return eap_reply(r, req, app).await;
     }
-    if let Some(reply) = mschap::answer(req, name, app) {
+    if mschap::is_mschap(req) {
+        let user = find_user(app, Some(req), name, true).await;
+        let reply = mschap::answer(req, name, user.as_deref(), &app.dict);
         let why = match reply.code() {
             Some(radius_core::Code::ACCESS_ACCEPT) => "password matched",
             _ => "unknown user or wrong password",
@@ -606,9 +667,10 @@ async fn decide(
         reason: reason.to_owned(),
         identity: stripped.clone(),
     };
-    let Some(user) = app.users.get(name) else {
+    let Some(user) = find_user(app, Some(req), name, false).await else {
         return (AccessReject::new().into(), with("unknown user"));
     };
+    let user = &*user;
     let ok = if let Some(pass) = pass {
         match &user.password {
             // Argon2 is deliberately slow: keep it off the reactor threads.
@@ -644,7 +706,7 @@ async fn decide(
 
 /// An EAP round's reply; a successful one gets the authenticated
 /// (inner) user's reply attributes, as a PAP Access-Accept would.
-fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> (Reply, Outcome) {
+async fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> (Reply, Outcome) {
     use radius_server::eap::EapReply;
     match r {
         EapReply::Accept {
@@ -653,8 +715,8 @@ fn eap_reply(r: radius_server::eap::EapReply, req: &Request, app: &App) -> (Repl
             outer,
             method,
         } => {
-            let reply = match app.users.get(&identity) {
-                Some(u) => user_reply(accept, u, req, &app.dict).into(),
+            let reply = match find_user(app, Some(req), &identity, false).await {
+                Some(u) => user_reply(accept, &u, req, &app.dict).into(),
                 None => accept.into(),
             };
             let o = Outcome {

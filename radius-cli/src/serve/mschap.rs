@@ -28,7 +28,9 @@ use radius_server::{AccessReject, Reply, Request};
 use typed_radius::dict::prelude::*;
 
 use super::config::Password;
-use super::{accept_for, App, User};
+use radius_core::dict::Dictionary;
+
+use super::{accept_for, User};
 
 /// MS-MPPE-Encryption-Types: RC4 with 40- or 128-bit keys allowed (RFC 2548
 /// §2.4.5 bits 0x2 and 0x4), what FreeRADIUS sends unless told to require
@@ -37,19 +39,24 @@ const ENCRYPTION_TYPES_40_OR_128: u32 = 6;
 
 /// Answer an Access-Request that carries MS-CHAP-Challenge (or an MS-CHAP
 /// response); `None` when it is not MS-CHAP at all.
-pub(super) fn answer(req: &Request, name: &str, app: &App) -> Option<Reply> {
+pub(super) fn is_mschap(req: &Request) -> bool {
+    req.get::<MsChapChallenge>().is_some()
+        || req.get::<MsChapResponse>().is_some()
+        || req.get::<MsChap2Response>().is_some()
+}
+
+/// Answer an MS-CHAP Access-Request ([`is_mschap`]) for `user` (`None`:
+/// unknown, answered like a wrong password).
+pub(super) fn answer(req: &Request, name: &str, user: Option<&User>, dict: &Dictionary) -> Reply {
     let challenge = req.get::<MsChapChallenge>();
     let v1_response = req.get::<MsChapResponse>();
     let v2_response = req.get::<MsChap2Response>();
-    if challenge.is_none() && v1_response.is_none() && v2_response.is_none() {
-        return None;
-    }
     let challenge = challenge.and_then(Result::ok);
     let challenge = challenge.as_ref().map(|c| c.value().as_slice());
     let reply = match (challenge, v1_response, v2_response) {
         (Some(c), Some(Ok(r)), None) => {
             match (<&[u8; 8]>::try_from(c), v1::Response::parse(r.value())) {
-                (Ok(c), Some(r)) => version1(req, name, app, c, &r),
+                (Ok(c), Some(r)) => version1(req, name, user, dict, c, &r),
                 _ => malformed(
                     name,
                     "MS-CHAP-Challenge is not 8 octets or MS-CHAP-Response not 50",
@@ -58,7 +65,7 @@ pub(super) fn answer(req: &Request, name: &str, app: &App) -> Option<Reply> {
         }
         (Some(c), None, Some(Ok(r))) => {
             match (<&[u8; 16]>::try_from(c), v2::Response::parse(r.value())) {
-                (Ok(c), Some(r)) => version2(req, name, app, c, &r),
+                (Ok(c), Some(r)) => version2(req, name, user, dict, c, &r),
                 _ => malformed(
                     name,
                     "MS-CHAP-Challenge is not 16 octets or MS-CHAP2-Response not 50",
@@ -72,26 +79,12 @@ pub(super) fn answer(req: &Request, name: &str, app: &App) -> Option<Reply> {
         }
         _ => malformed(name, "undecodable MS-CHAP response"),
     };
-    Some(reply)
+    reply
 }
 
 fn malformed(name: &str, why: &str) -> Reply {
     tracing::debug!(user = %name, "rejected (MS-CHAP): {why}");
     AccessReject::new().into()
-}
-
-/// The configured user for `name`, and the NT hash to check against. A
-/// name with a Windows domain prefix (`CORP\bob`) that is not configured
-/// as such is looked up without it.
-fn lookup<'a>(app: &'a App, name: &str) -> (Option<&'a User>, Option<NtHash>) {
-    let user = app.users.get(name).or_else(|| {
-        let bare = mschap::strip_domain(name.as_bytes());
-        std::str::from_utf8(bare)
-            .ok()
-            .filter(|b| b.len() != name.len())
-            .and_then(|b| app.users.get(b))
-    });
-    (user, user.and_then(|u| u.nt_hash))
 }
 
 /// The NT hash a password gives MS-CHAP (computed once, at start-up):
@@ -108,13 +101,20 @@ pub(super) fn nt_hash(p: &Password) -> Option<NtHash> {
 /// the reply) is the same as for a wrong password.
 const NO_HASH: NtHash = NtHash([0; 16]);
 
-fn version1(req: &Request, name: &str, app: &App, challenge: &[u8; 8], r: &v1::Response) -> Reply {
-    let (user, hash) = lookup(app, name);
+fn version1(
+    req: &Request,
+    name: &str,
+    user: Option<&User>,
+    dict: &Dictionary,
+    challenge: &[u8; 8],
+    r: &v1::Response,
+) -> Reply {
+    let hash = user.and_then(|u| u.nt_hash);
     let ok = v1::verify(challenge, &hash.unwrap_or(NO_HASH), &r.nt_response);
     match (user, hash) {
         (Some(user), Some(hash)) if ok && r.uses_nt() => {
             tracing::debug!(user = %name, "accepted (MS-CHAP v1)");
-            accept_for(user, req, &app.dict)
+            accept_for(user, req, dict)
                 .with(MsChapMppeKeys::new(v1::mppe_keys_plain(&hash).to_vec()))
                 .with(MsMppeEncryptionPolicy::new(
                     MsMppeEncryptionPolicyValue::EncryptionAllowed,
@@ -131,8 +131,15 @@ fn version1(req: &Request, name: &str, app: &App, challenge: &[u8; 8], r: &v1::R
     }
 }
 
-fn version2(req: &Request, name: &str, app: &App, challenge: &[u8; 16], r: &v2::Response) -> Reply {
-    let (user, hash) = lookup(app, name);
+fn version2(
+    req: &Request,
+    name: &str,
+    user: Option<&User>,
+    dict: &Dictionary,
+    challenge: &[u8; 16],
+    r: &v2::Response,
+) -> Reply {
+    let hash = user.and_then(|u| u.nt_hash);
     // The peer hashed its user name without the domain (RFC 2759 §8.2).
     let hashed_name = mschap::strip_domain(name.as_bytes());
     let ok = v2::verify(
@@ -156,7 +163,7 @@ fn version2(req: &Request, name: &str, app: &App, challenge: &[u8; 16], r: &v2::
             success.push(r.ident);
             success.extend_from_slice(s.as_bytes());
             let (send, recv) = v2::mppe_keys(&hash, &r.nt_response);
-            accept_for(user, req, &app.dict)
+            accept_for(user, req, dict)
                 .with(MsChap2Success::new(success))
                 .with(MsMppeRecvKey::new(recv.to_vec()))
                 .with(MsMppeSendKey::new(send.to_vec()))

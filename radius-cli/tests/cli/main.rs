@@ -12,3 +12,4 @@ mod serve_ops;
 mod serve_pg;
 mod serve_proxy;
 mod serve_radsec;
+mod serve_sql_users;
