@@ -166,8 +166,7 @@ pub fn valid_client(srv: SocketAddr, ca: &Ca) -> radius_server::radsec::RadSecCl
     cfg.connect_timeout = Duration::from_secs(3);
     cfg.min_backoff = Duration::from_millis(50);
     cfg.max_backoff = Duration::from_millis(200);
-    let c = radius_server::radsec::RadSecClient::new(cfg, ca.tls(&ca.client("nas1"))).unwrap();
-    c
+    radius_server::radsec::RadSecClient::new(cfg, ca.tls(&ca.client("nas1"))).unwrap()
 }
 
 /// The legitimate client: `n` Access-Requests, one at a time; how many
