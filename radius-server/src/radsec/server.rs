@@ -218,6 +218,8 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
     /// [`RadSecConfig::handshakes`]`.allowed`). Without it: the networks of
     /// the client table when every entry requires an address
     /// ([`TlsClient::addr`](super::TlsClient::addr)), else any address.
+    /// Call it after [`config`](Self::config), which replaces the whole
+    /// configuration.
     pub fn allowed_sources(mut self, networks: impl IntoIterator<Item = Cidr>) -> Self {
         self.config.handshakes.allowed = networks.into_iter().collect();
         self
