@@ -91,6 +91,11 @@ pub struct ServeArgs {
     /// only), allowed (1.1 when the client offers it) or required.
     #[arg(long, value_enum, default_value_t = V11Mode::Off, requires = "radsec")]
     pub radius_v11: V11Mode,
+    /// Accept RadSec connections only from this network (address or CIDR
+    /// block; repeat for more). Others are closed before any TLS work.
+    /// Default: any address.
+    #[arg(long, value_name = "CIDR", requires = "radsec")]
+    pub radsec_allow: Vec<radius_server::Cidr>,
     /// EAP server certificate chain (PEM): turns on PEAP and EAP-TTLS (and
     /// EAP-TLS with --eap-ca). Separate from the RadSec --tls-* files.
     #[arg(long, requires = "eap_key")]
@@ -341,6 +346,7 @@ async fn serve_with(
             let h = RadSecServer::with_state(tls, app.clone())
                 .clients(clients)
                 .radius_v11(args.radius_v11.into())
+                .allowed_sources(args.radsec_allow.iter().copied())
                 .auth(auth)
                 .accounting(accounting)
                 .coa(coa)

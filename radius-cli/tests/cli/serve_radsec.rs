@@ -189,3 +189,29 @@ fn eapol_test_via_radsecproxy_to_serve_radsec() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `--radsec-allow`: a source outside the network is closed before any TLS
+/// octet; 127.0.0.1 is served.
+#[tokio::test]
+async fn serve_radsec_allow_closes_other_sources_before_tls() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = TempDir::new("serve-radsec-allow");
+    let ca = Ca::new("serve-radsec-allow CA");
+    let files = ca.write(&dir.0, "server", &ca.server());
+    let (mut child, addr, _) = serve_radsec(&dir.0, &files, &["--radsec-allow", "127.0.0.1/32"]);
+    let c = client(addr, ca.tls(&ca.client("nas01")));
+    assert_eq!(
+        pap(&c, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind("127.0.0.5:0".parse().unwrap()).unwrap();
+    let mut tcp = s.connect(addr).await.unwrap();
+    // A TLS record header (handshake) and a few octets: no answer comes.
+    let _ = tcp.write_all(&[0x16, 0x03, 0x01, 0x00, 0x40, 0x01]).await;
+    let mut buf = [0u8; 256];
+    let r = tokio::time::timeout(Duration::from_secs(3), tcp.read(&mut buf)).await;
+    assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "{r:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

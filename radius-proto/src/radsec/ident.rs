@@ -309,6 +309,13 @@ impl TlsClientTable {
             .map(|(t, c)| (c, t.radius_v11))
     }
 
+    /// The source networks of the entries when every entry requires one
+    /// (no connection from elsewhere can match any entry); `None` when an
+    /// entry accepts any address.
+    pub fn source_networks(&self) -> Option<Vec<Cidr>> {
+        self.entries.iter().map(|(c, _)| c.addr).collect()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -369,5 +376,15 @@ mod tests {
         assert_eq!(t.lookup(lo, &b).unwrap().name(), "lo");
         assert!(t.lookup(far, &b).is_none());
         assert_eq!(t.lookup(lo, &a).unwrap().secret().as_bytes(), b"radsec");
+        // "a" takes any address.
+        assert_eq!(t.source_networks(), None);
+        let net: Cidr = "192.0.2.0/24".parse().unwrap();
+        let t = TlsClientTable::new()
+            .with(TlsClient::new("lo").addr("127.0.0.0/8".parse::<Cidr>().unwrap()))
+            .with(TlsClient::new("b").cert_name("nas-b").addr(net));
+        assert_eq!(
+            t.source_networks(),
+            Some(vec!["127.0.0.0/8".parse().unwrap(), net])
+        );
     }
 }

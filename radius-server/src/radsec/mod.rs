@@ -32,12 +32,14 @@
 //! [`RadiusVersion`](radius_core::RadiusVersion)).
 
 mod client;
+mod gate;
 mod server;
 pub(crate) mod tls;
 
 pub use client::{ClientError, RadSecClient, RadSecClientConfig, Response};
 pub use radius_proto::radsec::{
-    FrameBuf, FrameError, PeerIdentity, TlsClient, TlsClientTable, RADSEC_SECRET,
+    AdmissionConfig, AdmissionStats, FrameBuf, FrameError, PeerIdentity, TlsClient, TlsClientTable,
+    RADSEC_SECRET,
 };
 pub use server::{
     RadSecBuilder, RadSecConfig, RadSecError, RadSecHandle, RadSecServer, RADSEC_PORT,

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
+use super::gate::{Gate, Pending};
 use super::tls::{describe_tls_error, RadiusV11, TlsConfig, TlsConfigError};
 use crate::engine::{Engine, EngineConfig, Event, Incoming};
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
@@ -23,7 +24,8 @@ use crate::port::PortKind;
 use crate::request::{Protocol, Request};
 use crate::stats::{DropReason, LogLimiter, Stats};
 use radius_proto::radsec::FrameBuf;
-use radius_proto::radsec::{PeerIdentity, TlsClientTable};
+use radius_proto::radsec::{AdmissionConfig, AdmissionStats, PeerIdentity, TlsClientTable};
+use radius_proto::Cidr;
 
 /// The default RadSec port (RFC 6614 §2.1).
 pub const RADSEC_PORT: u16 = 2083;
@@ -31,14 +33,22 @@ pub const RADSEC_PORT: u16 = 2083;
 /// RadSec server limits.
 #[derive(Debug, Clone)]
 pub struct RadSecConfig {
-    /// A TLS handshake taking longer is abandoned (default 10 s).
+    /// A TLS handshake taking longer is abandoned and its connection
+    /// closed (default 5 s).
     pub handshake_timeout: Duration,
+    /// Connections whose TLS handshake is in progress: per source (default
+    /// 16), in total (default 256), allowed source networks (default: those
+    /// of the client table when every entry has an address, else any) and
+    /// how often refusals are logged. Refused connections are closed before
+    /// any TLS work; these never take one of `max_connections`.
+    pub handshakes: AdmissionConfig,
     /// A connection with no packet and nothing in flight for this long is
     /// closed (default 120 s; RFC 6613 §2.6.3 suggests no less than 30 s
     /// beyond the client's Status-Server interval).
     pub idle_timeout: Duration,
-    /// Open connections (handshaking or established); more are closed at
-    /// once (default 1024).
+    /// Established (authenticated) connections; one more is closed after
+    /// its handshake (default 1024). Handshakes in progress have their own
+    /// budget (`handshakes`).
     pub max_connections: usize,
     /// Requests being handled per connection; at the limit the connection
     /// is not read until one finishes (TCP back-pressure, no drops;
@@ -55,7 +65,8 @@ pub struct RadSecConfig {
 impl Default for RadSecConfig {
     fn default() -> Self {
         RadSecConfig {
-            handshake_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(5),
+            handshakes: AdmissionConfig::default(),
             idle_timeout: Duration::from_secs(120),
             max_connections: 1024,
             max_in_flight_per_connection: 256,
@@ -202,6 +213,18 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
         self
     }
 
+    /// Accept connections only from these source networks; others are
+    /// closed before any TLS work (sets
+    /// [`RadSecConfig::handshakes`]`.allowed`). Without it: the networks of
+    /// the client table when every entry requires an address
+    /// ([`TlsClient::addr`](super::TlsClient::addr)), else any address.
+    /// Call it after [`config`](Self::config), which replaces the whole
+    /// configuration.
+    pub fn allowed_sources(mut self, networks: impl IntoIterator<Item = Cidr>) -> Self {
+        self.config.handshakes.allowed = networks.into_iter().collect();
+        self
+    }
+
     /// Bind and start serving on the current tokio runtime.
     pub async fn spawn(self) -> Result<RadSecHandle, RadSecError> {
         let tls = Arc::new(self.tls.server_config_v11(self.v11)?);
@@ -216,6 +239,15 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             source,
         })?;
         let served = self.handlers.served();
+        let mut admission = self.config.handshakes.clone();
+        if admission.allowed.is_empty() {
+            admission.allowed = self.clients.source_networks().unwrap_or_default();
+        }
+        if !admission.allowed.is_empty() {
+            let nets: Vec<String> = admission.allowed.iter().map(|n| n.to_string()).collect();
+            tracing::info!(networks = %nets.join(", "), "RadSec accepts connections only from these networks");
+        }
+        let gate = Arc::new(Gate::new(admission, self.config.max_connections));
         let stats = Arc::new(Stats::new());
         let shared = Arc::new(Inner {
             state: self.state,
@@ -229,7 +261,7 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             stats: stats.clone(),
             limiter: Arc::new(LogLimiter::new(self.config.log_lines_per_second)),
             hosts: radius_proto::live_hosts::LiveHosts::new(HostTable::new()),
-            conns: Arc::new(Semaphore::new(self.config.max_connections)),
+            gate,
             open: AtomicUsize::new(0),
             handshake_failures: AtomicU64::new(0),
             stream_errors: AtomicU64::new(0),
@@ -260,6 +292,7 @@ trait Counters: Send + Sync {
     fn handshake_failures(&self) -> u64;
     fn stream_errors(&self) -> u64;
     fn recent_errors(&self) -> Vec<String>;
+    fn gate(&self) -> &Gate;
 }
 
 struct Inner<S> {
@@ -270,7 +303,7 @@ struct Inner<S> {
     stats: Arc<Stats>,
     limiter: Arc<LogLimiter>,
     hosts: radius_proto::live_hosts::LiveHosts,
-    conns: Arc<Semaphore>,
+    gate: Arc<Gate>,
     open: AtomicUsize,
     handshake_failures: AtomicU64,
     stream_errors: AtomicU64,
@@ -292,6 +325,9 @@ impl<S: Send + Sync> Counters for Inner<S> {
     fn recent_errors(&self) -> Vec<String> {
         let g = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         g.iter().cloned().collect()
+    }
+    fn gate(&self) -> &Gate {
+        &self.gate
     }
 }
 
@@ -346,6 +382,24 @@ impl RadSecHandle {
         self.shared.open()
     }
 
+    /// Connections whose TLS handshake is in progress.
+    pub fn handshakes(&self) -> usize {
+        self.shared.gate().handshakes()
+    }
+
+    /// What the pre-handshake budget decided so far: admitted, refused
+    /// (outside the allowed networks, source budget or total used up) and
+    /// displaced handshakes ([`RadSecConfig::handshakes`]).
+    pub fn admission(&self) -> AdmissionStats {
+        self.shared.gate().stats()
+    }
+
+    /// Connections closed after a successful handshake because
+    /// `max_connections` established connections were open.
+    pub fn over_capacity(&self) -> u64 {
+        self.shared.gate().over_capacity()
+    }
+
     /// TLS handshakes that failed (bad certificate, timeout ...).
     pub fn handshake_failures(&self) -> u64 {
         self.shared.handshake_failures()
@@ -394,9 +448,8 @@ async fn accept_loop<S: Clone + Send + Sync + 'static>(
                 }
             },
         };
-        let Ok(permit) = shared.conns.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, limit = shared.config.max_connections,
-                "RadSec connection refused: too many connections");
+        // Before any TLS work: the source's and the total handshake budget.
+        let Some(pending) = shared.gate.admit(peer) else {
             drop(tcp);
             continue;
         };
@@ -406,9 +459,8 @@ async fn accept_loop<S: Clone + Send + Sync + 'static>(
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             shared.open.fetch_add(1, Ordering::Relaxed);
-            connection(tcp, peer, acceptor, &shared, shutdown).await;
+            connection(tcp, peer, acceptor, &shared, shutdown, pending).await;
             shared.open.fetch_sub(1, Ordering::Relaxed);
-            drop(permit);
         });
     }
 }
@@ -434,9 +486,11 @@ async fn connection<S: Clone + Send + Sync + 'static>(
     acceptor: TlsAcceptor,
     shared: &Arc<Inner<S>>,
     mut shutdown: watch::Receiver<bool>,
+    mut pending: Pending,
 ) {
-    let tls =
-        match tokio::time::timeout(shared.config.handshake_timeout, acceptor.accept(tcp)).await {
+    let handshake = tokio::time::timeout(shared.config.handshake_timeout, acceptor.accept(tcp));
+    let tls = tokio::select! {
+        r = handshake => match r {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 shared.handshake_failed(peer, describe_tls_error(&e));
@@ -449,7 +503,19 @@ async fn connection<S: Clone + Send + Sync + 'static>(
                 );
                 return;
             }
-        };
+        },
+        _ = &mut pending.displaced => {
+            tracing::debug!(%peer, "RadSec handshake abandoned: displaced by a less busy source");
+            return;
+        }
+        _ = shutdown.changed() => return,
+    };
+    // The handshake's slot goes back; an established connection takes one
+    // of its own (never used up by handshakes in progress).
+    drop(pending);
+    let Some(_established) = shared.gate.establish(peer) else {
+        return;
+    };
     let (identity, alpn, version) = {
         let c = tls.get_ref().1;
         let id = c

@@ -1,7 +1,8 @@
 //! Interop with Debian's radsecproxy, both directions, on random loopback
 //! ports:
 //! (a) radclient (UDP) -> radsecproxy (UDP in, TLS out) -> our RadSec server;
-//! (b) our RadSec client -> radsecproxy (TLS in, UDP out) -> our UDP server.
+//! (b) our RadSec client -> radsecproxy (TLS in, UDP out) -> our UDP server;
+//! (c) (a) while thousands of half-open connections flood our server.
 //! Skips with a printed reason when radsecproxy or radclient is missing,
 //! unless RADIUS_REQUIRE_PEERS=1.
 
@@ -169,4 +170,76 @@ async fn our_radsec_client_via_radsecproxy_to_our_udp_server() {
     assert_eq!(calls.get(), 22);
     drop(proxy);
     udp_srv.shutdown().await;
+}
+
+/// Issue 16 with an independent legitimate client: radclient (UDP) ->
+/// radsecproxy (TLS out, from 127.0.0.1) -> our RadSec server, while 3,000
+/// half-open connections from 127.0.0.2-5 are kept reopened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn radsecproxy_is_served_during_a_handshake_flood() {
+    use crate::flood::{raise_nofile, sources, until_held, Flood, ONE_FLOOD};
+    if !have_tool(RADSECPROXY) || !have_tool(RADCLIENT) {
+        return;
+    }
+    let _one = ONE_FLOOD.lock().await;
+    raise_nofile(16384);
+    let dir = TempDir::new("interop-flood");
+    let ca = Ca::new("Interop CA");
+    let (ca_pem, cert, key) = ca.write(&dir.0, "proxy", &proxy_leaf(&ca));
+    let calls = Calls::default();
+    let srv = radius_server::radsec::RadSecServer::with_state(ca.tls(&ca.server()), calls.clone())
+        .clients(TlsClientTable::new().with(TlsClient::new("radsecproxy").cert_name("radsecproxy")))
+        .auth(auth)
+        .bind(localhost())
+        .spawn()
+        .await
+        .unwrap();
+    let flood = Flood::start(
+        srv.local_addr(),
+        &sources(std::net::Ipv4Addr::new(127, 0, 0, 2), 4),
+        750,
+    );
+    until_held(&flood, 64).await;
+    let udp = free_port_udp();
+    let conf = format!(
+        "ListenUDP 127.0.0.1:{udp}\nLogLevel 4\n{}client radclient {{\n    host 127.0.0.1\n    type udp\n    secret testing123\n}}\nserver ours {{\n    host 127.0.0.1\n    port {}\n    type tls\n    secret radsec\n}}\nrealm * {{\n    server ours\n}}\n",
+        tls_block(&ca_pem, &cert, &key),
+        srv.local_addr().port()
+    );
+    let proxy = Proxy::start(&dir.0, &conf);
+    // 20 requests, one radclient each, during the flood.
+    let n = 20;
+    let mut accepted = 0;
+    let mut last = String::new();
+    for _ in 0..n {
+        let (_, text) = tokio::task::spawn_blocking(move || {
+            radclient(
+                udp,
+                "User-Name = bob\nUser-Password = hello\nMessage-Authenticator = 0x00\n",
+            )
+        })
+        .await
+        .unwrap();
+        if text.contains("Access-Accept") {
+            accepted += 1;
+        }
+        last = text;
+    }
+    let handshakes = srv.handshakes();
+    let opened = flood.stop().await;
+    let a = srv.admission();
+    eprintln!(
+        "radsecproxy during a flood of {opened} connections ({handshakes} handshakes in progress): \
+         {accepted}/{n} accepted; {a:?}"
+    );
+    assert_eq!(
+        accepted,
+        n,
+        "last radclient output:\n{last}\nradsecproxy log:\n{}",
+        proxy.log()
+    );
+    assert!(opened >= 3000, "{opened}");
+    assert!(a.source_busy > 0, "{a:?}");
+    drop(proxy);
+    srv.shutdown().await;
 }
