@@ -13,7 +13,7 @@ pub struct DbArgs {
 #[derive(Debug, clap::Subcommand)]
 enum DbCmd {
     /// Print the DDL of the PostgreSQL schema (radacct, and the user tables
-    /// radcheck, radreply, radusergroup, radgroupcheck, radgroupreply, as
+    /// radcheck, radreply, radusergroup, radgroupcheck, radgroupreply, and the nas clients, as
     /// FreeRADIUS 3.2 names them); `radius serve` creates radacct if missing.
     Init,
 }
@@ -24,6 +24,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<()> {
         DbCmd::Init => {
             print!("{}", radacct::DDL);
             print!("{}", crate::serve::sql_users::DDL);
+            print!("{}", crate::serve::sql_users::NAS_DDL);
             Ok(())
         }
     }

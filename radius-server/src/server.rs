@@ -395,6 +395,12 @@ impl ServerHandle {
         self.hosts.replace(hosts)
     }
 
+    /// The live client table the listeners read (replace it from a task
+    /// that outlives this borrow, e.g. one polling a database).
+    pub fn live_clients(&self) -> radius_proto::live_hosts::LiveHosts {
+        self.hosts.clone()
+    }
+
     /// Every bound listener with its kind.
     pub fn local_addrs(&self) -> &[(PortKind, SocketAddr)] {
         &self.addrs

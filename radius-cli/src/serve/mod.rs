@@ -31,7 +31,7 @@ use radius_server::{
 };
 use typed_radius::dict::prelude::*;
 
-use config::{Config, Password, PolicySetting};
+use config::{ClientEntry, Config, Password, PolicySetting};
 use store::Store;
 
 /// Arguments of `radius serve`.
@@ -251,8 +251,14 @@ pub fn app_from_config(
 
 /// The host table a configuration describes.
 pub fn hosts_from_config(cfg: &Config) -> HostTable {
+    hosts_from(&cfg.clients, &[])
+}
+
+/// The host table of the configured clients and those of the `nas` table
+/// (a configured entry wins over a `nas` row for the same block).
+pub fn hosts_from(configured: &[ClientEntry], from_sql: &[ClientEntry]) -> HostTable {
     let mut hosts = HostTable::new();
-    for c in &cfg.clients {
+    for c in from_sql.iter().chain(configured) {
         hosts.insert(
             c.address,
             ClientConfig::new(c.name.clone(), c.secret.as_bytes())
@@ -280,8 +286,36 @@ pub async fn run(args: ServeArgs, dict: Arc<Dictionary>) -> anyhow::Result<()> {
     )
     .await?;
     let first = app_from_config(&cfg, dict.clone(), Arc::new(store), None)?;
-    let app = Arc::new(reload::Live::new(first));
+    let app = Arc::new(reload::Live::new(first, cfg.clients.clone()));
     serve_with(args, cfg, dict, app).await
+}
+
+/// Read the `nas` table now and every [`sql_users::NAS_REFRESH`]; a
+/// change replaces the server's clients (unchanged ones carried over).
+fn spawn_nas_poller(live: Arc<reload::Live>, hosts: radius_proto::live_hosts::LiveHosts) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(sql_users::NAS_REFRESH);
+        loop {
+            tick.tick().await;
+            let app = live.current();
+            let Some(sql) = &app.sql_users else { continue };
+            match sql.nas_clients().await {
+                Ok(now) => {
+                    let before = live.sql_clients();
+                    let same = now.len() == before.len()
+                        && now.iter().zip(&before).all(|(a, b)| {
+                            (&a.name, a.address, &a.secret) == (&b.name, b.address, &b.secret)
+                        });
+                    if !same {
+                        let n = now.len();
+                        live.set_clients(&hosts, None, Some(now));
+                        tracing::info!(clients = n, "nas table changed: clients replaced");
+                    }
+                }
+                Err(e) => tracing::warn!("reading the nas table: {e}"),
+            }
+        }
+    });
 }
 
 /// Command-line settings over the configuration's (also on reload).
@@ -336,6 +370,9 @@ async fn serve_with(
     let handle = b.spawn().await.context("starting listeners")?;
     if let Some(r) = &app.current().proxy {
         r.start();
+    }
+    if app.current().sql_users.is_some() {
+        spawn_nas_poller(app.clone(), handle.live_clients());
     }
     let radsec = match (&args.radsec, &args.tls_cert, &args.tls_key, &args.tls_ca) {
         (Some(addr), Some(cert), Some(key), Some(ca)) => {

@@ -19,20 +19,54 @@ use arc_swap::ArcSwap;
 use radius_core::dict::Dictionary;
 use radius_server::ServerHandle;
 
-use super::config::Config;
-use super::{app_from_config, apply_args, hosts_from_config, App, ServeArgs};
+use radius_proto::live_hosts::LiveHosts;
+
+use super::config::{ClientEntry, Config};
+use super::{app_from_config, apply_args, hosts_from, App, ServeArgs};
 
 /// The state the handlers read: the current [`App`], replaced on reload.
 pub struct Live {
     app: ArcSwap<App>,
+    /// The configured clients and the `nas` table's, merged into the
+    /// server's table whenever either changes.
+    clients: std::sync::Mutex<(Vec<ClientEntry>, Vec<ClientEntry>)>,
 }
 
 impl Live {
     /// Start with `app`.
-    pub fn new(app: App) -> Self {
+    pub fn new(app: App, configured: Vec<ClientEntry>) -> Self {
         Live {
             app: ArcSwap::from_pointee(app),
+            clients: std::sync::Mutex::new((configured, Vec::new())),
         }
+    }
+
+    /// Set the configured clients (`Some`) and/or the `nas` table's, and
+    /// put the merged table in place; returns how many entries were
+    /// carried over unchanged.
+    pub fn set_clients(
+        &self,
+        hosts: &LiveHosts,
+        configured: Option<Vec<ClientEntry>>,
+        from_sql: Option<Vec<ClientEntry>>,
+    ) -> usize {
+        let mut c = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = configured {
+            c.0 = v;
+        }
+        if let Some(v) = from_sql {
+            c.1 = v;
+        }
+        hosts.replace(hosts_from(&c.0, &c.1))
+    }
+
+    /// The `nas` table's clients as last read.
+    pub fn sql_clients(&self) -> Vec<ClientEntry> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
     }
 
     /// The state now; a request keeps it until it is answered.
@@ -69,7 +103,7 @@ pub fn reload(
     if let Some(r) = &new.proxy {
         r.start();
     }
-    let carried = handle.replace_clients(hosts_from_config(&cfg));
+    let carried = live.set_clients(&handle.live_clients(), Some(cfg.clients.clone()), None);
     live.app.store(Arc::new(new));
     tracing::info!(
         clients = cfg.clients.len(),

@@ -25,7 +25,7 @@ use radius_core::dict::Dictionary;
 use radius_core::text::{Codec, Pair};
 use radius_server::Request;
 
-use super::config::Password;
+use super::config::{ClientEntry, Password, PolicySetting};
 
 /// The user tables, as FreeRADIUS 3.2's PostgreSQL schema names and types
 /// them (our own DDL; `radius db init` prints it with `radacct`'s).
@@ -70,6 +70,25 @@ CREATE TABLE IF NOT EXISTS radusergroup (
 );
 CREATE INDEX IF NOT EXISTS radusergroup_username ON radusergroup (username);
 ";
+
+/// FreeRADIUS's `nas` table (clients), as its PostgreSQL schema has it.
+pub const NAS_DDL: &str = "\
+CREATE TABLE IF NOT EXISTS nas (
+    id serial PRIMARY KEY,
+    nasname text NOT NULL,
+    shortname text NOT NULL,
+    type text NOT NULL DEFAULT 'other',
+    ports integer,
+    secret text NOT NULL,
+    server text,
+    community text,
+    description text
+);
+CREATE INDEX IF NOT EXISTS nas_nasname ON nas (nasname);
+";
+
+/// How often the `nas` table is read again.
+pub const NAS_REFRESH: Duration = Duration::from_secs(5);
 
 /// How long looked-up rows are reused.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -236,6 +255,46 @@ impl SqlUsers {
             rows.groups.push((gc, gr));
         }
         Ok(Some(Arc::new(rows)))
+    }
+
+    /// The clients of the `nas` table (`nasname` an address or CIDR block;
+    /// host names are skipped with a warning), `auto` BlastRADIUS policies.
+    pub async fn nas_clients(&self) -> Result<Vec<ClientEntry>, String> {
+        let e = |e: &dyn std::fmt::Display| format!("users_db {} (nas): {e}", self.shown);
+        let c = self.pool.get().await.map_err(|x| e(&x))?;
+        let rows = c
+            .query(
+                "SELECT nasname, shortname, secret FROM nas ORDER BY id",
+                &[],
+            )
+            .await
+            .map_err(|x| e(&x))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (nasname, shortname, secret): (String, String, String) =
+                (r.get(0), r.get(1), r.get(2));
+            let Ok(address) = nasname.trim().parse::<radius_server::Cidr>() else {
+                tracing::warn!(%nasname, "nas: not an address or CIDR block; skipped");
+                continue;
+            };
+            if secret.is_empty() {
+                tracing::warn!(%nasname, "nas: empty secret; skipped");
+                continue;
+            }
+            out.push(ClientEntry {
+                name: if shortname.is_empty() {
+                    nasname.clone()
+                } else {
+                    shortname
+                },
+                address,
+                secret,
+                require_ma: PolicySetting::Auto,
+                limit_proxy_state: PolicySetting::Auto,
+                coa_port: None,
+            });
+        }
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {

@@ -1,7 +1,8 @@
 //! Users from PostgreSQL in FreeRADIUS's schema (`--users-db`): radcheck
 //! credentials (Cleartext-Password, NT-Password), `==` check items,
 //! radreply and group replies with their operators, seen by radclient
-//! (PAP, CHAP, MS-CHAP), and a changed row picked up without a restart.
+//! (PAP, CHAP, MS-CHAP), a client from the `nas` table and a changed row
+//! picked up without a restart.
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,45 @@ fn radcheck_and_radreply_users_authenticate_with_their_replies() {
     assert!(ok && out.contains("Access-Accept"), "{out}");
     let (_, out) = rc("User-Name = nobody, User-Password = hello\n");
     assert!(out.contains("Access-Reject"), "{out}");
+
+    // A client from the nas table, picked up without a restart.
+    let from_nas = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                radius_server::UdpClient::builder(s.auth, "from-sql")
+                    .bind("127.0.0.3:0".parse().unwrap())
+                    .retry(radius_server::client::RetryPolicy::fixed(
+                        Duration::from_millis(300),
+                        2,
+                    ))
+                    .build()
+                    .access_request()
+                    .with(typed_radius::dict::prelude::UserName::new("bob"))
+                    .with(typed_radius::dict::prelude::UserPassword::new("hello"))
+                    .send()
+                    .await
+                    .map(|r| r.code())
+            })
+    };
+    assert!(
+        from_nas().is_err(),
+        "127.0.0.3 is no client yet (127.0.0.0/8 has another secret)"
+    );
+    pg.sql(
+        "users",
+        "INSERT INTO nas (nasname, shortname, secret) VALUES ('127.0.0.3', 'ap-3', 'from-sql')",
+    );
+    let t = Instant::now();
+    while from_nas().is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "the nas row was never picked up"
+        );
+    }
+    assert_eq!(from_nas().unwrap(), radius_core::Code::ACCESS_ACCEPT);
 
     // A new password in the table works within the cache's lifetime, with
     // no restart.
