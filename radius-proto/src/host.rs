@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use radius_core::Secret;
@@ -90,6 +90,24 @@ pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
     learned: AtomicU8,
     pub(crate) in_flight: AtomicU32,
+    counters: [AtomicU64; 6],
+}
+
+/// What one client's requests came to (see [`Client::counters`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCounters {
+    /// Requests handed to a handler.
+    pub requests: u64,
+    /// Access-Accepts sent.
+    pub accepts: u64,
+    /// Access-Rejects sent.
+    pub rejects: u64,
+    /// Access-Challenges sent.
+    pub challenges: u64,
+    /// Accounting-Responses sent.
+    pub accounting_responses: u64,
+    /// Other replies (CoA/Disconnect ACK and NAK).
+    pub other_replies: u64,
 }
 
 /// A client of the host table, as a cheap shared handle. Also an extractor:
@@ -117,6 +135,7 @@ impl Client {
                 config,
                 learned: AtomicU8::new(0),
                 in_flight: AtomicU32::new(0),
+                counters: Default::default(),
             }),
         }
     }
@@ -155,6 +174,35 @@ impl Client {
             Policy::No => false,
             Policy::Auto => self.inner.learned.load(Ordering::Relaxed) & SEEN_MA != 0,
         }
+    }
+
+    /// Its counters so far (carried over a reload when unchanged).
+    pub fn counters(&self) -> ClientCounters {
+        let n = |i: usize| self.inner.counters[i].load(Ordering::Relaxed);
+        ClientCounters {
+            requests: n(0),
+            accepts: n(1),
+            rejects: n(2),
+            challenges: n(3),
+            accounting_responses: n(4),
+            other_replies: n(5),
+        }
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.inner.counters[0].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_reply(&self, code: radius_core::Code) {
+        use radius_core::Code;
+        let i = match code {
+            Code::ACCESS_ACCEPT => 1,
+            Code::ACCESS_REJECT => 2,
+            Code::ACCESS_CHALLENGE => 3,
+            Code::ACCOUNTING_RESPONSE => 4,
+            _ => 5,
+        };
+        self.inner.counters[i].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Record that a verified Message-Authenticator arrived (auto mode learns from it).
@@ -419,6 +467,11 @@ impl HostTable {
 
     pub(crate) fn net_get(&self, net: &Cidr) -> Option<&Client> {
         self.nets.iter().find(|(n, _)| n == net).map(|(_, c)| c)
+    }
+
+    /// Every client of the table (an address's and a block's alike).
+    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+        self.exact.values().chain(self.nets.iter().map(|(_, c)| c))
     }
 
     /// Number of entries.

@@ -31,6 +31,8 @@ pub struct Request {
     /// MD5(secret + Request Authenticator), computed with the request's
     /// batch, so reading User-Password costs no MD5 block of its own.
     keystream: Option<[u8; 16]>,
+    /// When the engine received it (for the latency histogram).
+    pub(crate) received: Option<std::time::Instant>,
 }
 
 impl Request {
@@ -52,6 +54,7 @@ impl Request {
             version: RadiusVersion::V1_0,
             ticket,
             keystream: None,
+            received: None,
         }
     }
 

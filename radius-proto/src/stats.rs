@@ -70,6 +70,11 @@ impl fmt::Display for DropReason {
 
 const NREASONS: usize = 17;
 
+/// Upper bounds (seconds) of the request latency histogram's buckets,
+/// from receipt to the reply being sent; a last bucket takes the rest.
+pub const LATENCY_BUCKETS: [f64; 10] =
+    [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+
 /// Server counters. All updates are relaxed atomics; read them with
 /// [`Stats::snapshot`] or the accessors.
 pub struct Stats {
@@ -87,6 +92,8 @@ pub struct Stats {
     duplicates: AtomicU64,
     segmented: AtomicU64,
     dropped: [AtomicU64; NREASONS],
+    latency: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    latency_ns: AtomicU64,
 }
 
 impl Default for Stats {
@@ -106,6 +113,8 @@ impl Default for Stats {
             duplicates: AtomicU64::new(0),
             segmented: AtomicU64::new(0),
             dropped: Default::default(),
+            latency: Default::default(),
+            latency_ns: AtomicU64::new(0),
         }
     }
 }
@@ -142,6 +151,11 @@ pub struct StatsSnapshot {
     pub segmented: u64,
     /// Drops, per reason, in [`DropReason::ALL`] order.
     pub dropped: Vec<(DropReason, u64)>,
+    /// Replies per latency bucket ([`LATENCY_BUCKETS`], then the rest);
+    /// not cumulative.
+    pub latency: Vec<u64>,
+    /// The latencies' sum, in nanoseconds.
+    pub latency_sum_ns: u64,
 }
 
 impl StatsSnapshot {
@@ -185,6 +199,17 @@ impl Stats {
     /// Count one Status-Server answered.
     pub fn status_server(&self) {
         self.status_server.fetch_add(1, Relaxed);
+    }
+    /// One reply sent `d` after its request arrived.
+    pub fn latency(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        let i = LATENCY_BUCKETS
+            .iter()
+            .position(|&b| secs <= b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.latency[i].fetch_add(1, Relaxed);
+        self.latency_ns
+            .fetch_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Relaxed);
     }
     /// Count one drop.
     pub fn count_drop(&self, r: DropReason) {
@@ -232,6 +257,8 @@ impl Stats {
                 .iter()
                 .map(|&r| (r, self.dropped[r as usize].load(Relaxed)))
                 .collect(),
+            latency: self.latency.iter().map(|a| a.load(Relaxed)).collect(),
+            latency_sum_ns: self.latency_ns.load(Relaxed),
         }
     }
 }

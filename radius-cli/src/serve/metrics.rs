@@ -17,7 +17,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use radius_proto::stats::{DropReason, StatsSnapshot};
+use radius_proto::host::ClientCounters;
+use radius_proto::stats::{DropReason, StatsSnapshot, LATENCY_BUCKETS};
 use radius_server::proxy::health::State;
 use radius_server::proxy::HomeStats;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,6 +38,8 @@ pub struct Sample {
     pub store: Option<(u64, u64, u64)>,
     /// Each home server, when proxying.
     pub homes: Vec<HomeStats>,
+    /// Each client (by name; entries of one name summed).
+    pub clients: Vec<(String, ClientCounters)>,
 }
 
 /// Reads one counter of a snapshot.
@@ -121,6 +124,72 @@ pub fn render(s: &Sample) -> String {
         "Datagrams or requests dropped without an answer, by reason.",
         rows,
     );
+    let mut hist = String::from(
+        "# HELP radius_request_duration_seconds Time from a request's arrival to its reply being sent.\n\
+         # TYPE radius_request_duration_seconds histogram\n",
+    );
+    for (t, x) in &transports {
+        let mut cumulative = 0;
+        for (i, n) in x.latency.iter().enumerate() {
+            cumulative += n;
+            let le = LATENCY_BUCKETS
+                .get(i)
+                .map_or_else(|| "+Inf".to_owned(), |b| b.to_string());
+            let _ = writeln!(
+                hist,
+                "radius_request_duration_seconds_bucket{{transport=\"{t}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            hist,
+            "radius_request_duration_seconds_sum{{transport=\"{t}\"}} {}\nradius_request_duration_seconds_count{{transport=\"{t}\"}} {cumulative}",
+            x.latency_sum_ns as f64 / 1e9
+        );
+    }
+    let mut merged: Vec<(String, ClientCounters)> = Vec::new();
+    for (name, c) in &s.clients {
+        match merged.iter_mut().find(|(n, _)| n == name) {
+            Some((_, m)) => {
+                m.requests += c.requests;
+                m.accepts += c.accepts;
+                m.rejects += c.rejects;
+                m.challenges += c.challenges;
+                m.accounting_responses += c.accounting_responses;
+                m.other_replies += c.other_replies;
+            }
+            None => merged.push((name.clone(), *c)),
+        }
+    }
+    let client_rows = |f: &dyn Fn(&ClientCounters) -> u64| {
+        merged
+            .iter()
+            .map(|(n, c)| (format!("{{client=\"{}\"}}", escape(n)), f(c)))
+            .collect::<Vec<_>>()
+    };
+    family(
+        "radius_client_requests_total",
+        "counter",
+        "Requests handed to a handler, per client.",
+        client_rows(&|c| c.requests),
+    );
+    let mut rows = Vec::new();
+    for (n, c) in &merged {
+        for (code, v) in [
+            ("Access-Accept", c.accepts),
+            ("Access-Reject", c.rejects),
+            ("Access-Challenge", c.challenges),
+            ("Accounting-Response", c.accounting_responses),
+            ("other", c.other_replies),
+        ] {
+            rows.push((format!("{{client=\"{}\",code=\"{code}\"}}", escape(n)), v));
+        }
+    }
+    family(
+        "radius_client_replies_total",
+        "counter",
+        "Replies sent, per client and code.",
+        rows,
+    );
     family(
         "radius_eap_sessions_in_progress",
         "gauge",
@@ -190,6 +259,7 @@ pub fn render(s: &Sample) -> String {
             states,
         );
     }
+    out.push_str(&hist);
     out
 }
 
@@ -272,6 +342,7 @@ mod tests {
             eap_in_progress: 2,
             store: Some((4, 1, 0)),
             homes: vec![],
+            clients: vec![],
         });
         assert!(text.contains("# TYPE radius_replies_total counter\n"));
         assert!(text.contains("radius_replies_total{transport=\"udp\",code=\"Access-Accept\"} 5\n"));

@@ -398,6 +398,7 @@ async fn serve_with(
     };
     if let Some(addr) = args.metrics.or(cfg.metrics) {
         let udp = handle.stats().clone();
+        let clients = handle.live_clients();
         let tls = radsec.as_ref().map(|r| r.stats().clone());
         let live = app.clone();
         let sample = move || {
@@ -411,6 +412,11 @@ async fn serve_with(
                     .stats()
                     .map(|s| (s.spool_depth, s.db_errors, s.refused)),
                 homes: app.proxy.as_ref().map(|p| p.stats()).unwrap_or_default(),
+                clients: clients
+                    .load()
+                    .clients()
+                    .map(|c| (c.name().to_owned(), c.counters()))
+                    .collect(),
             }
         };
         let local = metrics::serve(addr, Arc::new(sample))

@@ -109,6 +109,44 @@ fn metrics_parse_and_move_with_traffic() {
     );
     assert!(value(&after, "radius_requests_total", &[("transport", "udp")]) >= 5.0);
     assert_eq!(value(&after, "radius_eap_sessions_in_progress", &[]), 0.0);
+    // Per client (the embedded default's client is "localhost").
+    let client = |c| {
+        value(
+            &after,
+            "radius_client_replies_total",
+            &[("client", "localhost"), ("code", c)],
+        )
+    };
+    assert_eq!(
+        (client("Access-Accept"), client("Access-Reject")),
+        (3.0, 1.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "radius_client_requests_total",
+            &[("client", "localhost")]
+        ),
+        5.0
+    );
+    // The latency histogram counts every reply sent, in ascending buckets.
+    let hist = after
+        .samples
+        .iter()
+        .find_map(|x| match &x.value {
+            Value::Histogram(h)
+                if x.metric == "radius_request_duration_seconds"
+                    && x.labels.get("transport") == Some("udp") =>
+            {
+                Some(h.clone())
+            }
+            _ => None,
+        })
+        .expect("the latency histogram");
+    assert!(hist
+        .windows(2)
+        .all(|w| w[0].count <= w[1].count && w[0].less_than < w[1].less_than));
+    assert_eq!(hist.last().unwrap().count, 5.0, "{hist:?}");
 
     // Anything but GET /metrics: 404.
     let mut c = TcpStream::connect(metrics).unwrap();

@@ -437,14 +437,17 @@ impl Engine {
         }
         let ticket = self.dedup(key, code, cx, out)?;
         self.stats.dispatched();
-        Ok(Request::new(
+        cx.client.count_request();
+        let mut req = Request::new(
             packet.as_bytes(),
             cx.client.clone(),
             cx.src,
             cx.port,
             has_ma,
             Some(ticket),
-        ))
+        );
+        req.received = Some(cx.now);
+        Ok(req)
     }
 
     /// RADIUS/1.1 (RFC 9765): no authenticator or Message-Authenticator

@@ -87,6 +87,10 @@ impl Engine {
         let mut cache = self.cache();
         for (req, code, bytes) in sent {
             self.stats.replied(code);
+            req.client().count_reply(code);
+            if let Some(at) = req.received {
+                self.stats.latency(now.saturating_duration_since(at));
+            }
             if let Some(t) = req.ticket {
                 cache.complete(t, bytes, now);
             }
