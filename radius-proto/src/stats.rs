@@ -80,6 +80,8 @@ pub const LATENCY_BUCKETS: [f64; 10] =
 pub struct Stats {
     received: AtomicU64,
     dispatched: AtomicU64,
+    access_requests: AtomicU64,
+    accounting_requests: AtomicU64,
     accepted: AtomicU64,
     rejected: AtomicU64,
     challenged: AtomicU64,
@@ -101,6 +103,8 @@ impl Default for Stats {
         Stats {
             received: AtomicU64::new(0),
             dispatched: AtomicU64::new(0),
+            access_requests: AtomicU64::new(0),
+            accounting_requests: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             challenged: AtomicU64::new(0),
@@ -126,6 +130,10 @@ pub struct StatsSnapshot {
     pub received: u64,
     /// Requests handed to a handler.
     pub dispatched: u64,
+    /// Of those, Access-Requests.
+    pub access_requests: u64,
+    /// Of those, Accounting-Requests.
+    pub accounting_requests: u64,
     /// Access-Accepts sent (Status-Server answers not included).
     pub accepted: u64,
     /// Access-Rejects sent.
@@ -186,6 +194,16 @@ impl Stats {
     pub fn dispatched(&self) {
         self.dispatched.fetch_add(1, Relaxed);
     }
+    /// Count one request of `code` handed to a handler.
+    pub fn dispatched_code(&self, code: radius_core::Code) {
+        self.dispatched();
+        match code {
+            radius_core::Code::ACCESS_REQUEST => &self.access_requests,
+            radius_core::Code::ACCOUNTING_REQUEST => &self.accounting_requests,
+            _ => return,
+        }
+        .fetch_add(1, Relaxed);
+    }
     /// Count one retransmission answered from the duplicate cache.
     pub fn duplicate(&self) {
         self.duplicates.fetch_add(1, Relaxed);
@@ -242,6 +260,8 @@ impl Stats {
         StatsSnapshot {
             received: self.received.load(Relaxed),
             dispatched: self.dispatched.load(Relaxed),
+            access_requests: self.access_requests.load(Relaxed),
+            accounting_requests: self.accounting_requests.load(Relaxed),
             accepted: self.accepted.load(Relaxed),
             rejected: self.rejected.load(Relaxed),
             challenged: self.challenged.load(Relaxed),

@@ -148,6 +148,35 @@ fn metrics_parse_and_move_with_traffic() {
         .all(|w| w[0].count <= w[1].count && w[0].less_than < w[1].less_than));
     assert_eq!(hist.last().unwrap().count, 5.0, "{hist:?}");
 
+    // The same counters the way FreeRADIUS's monitoring polls them:
+    // Status-Server with FreeRADIUS-Statistics-Type, read by radclient.
+    let (ok, out) = radclient(
+        s.auth,
+        "status",
+        "testing123",
+        "Message-Authenticator = 0x00, FreeRADIUS-Statistics-Type = All\n",
+    );
+    assert!(ok, "{out}");
+    for want in [
+        "FreeRADIUS-Total-Access-Requests = 4",
+        "FreeRADIUS-Total-Access-Accepts = 3",
+        "FreeRADIUS-Total-Access-Rejects = 1",
+        "FreeRADIUS-Total-Auth-Responses = 4",
+        "FreeRADIUS-Total-Auth-Invalid-Requests = 1",
+        "FreeRADIUS-Total-Accounting-Requests = 1",
+        "FreeRADIUS-Total-Accounting-Responses = 1",
+    ] {
+        assert!(out.contains(want), "want {want}:\n{out}");
+    }
+    // Without the attribute: a plain Status-Server answer.
+    let (ok, out) = radclient(
+        s.auth,
+        "status",
+        "testing123",
+        "Message-Authenticator = 0x00\n",
+    );
+    assert!(ok && !out.contains("FreeRADIUS-Total"), "{out}");
+
     // Anything but GET /metrics: 404.
     let mut c = TcpStream::connect(metrics).unwrap();
     c.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();

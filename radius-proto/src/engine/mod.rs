@@ -37,6 +37,7 @@
 //! The engine never reads a clock: every entry point takes `now`.
 
 mod reply;
+mod statistics;
 
 pub use reply::Completion;
 
@@ -436,7 +437,7 @@ impl Engine {
             ));
         }
         let ticket = self.dedup(key, code, cx, out)?;
-        self.stats.dispatched();
+        self.stats.dispatched_code(code);
         cx.client.count_request();
         let mut req = Request::new(
             packet.as_bytes(),
@@ -457,7 +458,7 @@ impl Engine {
         let token = packet.token();
         if packet.code() == Code::STATUS_SERVER {
             let w = PacketWriter::v1_1(out, status_reply_code(cx.port), token);
-            let r = write_status(w, packet, cx.client);
+            let r = write_status(w, packet, cx.client, &self.stats);
             return self.status_written(r, cx, out);
         }
         // Reserved-1 and Reserved-2 are ignored on receipt: the Token alone
@@ -530,7 +531,7 @@ impl Engine {
         let mut w = PacketWriter::reply(out, code, packet.identifier(), packet.authenticator());
         let r = w
             .message_authenticator()
-            .and_then(|_| write_status(w, packet, cx.client));
+            .and_then(|_| write_status(w, packet, cx.client, &self.stats));
         self.status_written(r, cx, out)
     }
 
@@ -560,7 +561,12 @@ fn write_status(
     mut w: PacketWriter<'_>,
     packet: &Packet<'_>,
     client: &Client,
+    stats: &Stats,
 ) -> Result<(), radius_core::EncodeError> {
+    let wanted = statistics::requested(packet);
+    if wanted != 0 {
+        statistics::write(&mut w, wanted, &stats.snapshot())?;
+    }
     reply::copy_proxy_state(&mut w, packet)?;
     w.finish(client.secret()).map(|_| ())
 }
