@@ -488,14 +488,25 @@ async fn serve_with(
                 r.context("waiting for Ctrl-C")?;
                 break;
             }
-            _ = hup.recv() => match &args.config {
-                Some(path) => {
-                    if let Err(e) = reload::reload(&app, path, &args, &dict, &handle, &mut running) {
-                        tracing::error!("reload refused, the running configuration stays: {e:#}");
+            _ = hup.recv() => {
+                match &args.config {
+                    Some(path) => {
+                        if let Err(e) = reload::reload(&app, path, &args, &dict, &handle, &mut running) {
+                            tracing::error!("reload refused, the running configuration stays: {e:#}");
+                        }
+                    }
+                    None => tracing::warn!("SIGHUP: the embedded default has no file to reload"),
+                }
+                // The RadSec certificate files are read again too.
+                if let (Some(r), Some(cert), Some(key), Some(ca)) =
+                    (&radsec, &args.tls_cert, &args.tls_key, &args.tls_ca)
+                {
+                    match TlsConfig::from_pem_files(cert, key, ca).and_then(|t| r.replace_tls(&t)) {
+                        Ok(()) => tracing::info!("RadSec certificates reloaded"),
+                        Err(e) => tracing::error!("RadSec certificates not reloaded, the running ones stay: {e}"),
                     }
                 }
-                None => tracing::warn!("SIGHUP: the embedded default has no file to reload"),
-            },
+            }
         }
     }
     let s = handle.stats().snapshot();

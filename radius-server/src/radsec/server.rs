@@ -270,15 +270,13 @@ impl<S: Clone + Send + Sync + 'static> RadSecBuilder<S> {
             v11: self.v11,
         });
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(
-            listener,
-            TlsAcceptor::from(tls),
-            shared.clone(),
-            rx,
-        ));
+        let acceptor = Arc::new(std::sync::RwLock::new(TlsAcceptor::from(tls)));
+        let task = tokio::spawn(accept_loop(listener, acceptor.clone(), shared.clone(), rx));
         tracing::info!(%local, "RadSec listener up");
         Ok(RadSecHandle {
             addr: local,
+            acceptor,
+            v11: shared.v11,
             stats,
             shutdown: tx,
             task,
@@ -352,6 +350,9 @@ impl<S: 'static> Inner<S> {
 /// A running RadSec server.
 pub struct RadSecHandle {
     addr: SocketAddr,
+    /// Replaced by [`RadSecHandle::replace_tls`]; read once per connection.
+    acceptor: Arc<std::sync::RwLock<TlsAcceptor>>,
+    v11: RadiusV11,
     stats: Arc<Stats>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -367,6 +368,15 @@ impl std::fmt::Debug for RadSecHandle {
 }
 
 impl RadSecHandle {
+    /// Use `tls` (new certificate, key, CAs) for connections accepted from
+    /// now on; established connections keep theirs. For a reload: a
+    /// configuration that does not build is refused and the old one stays.
+    pub fn replace_tls(&self, tls: &TlsConfig) -> Result<(), TlsConfigError> {
+        let cfg = Arc::new(tls.server_config_v11(self.v11)?);
+        *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) = TlsAcceptor::from(cfg);
+        Ok(())
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -431,7 +441,7 @@ impl RadSecHandle {
 
 async fn accept_loop<S: Clone + Send + Sync + 'static>(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: Arc<std::sync::RwLock<TlsAcceptor>>,
     shared: Arc<Inner<S>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -455,7 +465,7 @@ async fn accept_loop<S: Clone + Send + Sync + 'static>(
         };
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
-        let acceptor = acceptor.clone();
+        let acceptor = acceptor.read().unwrap_or_else(|p| p.into_inner()).clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             shared.open.fetch_add(1, Ordering::Relaxed);

@@ -696,3 +696,50 @@ async fn wrong_kind_or_forged_reply_is_not_delivered_and_keeps_the_connection() 
     assert_eq!(accepts.load(std::sync::atomic::Ordering::SeqCst), 1);
     server.abort();
 }
+
+/// Certificate rotation (a reload): `replace_tls` serves new connections
+/// with the new server certificate; a connection made before keeps working
+/// and a client that trusts only the old CA is refused from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaced_server_certificate_serves_new_connections() {
+    let (old_ca, srv, _calls) = setup().await;
+    let client_leaf = old_ca.client("nas1.example.org");
+    let before = client(srv.local_addr(), old_ca.tls(&client_leaf));
+    assert_eq!(
+        pap(&before, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+
+    // A new server certificate from another CA; client certificates are
+    // still checked against the old one.
+    let new_ca = Ca::new("Rotated CA");
+    let server = new_ca.server();
+    let rotated = TlsConfig::from_pem(
+        server.cert.as_bytes(),
+        server.key.as_bytes(),
+        old_ca.pem.as_bytes(),
+    )
+    .unwrap();
+    srv.replace_tls(&rotated).unwrap();
+
+    // The established connection is untouched.
+    assert_eq!(
+        pap(&before, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+    assert_eq!(before.connects(), 1);
+    // A client trusting the new CA connects; one trusting only the old is refused.
+    let trusts_new = TlsConfig::from_pem(
+        client_leaf.cert.as_bytes(),
+        client_leaf.key.as_bytes(),
+        new_ca.pem.as_bytes(),
+    )
+    .unwrap();
+    let after = client(srv.local_addr(), trusts_new);
+    assert_eq!(
+        pap(&after, "bob", "hello").await.unwrap().code(),
+        Code::ACCESS_ACCEPT
+    );
+    let stale = client(srv.local_addr(), old_ca.tls(&client_leaf));
+    assert!(pap(&stale, "bob", "hello").await.is_err());
+}
