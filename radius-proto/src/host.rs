@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use radius_core::Secret;
@@ -88,7 +88,7 @@ const LIMIT_PROXY_STATE: u8 = 4;
 
 pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
-    learned: AtomicU8,
+    learned: crate::learned::Learned,
     pub(crate) in_flight: AtomicU32,
     counters: [AtomicU64; 6],
 }
@@ -133,7 +133,7 @@ impl Client {
         Client {
             inner: Arc::new(ClientInner {
                 config,
-                learned: AtomicU8::new(0),
+                learned: Default::default(),
                 in_flight: AtomicU32::new(0),
                 counters: Default::default(),
             }),
@@ -167,12 +167,23 @@ impl Client {
         InFlight(self.clone())
     }
 
-    /// Whether an Access-Request without Message-Authenticator is refused now.
-    pub fn requires_message_authenticator(&self) -> bool {
+    /// Whether an Access-Request without Message-Authenticator from the NAS
+    /// at `src` is refused now (`auto` learns per NAS address).
+    pub fn requires_message_authenticator(&self, src: IpAddr) -> bool {
         match self.inner.config.require_message_authenticator {
             Policy::Yes => true,
             Policy::No => false,
-            Policy::Auto => self.inner.learned.load(Ordering::Relaxed) & SEEN_MA != 0,
+            Policy::Auto => self.inner.learned.load(src) & SEEN_MA != 0,
+        }
+    }
+
+    /// Whether some NAS of this entry has taught `auto` mode to require
+    /// Message-Authenticator (for status displays).
+    pub fn any_requires_message_authenticator(&self) -> bool {
+        match self.inner.config.require_message_authenticator {
+            Policy::Yes => true,
+            Policy::No => false,
+            Policy::Auto => self.inner.learned.any() & SEEN_MA != 0,
         }
     }
 
@@ -206,14 +217,14 @@ impl Client {
     }
 
     /// Record that a verified Message-Authenticator arrived (auto mode learns from it).
-    pub(crate) fn saw_message_authenticator(&self) {
+    pub(crate) fn saw_message_authenticator(&self, src: IpAddr) {
         if self.inner.config.require_message_authenticator == Policy::Auto
-            && self.inner.learned.load(Ordering::Relaxed) & SEEN_MA == 0
+            && self.inner.learned.load(src) & SEEN_MA == 0
         {
-            let prev = self.inner.learned.fetch_or(SEEN_MA, Ordering::Relaxed);
+            let prev = self.inner.learned.fetch_or(src, SEEN_MA);
             if prev & SEEN_MA == 0 {
-                tracing::info!(client = %self.name(),
-                    "client sent Message-Authenticator: requiring it from now on (require_message_authenticator = auto)");
+                tracing::info!(client = %self.name(), nas = %src,
+                    "NAS sent Message-Authenticator: requiring it from this NAS from now on (require_message_authenticator = auto)");
             }
         }
     }
@@ -221,12 +232,12 @@ impl Client {
     /// Whether an Access-Request with Proxy-State and no Message-Authenticator
     /// must be dropped. In auto mode the first call decides (FreeRADIUS 3.2.5):
     /// `first_has_proxy_state_without_ma` describes the packet being checked.
-    pub(crate) fn limits_proxy_state(&self, proxy_state_without_ma: bool) -> bool {
+    pub(crate) fn limits_proxy_state(&self, src: IpAddr, proxy_state_without_ma: bool) -> bool {
         match self.inner.config.limit_proxy_state {
             Policy::Yes => true,
             Policy::No => false,
             Policy::Auto => {
-                let l = self.inner.learned.load(Ordering::Relaxed);
+                let l = self.inner.learned.load(src);
                 if l & DECIDED_PROXY_STATE != 0 {
                     return l & LIMIT_PROXY_STATE != 0;
                 }
@@ -235,13 +246,13 @@ impl Client {
                 } else {
                     DECIDED_PROXY_STATE | LIMIT_PROXY_STATE
                 };
-                let prev = self.inner.learned.fetch_or(bits, Ordering::Relaxed);
+                let prev = self.inner.learned.fetch_or(src, bits);
                 if prev & DECIDED_PROXY_STATE != 0 {
                     // Another thread decided first.
                     return prev & LIMIT_PROXY_STATE != 0;
                 }
                 if proxy_state_without_ma {
-                    tracing::warn!(client = %self.name(),
+                    tracing::warn!(client = %self.name(), nas = %src,
                         "first Access-Request has Proxy-State but no Message-Authenticator: \
                          limit_proxy_state = auto turns off for this client, which stays \
                          vulnerable to BlastRADIUS (CVE-2024-3596); upgrade it and set \
@@ -528,19 +539,24 @@ mod tests {
 
     #[test]
     fn auto_policies_learn() {
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let c = Client::new(ClientConfig::new("n", "s"));
-        assert!(!c.requires_message_authenticator());
-        c.saw_message_authenticator();
-        assert!(c.requires_message_authenticator());
-        // First packet without Proxy-State: limit turns on.
-        assert!(c.limits_proxy_state(false));
-        assert!(c.limits_proxy_state(true));
-        let old = Client::new(ClientConfig::new("old", "s"));
-        assert!(!old.limits_proxy_state(true));
-        assert!(!old.limits_proxy_state(true));
+        assert!(!c.requires_message_authenticator(a));
+        c.saw_message_authenticator(a);
+        assert!(c.requires_message_authenticator(a));
+        // Per NAS: the other NAS of the entry is not affected.
+        assert!(!c.requires_message_authenticator(b));
+        assert!(c.any_requires_message_authenticator());
+        // First packet without Proxy-State: limit turns on (for that NAS).
+        assert!(c.limits_proxy_state(a, false));
+        assert!(c.limits_proxy_state(a, true));
+        // The other NAS is an old proxy: its own first packet decides.
+        assert!(!c.limits_proxy_state(b, true));
+        assert!(!c.limits_proxy_state(b, true));
+        assert!(c.limits_proxy_state(a, true));
         let no =
             Client::new(ClientConfig::new("no", "s").require_message_authenticator(Policy::No));
-        no.saw_message_authenticator();
-        assert!(!no.requires_message_authenticator());
+        no.saw_message_authenticator(a);
+        assert!(!no.requires_message_authenticator(a));
     }
 }

@@ -32,6 +32,7 @@ pub mod dedup;
 pub mod eap;
 pub mod engine;
 pub mod host;
+mod learned;
 pub mod live_hosts;
 pub mod mschap;
 pub mod port;

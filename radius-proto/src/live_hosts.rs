@@ -104,16 +104,16 @@ mod tests {
         live.load()
             .lookup(ip("10.1.2.3"))
             .unwrap()
-            .saw_message_authenticator();
+            .saw_message_authenticator(ip("10.1.2.3"));
         live.load()
             .lookup(ip("192.0.2.1"))
             .unwrap()
-            .saw_message_authenticator();
+            .saw_message_authenticator(ip("192.0.2.1"));
         assert!(live
             .load()
             .lookup(ip("10.1.2.3"))
             .unwrap()
-            .requires_message_authenticator());
+            .requires_message_authenticator(ip("10.1.2.3")));
 
         // Reload: the /8 unchanged, the host's secret changed, one added.
         let new = HostTable::new()
@@ -128,11 +128,11 @@ mod tests {
         assert!(t
             .lookup(ip("10.1.2.3"))
             .unwrap()
-            .requires_message_authenticator());
+            .requires_message_authenticator(ip("10.1.2.3")));
         let host = t.lookup(ip("192.0.2.1")).unwrap();
         assert_eq!(host.secret().as_bytes(), b"s2-new");
         assert!(
-            !host.requires_message_authenticator(),
+            !host.requires_message_authenticator(ip("192.0.2.1")),
             "changed: starts afresh"
         );
         assert_eq!(t.lookup(ip("198.51.100.7")).unwrap().name(), "new");

@@ -51,6 +51,12 @@ name = "localhost"
 address = "127.0.0.0/8"
 secret = "testing123"
 
+# The same for IPv6 loopback (`--auth [::1]:1812`).
+[[client]]
+name = "localhost6"
+address = "::1"
+secret = "testing123"
+
 [[user]]
 name = "bob"
 password = "hello"
@@ -523,8 +529,11 @@ mod tests {
             vec!["127.0.0.1:1813".parse::<SocketAddr>().unwrap()]
         );
         assert_eq!(c.coa, vec!["127.0.0.1:3799".parse::<SocketAddr>().unwrap()]);
-        assert_eq!(c.clients.len(), 1);
+        assert_eq!(c.clients.len(), 2);
         assert_eq!(c.clients[0].secret, "testing123");
+        // ::1 is a client too, so `radius serve --auth [::1]:1812` answers.
+        assert!(c.clients[1].address.contains("::1".parse().unwrap()));
+        assert_eq!(c.clients[1].secret, "testing123");
         assert!(c.clients[0].address.contains("127.9.9.9".parse().unwrap()));
         assert!(!c.clients[0].address.contains("10.0.0.1".parse().unwrap()));
         assert!(matches!(&c.users[0].password, Password::Clear(p) if p == "hello"));

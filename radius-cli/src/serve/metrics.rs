@@ -130,7 +130,9 @@ pub fn render(s: &Sample) -> String {
     );
     for (t, x) in &transports {
         let mut cumulative = 0;
-        for (i, n) in x.latency.iter().enumerate() {
+        // Every bucket, present or not in the snapshot.
+        let counts = (0..=LATENCY_BUCKETS.len()).map(|i| x.latency.get(i).copied().unwrap_or(0));
+        for (i, n) in counts.enumerate() {
             cumulative += n;
             let le = LATENCY_BUCKETS
                 .get(i)
@@ -352,6 +354,9 @@ mod tests {
         assert!(text.contains("radius_accounting_spool_records 4\n"));
         assert!(!text.contains("transport=\"radsec\""));
         assert!(!text.contains("radius_proxy_"));
+        assert!(text.contains("# TYPE radius_request_duration_seconds histogram\n"));
+        assert!(text
+            .contains("radius_request_duration_seconds_bucket{transport=\"udp\",le=\"+Inf\"} 0\n"));
         // Every sample line belongs to a family declared just before.
         let mut declared = std::collections::HashSet::new();
         for l in text.lines() {
@@ -359,7 +364,12 @@ mod tests {
                 declared.insert(rest.split(' ').next().unwrap().to_owned());
             } else if !l.starts_with('#') {
                 let name = l.split(['{', ' ']).next().unwrap();
-                assert!(declared.contains(name), "{l}");
+                let base = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .filter(|b| declared.contains(*b))
+                    .unwrap_or(name);
+                assert!(declared.contains(base), "{l}");
             }
         }
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");

@@ -267,6 +267,10 @@ impl Engine {
             expected,
         } = incoming;
         let hosts = self.hosts.load();
+        // A RadSec connection's client: TLS authenticated the peer and
+        // protects every packet, so the UDP BlastRADIUS rules do not apply
+        // (as on FreeRADIUS's TLS listeners).
+        let over_tls = matches!(origin, Origin::Client(..));
         let (client, version) = match origin {
             Origin::Client(c, v) => (c, v),
             Origin::HostTable => match hosts.lookup(src.ip()) {
@@ -324,7 +328,7 @@ impl Engine {
         if code == Code::STATUS_SERVER {
             return self.status_server(&packet, has_ma, cx, out);
         }
-        if code == Code::ACCESS_REQUEST {
+        if code == Code::ACCESS_REQUEST && !over_tls {
             if let Some(ev) = self.blastradius(&packet, has_ma, cx) {
                 return ev;
             }
@@ -350,12 +354,12 @@ impl Engine {
     fn blastradius(&self, packet: &Packet<'_>, has_ma: bool, cx: Ctx<'_>) -> Option<Event> {
         let client = cx.client;
         if has_ma {
-            client.saw_message_authenticator();
+            client.saw_message_authenticator(cx.src.ip());
             // Settle limit_proxy_state = auto on this (first) packet too.
-            client.limits_proxy_state(false);
+            client.limits_proxy_state(cx.src.ip(), false);
             return None;
         }
-        if client.requires_message_authenticator() {
+        if client.requires_message_authenticator(cx.src.ip()) {
             return Some(self.drop_at(
                 DropReason::MissingMessageAuthenticator,
                 cx,
@@ -375,7 +379,7 @@ impl Engine {
                 &"Access-Request with EAP-Message but no Message-Authenticator (RFC 3579)",
             ));
         }
-        if client.limits_proxy_state(has_ps) && has_ps {
+        if client.limits_proxy_state(cx.src.ip(), has_ps) && has_ps {
             return Some(self.drop_at(
                 DropReason::ProxyStateWithoutMessageAuthenticator,
                 cx,

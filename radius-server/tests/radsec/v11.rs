@@ -345,3 +345,46 @@ async fn v11_client_matches_replies_by_token_with_many_in_flight() {
     assert_eq!(c.connects(), 1);
     srv.shutdown().await;
 }
+
+/// BlastRADIUS rules are UDP's: over RadSec (TLS authenticates and
+/// protects every packet, as FreeRADIUS's TLS listeners treat it), an
+/// Access-Request without Message-Authenticator is served even after the
+/// same client entry sent one with it (`auto` must not learn here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn radsec_access_requests_need_no_message_authenticator() {
+    let ca = Ca::new("CA");
+    let calls = Calls::default();
+    let srv = server(&ca, RadiusV11::Off, loopback(), calls.clone()).await;
+    let mut s = raw_tls(&srv, &ca.tls(&ca.client("nas")), &[])
+        .await
+        .unwrap();
+    s.write_all(&crate::support::raw_pap(1, "bob", "hello"))
+        .await
+        .unwrap();
+    assert_eq!(read_packet(&mut s).await[0], 2, "Access-Accept");
+    // The same request without Message-Authenticator, on this connection
+    // and on a second one.
+    let secret = radius_core::Secret::new("radsec");
+    let plain = |id: u8| {
+        let mut buf = Vec::new();
+        let mut w =
+            radius_core::PacketWriter::request(&mut buf, radius_core::Code::ACCESS_REQUEST, id);
+        w.add(&UserName::new("bob"), &secret).unwrap();
+        w.add(&UserPassword::new("hello"), &secret).unwrap();
+        w.finish(&secret).unwrap();
+        buf
+    };
+    s.write_all(&plain(2)).await.unwrap();
+    assert_eq!(
+        read_packet(&mut s).await[0],
+        2,
+        "served without Message-Authenticator"
+    );
+    let mut t = raw_tls(&srv, &ca.tls(&ca.client("nas2")), &[])
+        .await
+        .unwrap();
+    t.write_all(&plain(3)).await.unwrap();
+    assert_eq!(read_packet(&mut t).await[0], 2);
+    assert_eq!(calls.0.load(std::sync::atomic::Ordering::Relaxed), 3);
+    srv.shutdown().await;
+}
