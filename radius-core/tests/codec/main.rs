@@ -4,5 +4,6 @@
 
 mod crypto_batch;
 mod rfc_vectors;
+mod text_ascend;
 mod text_freeradius;
 mod text_parse;
