@@ -50,6 +50,9 @@ mod text;
 
 use std::net::Ipv4Addr;
 
+use crate::dict::DataType;
+use crate::value::{AttrValue, ValueError};
+
 pub use text::FilterParseError;
 
 /// The length of an Ascend binary filter on the wire.
@@ -350,6 +353,20 @@ impl AscendFilter {
             action,
             kind,
         })
+    }
+}
+
+/// The typed value of `abinary` attributes: decoding fails (with
+/// [`ValueError::AscendFilter`]) for octets that
+/// [`from_bytes`](AscendFilter::from_bytes) refuses.
+impl AttrValue for AscendFilter {
+    const DATA_TYPE: DataType = DataType::Abinary;
+    fn decode_value(b: &[u8]) -> Result<Self, ValueError> {
+        AscendFilter::from_bytes(b).ok_or(ValueError::AscendFilter(b.len()))
+    }
+    fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        out.extend_from_slice(&self.to_bytes());
+        Ok(())
     }
 }
 
