@@ -3,6 +3,7 @@
 //! on its own, and CI has two cores.
 
 mod crypto_batch;
+mod fuzz_corpus;
 mod rfc_vectors;
 mod text_ascend;
 mod text_freeradius;
