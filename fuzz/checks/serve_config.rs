@@ -18,6 +18,9 @@ pub fn run(data: &[u8]) {
             "{e} points past the {} lines of {text:?}",
             text.lines().count()
         );
-        assert!(!e.message.is_empty(), "an empty message for {text:?}");
+        assert!(
+            !e.message.is_empty(),
+            "an empty message ({e:?}) for {text:?}"
+        );
     }
 }

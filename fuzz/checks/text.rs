@@ -6,7 +6,9 @@
 //!   (or fails with an error);
 //! - text: a line that parses and encodes decodes to pairs whose printed
 //!   text parses and encodes to the same octets (except a string ending
-//!   in NUL, whose last octet the printer drops, as radclient does);
+//!   in NUL, whose last octet the printer drops, as radclient does, and
+//!   whose NULs are padding in a User-Password, and a
+//!   NAS-Filter-Rule containing NUL, which separates rules on the wire);
 //! - Ascend filters: text that parses prints text that parses to the same
 //!   filter, and 32 octets that decode encode back to themselves.
 //!
@@ -76,10 +78,20 @@ pub fn run(data: &[u8]) {
     let back = codec
         .decode(&wire)
         .unwrap_or_else(|e| panic!("{line:?}: our own octets do not decode: {e}"));
-    if back
-        .iter()
-        .any(|p| matches!(&p.value, Value::String(b) if b.last() == Some(&0)))
-    {
+    // A trailing NUL is not printed (NASes send C strings), and a
+    // User-Password's trailing NULs are its padding (RFC 2865 §5.2).
+    let nul_ended =
+        |p: &radius_core::text::Pair| matches!(&p.value, Value::String(b) if b.last() == Some(&0));
+    if back.iter().any(nul_ended) || pairs.iter().any(nul_ended) {
+        return;
+    }
+    // NUL separates NAS-Filter-Rule rules on the wire (RFC 4849): a rule
+    // written with NULs comes back as several rules, without empty ones.
+    let rule_with_nul = |p: &radius_core::text::Pair| {
+        codec.format_pair(p).starts_with("NAS-Filter-Rule ")
+            && matches!(&p.value, Value::String(b) if b.contains(&0))
+    };
+    if pairs.iter().any(rule_with_nul) {
         return;
     }
     let printed = codec.format(&back);
