@@ -24,7 +24,7 @@ mod db;
 mod dict;
 mod embedded;
 mod send;
-mod serve;
+use radius_cli::serve;
 
 /// RADIUS toolkit: encode and decode attributes, check dictionaries.
 #[derive(Debug, Parser)]

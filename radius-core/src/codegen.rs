@@ -32,8 +32,10 @@
 //!   newtype over the number with one associated constant per `VALUE`
 //!   (`ServiceTypeValue::FramedUser`); unnamed numbers are values too
 //!   (`ServiceTypeValue::new(99)`).
+//! * An `abinary` attribute (Ascend-Data-Filter) carries an
+//!   [`AscendFilter`](crate::ascend::AscendFilter).
 //! * An attribute whose dictionary type is not the one its Rust value
-//!   type carries (`bool` as `u8`, `abinary`, `tlv` and arrays as octets)
+//!   type carries (`bool` as `u8`, `tlv` and arrays as octets)
 //!   says so with `data_type = ...`, so [`AttrInfo::data_type`](crate::typed::AttrInfo)
 //!   is always the dictionary's.
 //! * TLV members are attributes whose key points at their parent.
@@ -195,6 +197,12 @@ struct Generator<'d> {
 }
 
 /// The module name for a dictionary file: `dictionary.rfc2865` → `rfc2865`.
+/// An `octets` attribute with FreeRADIUS 4's `abinary` flag: octets in
+/// Rust (only the `abinary` type is an [`AscendFilter`](crate::ascend::AscendFilter)).
+fn octets_abinary(a: &crate::dict::Attribute) -> bool {
+    a.flags.abinary && a.data_type != DataType::Abinary
+}
+
 fn module_for_file(path: &Path) -> String {
     let name = path
         .file_name()
@@ -370,7 +378,7 @@ impl<'d> Generator<'d> {
     fn value_type(&self, it: &Item) -> String {
         let a = self.dict.attr(it.id);
         let k = self.krate;
-        if a.flags.array || a.flags.length.is_some() || a.flags.abinary {
+        if a.flags.array || a.flags.length.is_some() || octets_abinary(a) {
             return "::std::vec::Vec<u8>".into();
         }
         if let Some(e) = &it.enum_name {
@@ -378,7 +386,8 @@ impl<'d> Generator<'d> {
         }
         match a.data_type {
             DataType::String => "::std::string::String".into(),
-            DataType::Octets | DataType::Abinary | DataType::Tlv => "::std::vec::Vec<u8>".into(),
+            DataType::Abinary => format!("{k}::ascend::AscendFilter"),
+            DataType::Octets | DataType::Tlv => "::std::vec::Vec<u8>".into(),
             DataType::Ipaddr => "::std::net::Ipv4Addr".into(),
             DataType::Ipv6Addr => "::std::net::Ipv6Addr".into(),
             DataType::ComboIp => "::std::net::IpAddr".into(),
@@ -402,13 +411,12 @@ impl<'d> Generator<'d> {
     /// carries (its `AttrValue::DATA_TYPE`).
     fn value_data_type(&self, it: &Item) -> DataType {
         let a = self.dict.attr(it.id);
-        if a.flags.array || a.flags.length.is_some() || a.flags.abinary {
+        if a.flags.array || a.flags.length.is_some() || octets_abinary(a) {
             return DataType::Octets;
         }
         match a.data_type {
             DataType::Bool => DataType::Byte,
-            DataType::Abinary
-            | DataType::Tlv
+            DataType::Tlv
             | DataType::Vsa
             | DataType::Extended
             | DataType::LongExtended

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod ascend;
 pub mod attr;
 pub mod codegen;
 pub mod crypto;

@@ -673,8 +673,8 @@ impl<T: ValueEnum> AttrValue for T {
 /// or `Tlv(ParentType, n)`. Flags: `tagged`,
 /// `encrypt = UserPassword|TunnelPassword|AscendSecret`, `concat`, and
 /// `data_type = T` (a [`DataType`] variant) when the dictionary's type is
-/// not the one the Rust value type carries (`bool` as `u8`, `abinary` or
-/// an `array` as octets); [`AttrInfo::data_type`] is then `T`.
+/// not the one the Rust value type carries (`bool` as `u8`, an `array`
+/// as octets); [`AttrInfo::data_type`] is then `T`.
 #[macro_export]
 macro_rules! attribute {
     ($(#[$m:meta])* $name:ident($marker:ident) = $text:literal, $kind:ident ( $($k:tt)* ), $ty:ty $(, $flag:ident $(= $fv:ident)?)*) => {

@@ -41,6 +41,11 @@ pub enum ValueError {
     /// A value longer than one attribute can hold.
     #[error("value of {0} octets is too long for one attribute")]
     TooLong(usize),
+    /// Octets that are not an Ascend filter [`crate::ascend::AscendFilter`]
+    /// can express (not 32 octets, an unknown type or comparison, reserved
+    /// octets set).
+    #[error("{0} octets that are not a canonical Ascend filter")]
+    AscendFilter(usize),
     /// A tag outside 0x01..=0x1F (RFC 2868 §3.1).
     #[error("tag {0} outside 1..=31")]
     BadTag(u8),

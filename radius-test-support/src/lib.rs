@@ -11,6 +11,7 @@
 //! `RADIUS_REQUIRE_PEERS=1` (CI), which makes a missing peer a failure.
 
 pub mod freeradius;
+pub mod fuzz;
 pub mod net;
 pub mod peers;
 pub mod postgres;

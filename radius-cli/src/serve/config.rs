@@ -263,7 +263,12 @@ impl Config {
         let cx = Ctx { file, text };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            cx.err(span, e.message().to_owned())
+            // toml has no message for some errors (a control character in
+            // a comment, found by the serve_config fuzz target).
+            match e.message() {
+                "" => cx.err(span, "invalid TOML (a control character?)"),
+                m => cx.err(span, m.to_owned()),
+            }
         })?;
         let addrs = |v: &Option<Vec<Spanned<String>>>,
                      default: &str|

@@ -4,6 +4,7 @@
 
 mod attr;
 mod bench;
+mod fuzz_corpus;
 mod send;
 mod serve;
 mod serve_eap;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use crate::ascend::AscendFilter;
 use crate::dict::AttrId;
 
 use super::codec::Codec;
@@ -61,6 +62,10 @@ impl Codec<'_> {
                 s.push('"');
                 escape_string(b, s);
                 s.push('"');
+            }
+            Value::Abinary(b) if AscendFilter::from_bytes(b).is_some() => {
+                let f = AscendFilter::from_bytes(b).expect("checked");
+                let _ = write!(s, "\"{f}\"");
             }
             Value::Octets(b) | Value::Abinary(b) => {
                 s.push_str("0x");

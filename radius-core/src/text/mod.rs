@@ -78,7 +78,11 @@
 //!   the raw form (FreeRADIUS prints the partly processed buffer), and a
 //!   User-Password whose length is not a multiple of 16 (or above 128) is
 //!   malformed rather than decrypted as far as it goes.
-//! - Ascend binary filters are read and printed as hex only.
+//! - Ascend binary filters (`abinary`) are read in FreeRADIUS's filter
+//!   language or as hex, and printed in the language when their 32 octets
+//!   are canonical, as hex otherwise (FreeRADIUS prints `??` for unknown
+//!   protocols and comparisons, and silently drops fields); see
+//!   [`crate::ascend`] for the grammar and the few inputs refused here.
 //! - Dates print in UTC (FreeRADIUS uses the local time zone; run it with
 //!   `TZ=UTC` to compare). Dates are read as seconds, `Jan 1 2020
 //!   [12:00:00] [UTC]` (as FreeRADIUS) or `2020-01-01[T12:00:00][Z]`.

@@ -332,9 +332,11 @@ impl Codec<'_> {
             DataType::Octets | DataType::Abinary => {
                 let b = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
                     Some(h) => hex_decode(h).map_err(|r| bad(&r))?,
-                    None if spec.ty == DataType::Abinary => {
-                        return Err(bad("Ascend filter syntax is not supported; give 0x hex"))
-                    }
+                    None if spec.ty == DataType::Abinary => s
+                        .parse::<crate::ascend::AscendFilter>()
+                        .map_err(|e| bad(&e.to_string()))?
+                        .to_bytes()
+                        .to_vec(),
                     None => bytes.to_vec(),
                 };
                 if spec.ty == DataType::Abinary {

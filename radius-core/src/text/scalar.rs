@@ -79,7 +79,8 @@ pub(super) fn parse_date(s: &str) -> Option<u32> {
         Some(h * 3600 + m * 60 + sec)
     };
     let total = |y: i64, mo: u32, d: u32, secs: u32| -> Option<u32> {
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        // Years far outside a 32-bit date would overflow the day count.
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(0..=9999).contains(&y) {
             return None;
         }
         let t = days_from_civil(y, mo, d) * 86400 + secs as i64;
@@ -89,7 +90,7 @@ pub(super) fn parse_date(s: &str) -> Option<u32> {
     if let Some(mo) = words.first().and_then(|w| {
         MONTHS
             .iter()
-            .position(|m| w.len() >= 3 && m.eq_ignore_ascii_case(&w[..3]))
+            .position(|m| w.get(..3).is_some_and(|p| m.eq_ignore_ascii_case(p)))
     }) {
         if words.len() < 3 {
             return None;
@@ -180,6 +181,12 @@ mod tests {
         assert_eq!(parse_date("2020-01-01T00:00:00Z"), Some(1_577_836_800));
         assert_eq!(parse_date("1577836800"), Some(1_577_836_800));
         assert_eq!(parse_date("Feb 30"), None);
+        // A multi-octet character across the month's three letters (found
+        // by the text fuzz target).
+        assert_eq!(parse_date("44\u{da}6-028b4"), None);
+        assert_eq!(parse_date("J\u{e9}n 1 2020"), None);
+        assert_eq!(parse_date("Jan 1 9223372036854775807"), None);
+        assert_eq!(parse_date("-9223372036854775807-01-01"), None);
         for t in [0u32, 59, 86_399, 951_782_400, u32::MAX] {
             assert_eq!(parse_date(&format_date(t)), Some(t), "{t}");
         }

@@ -3,6 +3,8 @@
 //! on its own, and CI has two cores.
 
 mod crypto_batch;
+mod fuzz_corpus;
 mod rfc_vectors;
+mod text_ascend;
 mod text_freeradius;
 mod text_parse;

@@ -55,12 +55,12 @@ ATTRIBUTE	Test-Four-Two-Int	2	integer
 END-VENDOR	Test-Four-Two
 ";
 
-struct Peer {
-    dict: Dictionary,
+pub(crate) struct Peer {
+    pub(crate) dict: Dictionary,
     raddb: TempDir,
 }
 
-fn peer() -> Option<Peer> {
+pub(crate) fn peer() -> Option<Peer> {
     if !have_tool("radclient") {
         return None;
     }
@@ -83,16 +83,21 @@ fn peer() -> Option<Peer> {
 
 /// One radclient run: the request it sent and what it printed about the
 /// reply we answered with.
-struct Exchange {
-    request: Vec<u8>,
-    printed: Vec<String>,
-    output: String,
+pub(crate) struct Exchange {
+    pub(crate) request: Vec<u8>,
+    pub(crate) printed: Vec<String>,
+    pub(crate) output: String,
 }
 
 impl Peer {
     /// Run radclient (`auth` or `acct`) with `line` on stdin; answer its
     /// request with `reply(request)` as the reply's attributes.
-    fn exchange(&self, kind: &str, line: &str, reply: impl FnOnce(&[u8]) -> Vec<u8>) -> Exchange {
+    pub(crate) fn exchange(
+        &self,
+        kind: &str,
+        line: &str,
+        reply: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Exchange {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();

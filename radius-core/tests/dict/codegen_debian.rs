@@ -55,9 +55,9 @@ fn debian_tree_generates_and_type_checks() {
         .expect("Interim-Update");
     let alive = code.find("Alive = 3 => \"Alive\"").expect("Alive");
     assert!(ist < alive);
-    // abinary is octets in Rust; the metadata keeps the dictionary's type.
+    // abinary is an AscendFilter in Rust, of the dictionary's type.
     assert!(code.contains(
-        "AscendDataFilter(AscendDataFilter_) = \"Ascend-Data-Filter\", Vendor(529, 1, 1, false, 242), ::std::vec::Vec<u8>, data_type = Abinary"
+        "AscendDataFilter(AscendDataFilter_) = \"Ascend-Data-Filter\", Vendor(529, 1, 1, false, 242), ::radius_core::ascend::AscendFilter\n"
     ));
     std::fs::write(
         scratch.join("src/lib.rs"),
@@ -68,7 +68,9 @@ fn debian_tree_generates_and_type_checks() {
          const _: () = assert!(match prelude::AcctStatusTypeValue::Alive.name() { Some(s) => s.len() == \"Interim-Update\".len(), None => false });\n\
          const _: () = assert!(matches!(\
              <prelude::AscendDataFilter as ::radius_core::typed::Attribute>::INFO.data_type,\
-             ::radius_core::dict::DataType::Abinary));\n",
+             ::radius_core::dict::DataType::Abinary));\n\
+         pub fn _filter() -> impl Sized { prelude::AscendDataFilter::new(\
+             \"ip in forward tcp\".parse::<::radius_core::ascend::AscendFilter>().unwrap()) }\n",
     )
     .unwrap();
     let t = Instant::now();

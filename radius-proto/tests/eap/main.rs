@@ -4,6 +4,7 @@
 //! EAP-TLS and TTLS over TLS 1.2 and 1.3, fragmented both ways; replayed
 //! and foreign States are refused; conversations are bounded and expire.
 
+mod fuzz_corpus;
 mod peer;
 
 use std::time::{Duration, Instant};
