@@ -46,14 +46,15 @@
 //! text codec prints them as hex where FreeRADIUS would print `??` or drop
 //! fields.
 
-mod text;
+mod parse;
+mod print;
 
 use std::net::Ipv4Addr;
 
 use crate::dict::DataType;
 use crate::value::{AttrValue, ValueError};
 
-pub use text::FilterParseError;
+pub use parse::FilterParseError;
 
 /// The length of an Ascend binary filter on the wire.
 pub const FILTER_LEN: usize = 32;

@@ -34,7 +34,7 @@ fn ascend_filters_match_radclient() {
         "generic in forward 12 FFFF00000000 0A0B00000000",
         "generic out drop 4 ffffffffffff 000000000000 more ==",
         "ipx in forward srcipxnet 1234 srcipxnode 0x000102030405 srcipxsock = 0451",
-        "ipx out drop dstipxnet 0xabcdef01 dstipxnode ffffffffffff",
+        "ipx out drop dstipxnet 0xabcdef01 dstipxnode ffffffffffff dstipxsock > 0x0001",
     ];
     let codec = Codec::new(&peer.dict);
     let mut failures = Vec::new();

@@ -19,9 +19,6 @@
 //! `MASK` and `VALUE` are six octets of hex; `NET`, `NODE` and `SOCKET`
 //! are hex (`0x` optional).
 //!
-//! Printing follows `print_abinary`: `srcip`/`dstip` only when the address
-//! is not zero, the protocol always, then the ports and `est`.
-//!
 //! Deliberate differences, each an error here where FreeRADIUS accepts
 //! something it cannot print back: a protocol above 255 (FreeRADIUS keeps
 //! the low octet), a short address without `/LEN` (`10.1`, which
@@ -31,7 +28,6 @@
 //! (FreeRADIUS prints `??`), and an IPX filter may give both ends
 //! (FreeRADIUS 3.2 prints such filters but cannot read them).
 
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
@@ -52,7 +48,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T> {
 }
 
 /// `filterProtoName`.
-const PROTOCOLS: [(&str, u8); 4] = [("tcp", 6), ("udp", 17), ("ospf", 89), ("icmp", 1)];
+pub(super) const PROTOCOLS: [(&str, u8); 4] = [("tcp", 6), ("udp", 17), ("ospf", 89), ("icmp", 1)];
 
 /// `filterPortType`.
 const SERVICES: [(&str, u16); 18] = [
@@ -372,85 +368,6 @@ impl FromStr for AscendFilter {
             action,
             kind,
         })
-    }
-}
-
-impl fmt::Display for Compare {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Compare::Less => "<",
-            Compare::Equal => "=",
-            Compare::Greater => ">",
-            Compare::NotEqual => "!=",
-        })
-    }
-}
-
-impl fmt::Display for AscendFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.kind {
-            FilterKind::Ip(_) => "ip",
-            FilterKind::Generic(_) => "generic",
-            FilterKind::Ipx(_) => "ipx",
-        };
-        let dir = match self.direction {
-            Direction::In => "in",
-            Direction::Out => "out",
-        };
-        let act = match self.action {
-            Action::Forward => "forward",
-            Action::Drop => "drop",
-        };
-        write!(f, "{kind} {dir} {act}")?;
-        match &self.kind {
-            FilterKind::Ip(ip) => {
-                for (w, m) in [("srcip", &ip.src), ("dstip", &ip.dst)] {
-                    if let Some(m) = m {
-                        write!(f, " {w} {}/{}", m.addr, m.len)?;
-                    }
-                }
-                match PROTOCOLS.iter().find(|(_, p)| *p == ip.protocol) {
-                    Some((n, _)) => write!(f, " {n}")?,
-                    None => write!(f, " {}", ip.protocol)?,
-                }
-                for (w, m) in [("srcport", &ip.src_port), ("dstport", &ip.dst_port)] {
-                    if let Some(m) = m {
-                        write!(f, " {w} {} {}", m.compare, m.port)?;
-                    }
-                }
-                if ip.established {
-                    f.write_str(" est")?;
-                }
-            }
-            FilterKind::Generic(g) => {
-                write!(f, " {} ", g.offset)?;
-                for x in g.mask {
-                    write!(f, "{x:02x}")?;
-                }
-                f.write_str(" ")?;
-                for x in g.value {
-                    write!(f, "{x:02x}")?;
-                }
-                f.write_str(if g.not_equal { " !=" } else { " ==" })?;
-                if g.more {
-                    f.write_str(" more")?;
-                }
-            }
-            FilterKind::Ipx(ipx) => {
-                for (side, end) in [("src", &ipx.src), ("dst", &ipx.dst)] {
-                    if let Some(e) = end {
-                        write!(f, " {side}ipxnet 0x{:04x} {side}ipxnode 0x", e.net)?;
-                        for x in e.node {
-                            write!(f, "{x:02x}")?;
-                        }
-                        if let Some(s) = e.socket {
-                            write!(f, " {side}ipxsock {} 0x{:04x}", s.compare, s.port)?;
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
