@@ -300,7 +300,7 @@ pub fn apply_flags(
 /// The configured users (then SQL's) answer the EAP component's lookups.
 impl EapBackend for App {
     async fn credential(&self, who: &Lookup<'_>) -> Credential {
-        let user = super::find_user(self, None, who.identity, false).await;
+        let user = super::auth::find_user(self, None, who.identity, false).await;
         match user.as_deref().map(|u| &u.password) {
             Some(Password::Clear(p)) => Credential::Password(p.clone()),
             Some(Password::NtHash(h)) => Credential::NtHash(radius_server::eap::NtHash(h.0)),

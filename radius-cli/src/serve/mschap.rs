@@ -30,7 +30,8 @@ use typed_radius::dict::prelude::*;
 use super::config::Password;
 use radius_core::dict::Dictionary;
 
-use super::{accept_for, User};
+use super::auth::accept_for;
+use super::User;
 
 /// MS-MPPE-Encryption-Types: RC4 with 40- or 128-bit keys allowed (RFC 2548
 /// §2.4.5 bits 0x2 and 0x4), what FreeRADIUS sends unless told to require
