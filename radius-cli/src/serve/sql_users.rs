@@ -163,7 +163,18 @@ impl SqlUsers {
         let Some(rows) = self.rows(name).await? else {
             return Ok(None);
         };
-        let request = req.map(|r| request_text(r, dict)).unwrap_or_default();
+        // The request in text form only when some row compares with it
+        // (most users have none): decoding every attribute costs.
+        let compares = |items: &[Item]| {
+            items
+                .iter()
+                .any(|i| !is_credential(&i.attribute) && matches!(i.op.as_str(), "==" | "!="))
+        };
+        let needed = compares(&rows.check) || rows.groups.iter().any(|(c, _)| compares(c));
+        let request = match req {
+            Some(r) if needed => request_text(r, dict),
+            _ => Vec::new(),
+        };
         let compare = |items: &[Item]| req.is_none() || items.iter().all(|i| matches(i, &request));
         if !compare(&rows.check) {
             return Ok(None);
