@@ -23,6 +23,7 @@ mod coa;
 mod db;
 mod dict;
 mod embedded;
+mod flood;
 mod send;
 use radius_cli::serve;
 
@@ -51,6 +52,8 @@ enum Commands {
     Send(send::SendArgs),
     /// Closed-loop load generator: req/s, latency percentiles, server CPU per request (--pid).
     Bench(bench::BenchArgs),
+    /// Flood a loopback server past its capacity while a steady client measures how well it is still served.
+    Flood(flood::FloodArgs),
     /// Send a CoA-Request to the NAS of each open session of a user (or session id) in the accounting database.
     Coa(coa::CoaArgs),
     /// Send a Disconnect-Request to the NAS of each open session of a user (or session id).
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Commands::Db(a) => db::run(a),
         Commands::Send(a) => send::run(a),
         Commands::Bench(a) => bench::run(a),
+        Commands::Flood(a) => flood::run(a),
         Commands::Coa(a) => coa::run(a, radius_core::Code::COA_REQUEST),
         Commands::Disconnect(a) => coa::run(a, radius_core::Code::DISCONNECT_REQUEST),
         Commands::HashPassword => acct::hash_password(),

@@ -231,6 +231,30 @@ impl DedupCache {
         self.capacity
     }
 
+    /// Look a request up without registering it: `Some` (in progress or
+    /// cached) for a live entry, `None` when it is new or expired. Lets a
+    /// retransmission be answered before its authenticators are checked:
+    /// an exact copy carries the same ones.
+    pub fn peek(&mut self, key: &DedupKey, now: Instant) -> Option<Lookup<'_>> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let key = Packed::new(key);
+        let hash = key.hash(&self.hasher);
+        let now = self.millis(now);
+        let slots = &self.slots;
+        let &i = self.index.find(hash, |&i| slots[i as usize].key == key)?;
+        let s = &slots[i as usize];
+        if now.saturating_sub(s.at) >= self.ttl {
+            return None;
+        }
+        match s.state {
+            State::InProgress => Some(Lookup::InProgress),
+            State::Done => Some(Lookup::Cached(s.reply())),
+            State::Free => None,
+        }
+    }
+
     /// Look a request up, registering it as in progress when new.
     pub fn check(&mut self, key: DedupKey, now: Instant) -> Lookup<'_> {
         let key = Packed::new(&key);
@@ -360,6 +384,25 @@ mod tests {
         let mut k = key(1);
         k.src.set_port(5001);
         assert!(matches!(c.check(k, t0), Lookup::New(_)));
+    }
+
+    #[test]
+    fn peek_finds_live_entries_and_registers_nothing() {
+        let mut c = DedupCache::new(4, Duration::from_secs(30));
+        let t0 = Instant::now();
+        assert_eq!(c.peek(&key(1), t0), None);
+        assert_eq!(c.peek(&key(1), t0), None, "a peek does not register");
+        let Lookup::New(t) = c.check(key(1), t0) else {
+            panic!()
+        };
+        assert_eq!(c.peek(&key(1), t0), Some(Lookup::InProgress));
+        assert_eq!(c.peek(&key(2), t0), None);
+        assert!(c.complete(t, b"reply", t0));
+        assert_eq!(c.peek(&key(1), t0), Some(Lookup::Cached(&b"reply"[..])));
+        // Expired: new again (and check starts it over).
+        let later = t0 + Duration::from_secs(31);
+        assert_eq!(c.peek(&key(1), later), None);
+        assert!(matches!(c.check(key(1), later), Lookup::New(_)));
     }
 
     #[test]

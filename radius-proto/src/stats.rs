@@ -60,6 +60,10 @@ drop_reasons! {
     /// The handler panicked; the request is forgotten (a retransmission
     /// runs it again) and the listener keeps serving.
     HandlerPanic => "handler_panic",
+    /// Received while the listener was overloaded, from a source that
+    /// already had its share of the receive queue waiting (per-source fair
+    /// queuing): dropped before any work.
+    SourceQueueFull => "source_queue_full",
 }
 
 impl fmt::Display for DropReason {
@@ -68,7 +72,7 @@ impl fmt::Display for DropReason {
     }
 }
 
-const NREASONS: usize = 17;
+const NREASONS: usize = 18;
 
 /// Upper bounds (seconds) of the request latency histogram's buckets,
 /// from receipt to the reply being sent; a last bucket takes the rest.

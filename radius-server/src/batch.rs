@@ -249,7 +249,16 @@ impl SendBatch {
     }
 }
 
-/// The only `unsafe` in this crate: the two system calls and their C
+/// Raise a socket's receive buffer to `size` even past the system's
+/// `net.core.rmem_max` when the process may (root or CAP_NET_ADMIN), as
+/// a listener must absorb bursts and the scheduler's pauses under flood
+/// (the default maximum, 208 KiB, holds about 250 short datagrams: under
+/// a millisecond of a flood). Whether it was raised.
+pub(crate) fn force_recv_buffer(sock: &socket2::Socket, size: usize) -> bool {
+    sys::force_recv_buffer(sock, size)
+}
+
+/// The only `unsafe` in this crate: the system calls and their C
 /// structs. Measured reason: see the module docs.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
@@ -334,6 +343,23 @@ mod sys {
             }
             _ => None,
         }
+    }
+
+    /// Raise the receive buffer past `net.core.rmem_max` (SO_RCVBUFFORCE,
+    /// which needs CAP_NET_ADMIN); whether the kernel allowed it.
+    pub(crate) fn force_recv_buffer(fd: &impl AsRawFd, size: usize) -> bool {
+        let v = size.min(i32::MAX as usize) as libc::c_int;
+        // SAFETY: a plain setsockopt with a pointer to a live c_int and its size.
+        let r = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                (&v as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        r == 0
     }
 
     /// `UDP_SEGMENT` (linux/udp.h; not in the libc crate for glibc).
@@ -477,6 +503,10 @@ mod sys {
 #[cfg(not(target_os = "linux"))]
 mod sys {
     use std::io;
+
+    pub(crate) fn force_recv_buffer<T>(_: &T, _: usize) -> bool {
+        false
+    }
     use std::net::SocketAddr;
 
     use tokio::net::UdpSocket;

@@ -35,6 +35,7 @@ mod batch;
 pub mod client;
 pub mod eap;
 pub mod extract;
+mod fair;
 pub mod handler;
 pub mod proxy;
 pub mod radsec;

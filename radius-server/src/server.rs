@@ -61,8 +61,9 @@ use radius_core::crypto::batch::{self, Expected};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::UnsignedReply;
 
-use crate::batch::{RecvBatch, SendBatch};
+use crate::batch::{RecvBatch, SendBatch, BATCH};
 use crate::engine::{Completion, Engine, EngineConfig, Event, Incoming};
+use crate::fair::FairQueue;
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::HostTable;
 use crate::port::PortKind;
@@ -539,6 +540,11 @@ fn bind_udp(addr: SocketAddr, reuse_port: bool, buffer: usize) -> io::Result<std
     #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
     let _ = reuse_port;
     let _ = s.set_recv_buffer_size(buffer);
+    // The kernel doubles what it grants (its bookkeeping), and caps it at
+    // net.core.rmem_max: past that only a privileged process gets more.
+    if s.recv_buffer_size().is_ok_and(|got| got < buffer) {
+        crate::batch::force_recv_buffer(&s, buffer);
+    }
     let _ = s.set_send_buffer_size(buffer);
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
@@ -552,6 +558,18 @@ impl Wake for NoopWaker {
 
 /// Datagrams handled before yielding to other tasks.
 const BUDGET: usize = 64;
+
+/// The overload queue of one listener socket: room in total and per source
+/// ([`crate::fair`]). 8192 short datagrams are ~2 MiB of slab, allocated
+/// only as a flood first fills it. A source port cannot have more than 256
+/// requests outstanding (the Identifier is one octet), so more than that
+/// queued from one source can only be retransmissions or junk.
+const QUEUE_TOTAL: usize = 8192;
+const QUEUE_PER_SOURCE: usize = 256;
+
+/// Datagrams moved from the socket into the queue per turn at most, so a
+/// flood faster than `recvmmsg` itself cannot keep the loop from serving.
+const DRAIN_MAX: usize = 1024;
 
 async fn recv_loop<S: Clone + Send + Sync + 'static>(
     sock: Arc<UdpSocket>,
@@ -569,25 +587,34 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
     let waker = Waker::from(Arc::new(NoopWaker));
     // Replies of handlers that finish later (spawned) go out together.
     let later = Arc::new(SendQueue::new(&sock, shared.config.udp_gso, 256));
+    // Filled only when more arrives than is served (see `crate::fair`).
+    let mut queue = FairQueue::new(QUEUE_TOTAL, QUEUE_PER_SOURCE);
+    let mut serve_bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(256)).collect();
+    let mut serve_srcs: Vec<SocketAddr> = Vec::with_capacity(BATCH);
     loop {
-        tokio::select! {
-            biased;
-            _ = shutdown.changed() => break,
-            r = sock.readable() => {
-                if let Err(e) = r {
-                    tracing::error!(listener = %kind, "socket failed: {e}");
-                    break;
+        if queue.is_empty() {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                r = sock.readable() => {
+                    if let Err(e) = r {
+                        tracing::error!(listener = %kind, "socket failed: {e}");
+                        break;
+                    }
                 }
             }
         }
         let mut drained = false;
         let mut handled = 0;
         while handled < BUDGET {
-            match rx.try_recv(&sock) {
-                Ok(_) => {}
+            let got = match rx.try_recv(&sock) {
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    drained = true;
-                    break;
+                    if queue.is_empty() {
+                        drained = true;
+                        break;
+                    }
+                    0
                 }
                 // ICMP errors from earlier sends (ECONNREFUSED ...) surface
                 // here, once each.
@@ -596,8 +623,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
                     handled += 1;
                     continue;
                 }
-            }
-            let now = Instant::now();
+            };
             let ctx = Ctx {
                 sock: &sock,
                 later: &later,
@@ -605,11 +631,45 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
                 shared: &shared,
                 waker: &waker,
                 kind,
-                now,
+                now: Instant::now(),
             };
-            handle_batch(&rx, &mut tx, &mut work, &ctx);
-            handled += rx.len();
-            // At most BATCH received, so the replies fit: send them together.
+            if queue.is_empty() && got < BATCH {
+                // Not overloaded: serve what came, in arrival order.
+                let datagrams: Vec<(&[u8], SocketAddr)> = (0..got).map(|i| rx.get(i)).collect();
+                handle_batch(&datagrams, &mut tx, &mut work, &ctx);
+                handled += got.max(1);
+            } else {
+                // More may be waiting than one batch: drain the socket into
+                // the fair queue first, then serve one datagram per source
+                // in turn.
+                enqueue(&rx, &mut queue, &engine);
+                let mut moved = got;
+                while moved < DRAIN_MAX {
+                    match rx.try_recv(&sock) {
+                        Ok(n) => {
+                            enqueue(&rx, &mut queue, &engine);
+                            moved += n;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => moved += 1,
+                    }
+                }
+                serve_srcs.clear();
+                queue.pop_round(BATCH, |d, src| {
+                    let b = &mut serve_bufs[serve_srcs.len()];
+                    b.clear();
+                    b.extend_from_slice(d);
+                    serve_srcs.push(src);
+                });
+                let datagrams: Vec<(&[u8], SocketAddr)> = serve_bufs
+                    .iter()
+                    .zip(&serve_srcs)
+                    .map(|(d, s)| (&d[..], *s))
+                    .collect();
+                handle_batch(&datagrams, &mut tx, &mut work, &ctx);
+                handled += serve_srcs.len().max(1);
+            }
+            // At most BATCH handled, so the replies fit: send them together.
             let segmented = tx
                 .flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
                 .await;
@@ -624,6 +684,24 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
         }
         // A full budget: let other tasks (spawned handlers, other sockets) run.
         tokio::task::yield_now().await;
+    }
+}
+
+/// Move the last received batch into the fair queue; count what it refuses.
+/// (A datagram a newcomer pushed out of a full queue counts the same.)
+fn enqueue(rx: &RecvBatch, queue: &mut FairQueue, engine: &Engine) {
+    let evicted = queue.evicted();
+    let mut dropped = 0;
+    for i in 0..rx.len() {
+        let (data, src) = rx.get(i);
+        if queue.push(data, src).is_err() {
+            dropped += 1;
+        }
+    }
+    dropped += queue.evicted() - evicted;
+    for _ in 0..dropped {
+        engine.stats().received();
+        engine.stats().count_drop(DropReason::SourceQueueFull);
     }
 }
 
@@ -659,14 +737,18 @@ struct Pending {
 /// together, run the engine and the handlers, sign the inline replies
 /// together, cache them, and queue them in `tx`.
 fn handle_batch<S: Clone + Send + Sync + 'static>(
-    rx: &RecvBatch,
+    datagrams: &[(&[u8], SocketAddr)],
     tx: &mut SendBatch,
     work: &mut BatchWork,
     cx: &Ctx<'_, S>,
 ) {
-    let datagrams: Vec<(&[u8], SocketAddr)> = (0..rx.len()).map(|i| rx.get(i)).collect();
-    cx.engine
-        .precompute(&datagrams, &mut work.md5, &mut work.expected);
+    cx.engine.precompute(
+        datagrams,
+        cx.kind,
+        cx.now,
+        &mut work.md5,
+        &mut work.expected,
+    );
     for (&(data, src), expected) in datagrams.iter().zip(&work.expected) {
         let slot = tx.len();
         let out = tx.next_buf();

@@ -24,11 +24,11 @@ use anyhow::{bail, Context as _};
 use radius_core::Secret;
 use radius_server::client::proto::Jitter;
 
-mod args;
+pub(crate) mod args;
 mod radsec;
 mod report;
-mod request;
-mod stats;
+pub(crate) mod request;
+pub(crate) mod stats;
 mod udp;
 
 pub use args::BenchArgs;

@@ -24,17 +24,17 @@ const ACCT_SESSION_TIME: u8 = std_type::<AcctSessionTime>();
 const INTERIM_UPDATE: [u8; 4] = AcctStatusTypeValue::InterimUpdate.number().to_be_bytes();
 
 /// What one request looks like; encodes fresh requests into a slot buffer.
-pub(super) struct Template {
-    pub(super) kind: Kind,
-    pub(super) secret: Secret,
-    pub(super) user: Vec<u8>,
-    pub(super) password: Vec<u8>,
+pub(crate) struct Template {
+    pub(crate) kind: Kind,
+    pub(crate) secret: Secret,
+    pub(crate) user: Vec<u8>,
+    pub(crate) password: Vec<u8>,
 }
 
 impl Template {
     /// The request's attributes for a client that writes the header,
     /// Message-Authenticator and authenticators itself (RadSec).
-    pub(super) fn add_attrs(
+    pub(crate) fn add_attrs(
         &self,
         w: &mut PacketWriter<'_>,
         secret: &Secret,
@@ -59,7 +59,7 @@ impl Template {
         w.attr(NAS_IP_ADDRESS, &[127, 0, 0, 1])
     }
 
-    pub(super) fn code(&self) -> Code {
+    pub(crate) fn code(&self) -> Code {
         match self.kind {
             Kind::Auth => Code::ACCESS_REQUEST,
             Kind::Acct => Code::ACCOUNTING_REQUEST,
@@ -67,7 +67,7 @@ impl Template {
     }
 
     /// Encode a new request with Identifier `id`; returns its authenticator.
-    pub(super) fn encode(
+    pub(crate) fn encode(
         &self,
         buf: &mut Vec<u8>,
         id: u8,

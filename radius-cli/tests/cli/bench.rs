@@ -115,3 +115,56 @@ fn bench_rejects_bad_arguments() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/proc/999999999/stat"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_reports_the_steady_clients_phases_and_what_the_server_dropped() {
+    let srv = server().await;
+    let addr = srv.auth_addrs()[0].to_string();
+    let pid = std::process::id().to_string();
+    // A short, light flood of every kind (bounded: 1.5 s in all): the
+    // report must account for each steady request and the flood sent.
+    let out = Command::new(env!("CARGO_BIN_EXE_radius"))
+        .args([
+            "flood", "--json", "-d", "0.5", "--warmup", "0.5", "--after", "0.5",
+        ])
+        .args([
+            "--rate",
+            "20000",
+            "--ports",
+            "4",
+            "--interval",
+            "20",
+            "--pid",
+            &pid,
+            &addr,
+        ])
+        .output()
+        .expect("run radius flood");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let sent = v["flood"]["sent"].as_u64().unwrap();
+    assert!(sent > 1000, "{v}");
+    for phase in ["before", "during", "after"] {
+        let p = &v[phase];
+        assert!(p["sent"].as_u64().unwrap() >= 10, "{phase}: {v}");
+        assert!(p["served_percent"].as_f64().unwrap() <= 100.0);
+    }
+    // Nothing floods before: every steady request is answered.
+    assert_eq!(v["before"]["answered_in_time"], v["before"]["sent"], "{v}");
+    assert!(v["server_rss_kib"]["peak"].as_u64().unwrap() > 0);
+    // The server saw the flood's junk: garbage, truncated and forged
+    // requests dropped, copies answered from the cache.
+    let s = srv.stats().snapshot();
+    assert!(s.duplicates > 0, "{s:?}");
+    assert!(
+        s.dropped(radius_server::DropReason::BadMessageAuthenticator) > 0,
+        "{s:?}"
+    );
+    srv.shutdown().await;
+}

@@ -307,6 +307,18 @@ impl Engine {
         if version.is_v1_1() {
             return self.handle_v1_1(&packet, cx, out);
         }
+        // A retransmission is answered (or dropped) before any MD5: an
+        // exact copy carries the authenticators already checked once, and
+        // a flood of copies must stay cheap.
+        let key = DedupKey {
+            src,
+            port,
+            id: packet.identifier(),
+            authenticator: *packet.authenticator(),
+        };
+        if let Some(ev) = self.early_duplicate(&key, code, cx, out) {
+            return ev;
+        }
         let verified = match expected {
             Some(e) => packet.verify_request_expected(e),
             None => packet.verify_request(client.secret()),
@@ -333,12 +345,6 @@ impl Engine {
                 return ev;
             }
         }
-        let key = DedupKey {
-            src,
-            port,
-            id: packet.identifier(),
-            authenticator: *packet.authenticator(),
-        };
         match self.dispatch(&packet, cx, key, has_ma, out) {
             Ok(mut req) => {
                 req.set_keystream(expected.and_then(|e| e.keystream));
@@ -393,23 +399,39 @@ impl Engine {
     /// Authenticator digest) that each of `datagrams` must carry, all in one
     /// batch; `out[i]` is for datagram `i`, to pass on with
     /// [`Incoming::with_expected`] (`None` for an unknown client or a
-    /// malformed packet: `handle` drops those anyway).
+    /// malformed packet: `handle` drops those anyway; `None` too for a
+    /// retransmission of a request already known on `port` at `now`, which
+    /// `handle` answers from the duplicate cache without them).
     pub fn precompute(
         &self,
         datagrams: &[(&[u8], SocketAddr)],
+        port: PortKind,
+        now: Instant,
         scratch: &mut Md5Batch,
         out: &mut Vec<Option<Expected>>,
     ) {
         let mut index = Vec::with_capacity(datagrams.len());
         let mut items = Vec::with_capacity(datagrams.len());
         let hosts = self.hosts.load();
-        for (data, src) in datagrams {
-            let check = hosts
-                .lookup(src.ip())
-                .and_then(|c| Packet::decode(data).ok().map(|p| p.to_check(c.secret())));
+        let mut cache = self.cache();
+        for &(data, src) in datagrams {
+            let check = hosts.lookup(src.ip()).and_then(|c| {
+                let p = Packet::decode(data).ok()?;
+                let key = DedupKey {
+                    src,
+                    port,
+                    id: p.identifier(),
+                    authenticator: *p.authenticator(),
+                };
+                if cache.peek(&key, now).is_some() {
+                    return None;
+                }
+                Some(p.to_check(c.secret()))
+            });
             index.push(check.is_some());
             items.extend(check);
         }
+        drop(cache);
         let mut computed = Vec::with_capacity(items.len());
         batch::expected_for_requests(&items, scratch, &mut computed);
         let mut computed = computed.into_iter();
@@ -481,6 +503,36 @@ impl Engine {
                 Event::Dispatch(req)
             }
             Err(ev) => ev,
+        }
+    }
+
+    /// A retransmission of a request in progress or answered: its event
+    /// (dropped, or the cached reply in `out`); `None` for a new request.
+    fn early_duplicate(
+        &self,
+        key: &DedupKey,
+        code: Code,
+        cx: Ctx<'_>,
+        out: &mut Vec<u8>,
+    ) -> Option<Event> {
+        let mut cache = self.cache();
+        match cache.peek(key, cx.now)? {
+            Lookup::Cached(bytes) => {
+                out.extend_from_slice(bytes);
+                drop(cache);
+                self.stats.duplicate();
+                tracing::debug!(client = cx.client.name(), src = %cx.src, id = key.id,
+                    "retransmission answered from cache");
+                Some(Event::Send { cached: true })
+            }
+            _ => {
+                drop(cache);
+                Some(self.drop_at(
+                    DropReason::DuplicateInProgress,
+                    cx,
+                    &format_args!("retransmission of {code} id {} still in progress", key.id),
+                ))
+            }
         }
     }
 

@@ -330,6 +330,52 @@ fn duplicates_in_progress_and_cached() {
 }
 
 #[test]
+fn retransmissions_are_recognised_before_their_authenticators_are_checked() {
+    // A flood of copies must not cost MD5 each: the cache is consulted by
+    // (source, Identifier, Request Authenticator) first, so a copy whose
+    // Message-Authenticator was damaged in transit still gets the reply
+    // its first copy earned, and precompute skips copies altogether.
+    let e = engine();
+    let pkt = pap(2, SECRET, "bob", "hello", true);
+    let req = dispatched(&e, &pkt, PortKind::Auth);
+    let at = Packet::decode(&pkt)
+        .unwrap()
+        .message_authenticator_offset()
+        .unwrap();
+    let mut damaged = pkt.clone();
+    damaged[at] ^= 0xff;
+    assert_eq!(
+        dropped(&e, &damaged, PortKind::Auth),
+        DropReason::DuplicateInProgress
+    );
+    let mut out = Vec::new();
+    e.complete(&req, AccessAccept::new().into(), Instant::now(), &mut out);
+    let (ev, cached) = handle(&e, &damaged, PortKind::Auth);
+    assert!(matches!(ev, Event::Send { cached: true }), "{ev:?}");
+    assert_eq!(cached, out);
+    let src = src();
+    let fresh = pap(3, SECRET, "bob", "hello", true);
+    let mut scratch = Default::default();
+    let mut expected = Vec::new();
+    e.precompute(
+        &[(&pkt, src), (&fresh, src)],
+        PortKind::Auth,
+        Instant::now(),
+        &mut scratch,
+        &mut expected,
+    );
+    assert!(expected[0].is_none(), "a known request needs no MD5");
+    assert!(expected[1].is_some(), "a new one does");
+    // A damaged copy of a request never seen is still refused.
+    let mut forged = pap(4, SECRET, "bob", "hello", true);
+    forged[at] ^= 0xff;
+    assert_eq!(
+        dropped(&e, &forged, PortKind::Auth),
+        DropReason::BadMessageAuthenticator
+    );
+}
+
+#[test]
 fn dedup_entries_expire() {
     // A simulated clock: the reply is cached for dedup_ttl after it was
     // sent, then forgotten (RFC 5080 §2.2.2), with no sleeping.
