@@ -6,6 +6,7 @@ mod attr;
 mod bench;
 mod fuzz_corpus;
 mod send;
+mod send_parity;
 mod serve;
 mod serve_eap;
 mod serve_mschap;
