@@ -12,6 +12,7 @@
 //! 1 when some reply does not and none is missing, 2 on any timeout or
 //! error.
 
+mod addr;
 mod chap;
 mod filter;
 mod input;
@@ -20,17 +21,18 @@ mod summary;
 mod transport;
 
 use std::io::Write;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use radius_core::dict::Dictionary;
 use radius_core::text::Codec;
 use radius_core::Code;
 use radius_server::client::ClientRequest;
 
+use addr::host_of;
+pub use addr::resolve;
 use input::Request;
 use output::Mode;
 use summary::{Outcome, Summary};
@@ -158,43 +160,6 @@ impl Kind {
             Kind::Acct => 1813,
             Kind::Coa | Kind::Disconnect => 3799,
         }
-    }
-}
-
-/// Resolve `HOST[:PORT]` (IPv6 as `[::1]:1812` or a bare `::1`).
-pub fn resolve(addr: &str, default_port: u16) -> anyhow::Result<SocketAddr> {
-    if let Ok(a) = addr.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
-        return Ok(SocketAddr::new(ip, default_port));
-    }
-    let with_port = if addr
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        addr.to_string()
-    } else {
-        format!("{addr}:{default_port}")
-    };
-    with_port
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {addr:?}"))?
-        .next()
-        .with_context(|| format!("{addr:?} resolves to no address"))
-}
-
-/// The host part of `HOST[:PORT]`, `[V6]:PORT` or a bare address.
-fn host_of(addr: &str) -> String {
-    if let Ok(a) = addr.parse::<SocketAddr>() {
-        return a.ip().to_string();
-    }
-    if addr.parse::<std::net::IpAddr>().is_ok() {
-        return addr.to_owned();
-    }
-    match addr.rsplit_once(':') {
-        Some((h, p)) if p.parse::<u16>().is_ok() => h.to_owned(),
-        _ => addr.to_owned(),
     }
 }
 
@@ -407,19 +372,5 @@ async fn one(opts: &Opts, request: &Request, index: usize) -> Outcome {
     Outcome::Reply {
         code,
         passed: verdict.is_ok(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolves_with_default_ports() {
-        assert_eq!(resolve("127.0.0.1", 1812).unwrap().port(), 1812);
-        assert_eq!(resolve("127.0.0.1:99", 1812).unwrap().port(), 99);
-        assert_eq!(resolve("::1", 3799).unwrap().port(), 3799);
-        assert_eq!(resolve("[::1]:5", 3799).unwrap().port(), 5);
-        assert_eq!(resolve("localhost", 1813).unwrap().port(), 1813);
     }
 }
