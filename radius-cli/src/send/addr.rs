@@ -39,7 +39,9 @@ pub(super) fn host_of(addr: &str) -> String {
         Some((h, p)) if p.parse::<u16>().is_ok() => h,
         _ => addr,
     };
-    host.trim_start_matches('[').trim_end_matches(']').to_owned()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@ impl Chap {
         let chap_password = id("CHAP-Password")?;
         let chap_challenge = id("CHAP-Challenge");
         let index = pairs.iter().zip(items).position(|(p, item)| {
-            p.attr == chap_password && !(!item.quoted && is_hex(&item.value))
+            let given_as_hex = !item.quoted && is_hex(&item.value);
+            p.attr == chap_password && !given_as_hex
         })?;
         let challenge = pairs
             .iter()

@@ -16,14 +16,17 @@ pub(super) enum Transport {
     /// RADIUS over UDP.
     Udp(UdpClient),
     /// RadSec.
-    RadSec {
-        /// The client (one TLS connection, requests multiplexed on it).
-        client: RadSecClient,
-        /// Its server.
-        server: SocketAddr,
-        /// Its secret, to show what was sent.
-        secret: Secret,
-    },
+    RadSec(Box<RadSec>),
+}
+
+/// The RadSec transport.
+pub(super) struct RadSec {
+    /// The client (one TLS connection, requests multiplexed on it).
+    client: RadSecClient,
+    /// Its server.
+    server: SocketAddr,
+    /// Its secret, to show what was sent.
+    secret: Secret,
 }
 
 /// The RadSec settings of `radius send --radsec`.
@@ -103,11 +106,11 @@ impl Transport {
         cfg.watchdog_interval = None;
         cfg.require_message_authenticator = require_ma;
         let client = RadSecClient::new(cfg, config).context("RadSec client")?;
-        Ok(Transport::RadSec {
+        Ok(Transport::RadSec(Box::new(RadSec {
             client,
             server,
             secret: Secret::new(secret),
-        })
+        })))
     }
 
     /// Send one request and wait for its verified reply.
@@ -128,11 +131,12 @@ impl Transport {
                     message: e.to_string(),
                 }),
             },
-            Transport::RadSec {
-                client,
-                server,
-                secret,
-            } => {
+            Transport::RadSec(t) => {
+                let RadSec {
+                    client,
+                    server,
+                    secret,
+                } = &**t;
                 let t0 = Instant::now();
                 match client.send(req).await {
                     Ok(r) => {
