@@ -82,7 +82,7 @@ pub struct SendArgs {
     #[arg(short = 't', value_name = "TIMEOUT", default_value_t = 3.0)]
     timeout: f64,
     /// Transmissions per request (the first included), as radclient's -r.
-    /// Not with --radsec: TCP does not retransmit (RFC 6613 §2.6.1).
+    /// Ignored with --radsec: TCP does not retransmit (RFC 6613 §2.6.1).
     #[arg(short = 'r', value_name = "RETRIES", default_value_t = 3)]
     retries: u32,
     /// One packet per input line (default: blank-line-separated blocks, as
