@@ -48,7 +48,7 @@ enum Commands {
     Acct(acct::AcctArgs),
     /// The PostgreSQL accounting schema (`radius db init` prints its DDL).
     Db(db::DbArgs),
-    /// Send requests read in FreeRADIUS text form (like radclient); exit 0 accept, 1 reject, 2 timeout/error.
+    /// Send requests read in FreeRADIUS text form (like radclient, or over RadSec); exit 0 accept/filter passed, 1 reject/filter failed, 2 timeout/error.
     Send(send::SendArgs),
     /// Closed-loop load generator: req/s, latency percentiles, server CPU per request (--pid).
     Bench(bench::BenchArgs),

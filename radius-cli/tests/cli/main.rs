@@ -6,6 +6,8 @@ mod attr;
 mod bench;
 mod fuzz_corpus;
 mod send;
+mod send_parity;
+mod send_radsec;
 mod serve;
 mod serve_eap;
 mod serve_mschap;

@@ -56,7 +56,7 @@ async fn disconnect(_req: DisconnectRequest, _name: UserName) -> DisconnectAck {
     DisconnectAck::new()
 }
 
-async fn server() -> ServerHandle {
+pub(crate) async fn server() -> ServerHandle {
     let hosts = HostTable::new().with(
         "127.0.0.0/8".parse::<Cidr>().unwrap(),
         ClientConfig::new("localhost", "testing123"),
@@ -78,7 +78,7 @@ async fn server() -> ServerHandle {
 }
 
 /// Run `radius send ARGS` with `input` on stdin.
-fn send(args: &[&str], input: &str) -> Output {
+pub(crate) fn send(args: &[&str], input: &str) -> Output {
     run_with_input(
         Command::new(env!("CARGO_BIN_EXE_radius"))
             .arg("send")
@@ -87,7 +87,7 @@ fn send(args: &[&str], input: &str) -> Output {
     )
 }
 
-fn text(o: &Output) -> (String, String, i32) {
+pub(crate) fn text(o: &Output) -> (String, String, i32) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -95,7 +95,7 @@ fn text(o: &Output) -> (String, String, i32) {
     )
 }
 
-const BOB: &str = "User-Name = \"bob\", User-Password = \"hello\"\n";
+pub(crate) const BOB: &str = "User-Name = \"bob\", User-Password = \"hello\"\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_against_our_server() {

@@ -62,16 +62,17 @@ impl<'a> Lexer<'a> {
             message,
         }
     }
-    pub(super) fn operator(&mut self) -> bool {
+    /// The operator here (longest first), consumed.
+    pub(super) fn take_operator(&mut self) -> Option<&'static str> {
         for op in [
             ":=", "+=", "-=", "==", "!=", ">=", "<=", "=~", "!~", "=*", "!*", "=", ">", "<",
         ] {
             if self.s[self.pos..].starts_with(op) {
                 self.pos += op.len();
-                return true;
+                return Some(op);
             }
         }
-        false
+        None
     }
     /// A quoted or bare value: (text, was quoted).
     pub(super) fn value(&mut self, name: &str) -> Result<(Vec<u8>, bool)> {

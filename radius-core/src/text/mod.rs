@@ -105,11 +105,13 @@ mod escape;
 mod filter_rule;
 mod format;
 mod ipaddr;
+mod items;
 mod lex;
 mod parse;
 mod scalar;
 mod types;
 
 pub use codec::{Codec, TEST_AUTHENTICATOR};
+pub use items::{Item, Operator};
 pub use scalar::{hex_decode, hex_spaced};
 pub use types::{AttrRef, Pair, RawOid, TextError, Value};

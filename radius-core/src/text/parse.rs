@@ -5,64 +5,19 @@ use crate::dict::DataType;
 
 use super::codec::{Codec, Spec};
 use super::ipaddr;
-use super::lex::Lexer;
 use super::scalar::{hex_decode, parse_date, parse_uint};
 use super::types::{AttrRef, Pair, RawOid, Result, TextError, Value};
 
 impl Codec<'_> {
     /// Parse one line of `Name[:tag] op value` pairs separated by commas.
-    /// Operators (`=`, `:=`, `+=`, `==` ...) are accepted and ignored; an
-    /// empty line is an empty list.
+    /// Operators (`=`, `:=`, `+=`, `==` ...) are accepted and ignored
+    /// ([`parse_items`](Self::parse_items) keeps them); an empty line is an
+    /// empty list.
     pub fn parse(&self, line: &str) -> Result<Vec<Pair>> {
-        let mut lx = Lexer::new(line);
-        let mut out = Vec::new();
-        loop {
-            lx.skip_ws();
-            if lx.at_end() || lx.peek() == Some('#') {
-                break;
-            }
-            let name = lx.name();
-            if name.is_empty() {
-                return Err(lx.error(format!(
-                    "expected an attribute name, found {}",
-                    lx.describe_next()
-                )));
-            }
-            let tag = if lx.peek() == Some(':') && lx.peek2() != Some('=') {
-                lx.bump();
-                let t = lx.take_while(|c| c.is_ascii_digit());
-                if t.is_empty() {
-                    return Err(lx.error(format!("expected a tag number after \"{name}:\"")));
-                }
-                Some(t.to_owned())
-            } else {
-                None
-            };
-            lx.skip_ws();
-            if !lx.operator() {
-                return Err(lx.error(format!(
-                    "expected an operator (=, :=, +=, ==, ...) after \"{name}\", found {}",
-                    lx.describe_next()
-                )));
-            }
-            lx.skip_ws();
-            let (bytes, _quoted) = lx.value(&name)?;
-            out.push(self.make_pair(&name, tag.as_deref(), &bytes)?);
-            lx.skip_ws();
-            match lx.peek() {
-                None => break,
-                Some(',') => {
-                    lx.bump();
-                }
-                Some(_) => {
-                    return Err(lx.error(format!(
-                        "expected \",\" or end of line after the value of {name}, found {}",
-                        lx.describe_next()
-                    )))
-                }
-            }
-        }
-        Ok(out)
+        self.parse_items(line)?
+            .iter()
+            .map(|item| self.pair(item))
+            .collect()
     }
 
     /// Resolve a name to an attribute.
@@ -241,7 +196,7 @@ impl Codec<'_> {
         Ok(())
     }
 
-    fn make_pair(&self, name: &str, tag: Option<&str>, bytes: &[u8]) -> Result<Pair> {
+    pub(super) fn make_pair(&self, name: &str, tag: Option<&str>, bytes: &[u8]) -> Result<Pair> {
         let text = String::from_utf8_lossy(bytes);
         let text = text.as_ref();
         let attr = self.resolve(name)?;
