@@ -7,6 +7,7 @@ mod bench;
 mod fuzz_corpus;
 mod send;
 mod serve;
+mod serve_crypt;
 mod serve_eap;
 mod serve_mschap;
 mod serve_ops;
