@@ -85,6 +85,32 @@ impl ClientConfig {
 const SEEN_MA: u8 = 1;
 const DECIDED_PROXY_STATE: u8 = 2;
 const LIMIT_PROXY_STATE: u8 = 4;
+// Per NAS, whatever the policy: a BlastRADIUS rule's drop was logged at warn
+// (once per NAS and rule, see `Client::first_blast_drop`).
+const WARNED_REQUIRE_MA: u8 = 8;
+const WARNED_EAP_WITHOUT_MA: u8 = 16;
+const WARNED_PROXY_STATE: u8 = 32;
+
+/// Which BlastRADIUS rule dropped an Access-Request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlastRule {
+    /// No Message-Authenticator, and `require_message_authenticator` wants one.
+    RequireMessageAuthenticator,
+    /// EAP-Message without Message-Authenticator (RFC 3579, no setting).
+    EapWithoutMessageAuthenticator,
+    /// Proxy-State without Message-Authenticator (`limit_proxy_state`).
+    ProxyState,
+}
+
+impl BlastRule {
+    fn warned_bit(self) -> u8 {
+        match self {
+            BlastRule::RequireMessageAuthenticator => WARNED_REQUIRE_MA,
+            BlastRule::EapWithoutMessageAuthenticator => WARNED_EAP_WITHOUT_MA,
+            BlastRule::ProxyState => WARNED_PROXY_STATE,
+        }
+    }
+}
 
 pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
@@ -227,6 +253,19 @@ impl Client {
                     "NAS sent Message-Authenticator: requiring it from this NAS from now on (require_message_authenticator = auto)");
             }
         }
+    }
+
+    /// Whether a drop by `rule` from the NAS at `src` has been logged at
+    /// warn already (a lock, as every `auto` lookup takes; drops only).
+    pub(crate) fn blast_drop_warned(&self, src: IpAddr, rule: BlastRule) -> bool {
+        self.inner.learned.load(src) & rule.warned_bit() != 0
+    }
+
+    /// Record that a drop by `rule` from `src` is being logged at warn:
+    /// `true` if no other thread recorded it first (then log it).
+    pub(crate) fn mark_blast_drop_warned(&self, src: IpAddr, rule: BlastRule) -> bool {
+        let bit = rule.warned_bit();
+        self.inner.learned.fetch_or(src, bit) & bit == 0
     }
 
     /// Whether an Access-Request with Proxy-State and no Message-Authenticator

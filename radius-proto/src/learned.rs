@@ -1,7 +1,8 @@
 //! What `auto` BlastRADIUS mode has learned, per NAS: a client entry may
 //! be a whole block of NASes (`10.0.0.0/8`), and one NAS that sends
 //! Message-Authenticator must not change the rules for the others (nor
-//! one old proxy's Proxy-State decide for the block).
+//! one old proxy's Proxy-State decide for the block). Also, whatever the
+//! policy, which BlastRADIUS drops of a NAS have been logged at warn.
 //!
 //! Bounded: past [`MAX_SOURCES`] addresses per entry, the rest share one
 //! slot (what any of them has learned applies to all of them), so a flood

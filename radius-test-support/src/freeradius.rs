@@ -88,7 +88,14 @@ impl FreeRadius {
     /// FreeRADIUS is not installed (a panic under RADIUS_REQUIRE_PEERS=1);
     /// a server that does not come up is a panic with its log.
     pub fn start() -> Option<FreeRadius> {
-        Self::start_with(None, None)
+        Self::start_with(None, None, "")
+    }
+
+    /// [`FreeRadius::start`] with more users: `users` (lines of the
+    /// `users` file format, e.g. `carol Crypt-Password := "$6$..."`) after
+    /// bob and User.
+    pub fn start_with_users(users: &str) -> Option<FreeRadius> {
+        Self::start_with(None, None, users)
     }
 
     /// A server whose accounting goes into PostgreSQL with rlm_sql and
@@ -129,7 +136,7 @@ impl FreeRadius {
     /// [`FreeRadius::start`] on a given auth port (accounting on the
     /// next): to bring a stopped server back where a proxy expects it.
     pub fn start_on(auth_port: u16) -> Option<FreeRadius> {
-        Self::start_with(None, Some(auth_port))
+        Self::start_with(None, Some(auth_port), "")
     }
 
     /// [`FreeRadius::start`] with EAP as well (our `eap.conf` and
@@ -144,10 +151,11 @@ impl FreeRadius {
                 tls_max,
             }),
             None,
+            "",
         )
     }
 
-    fn start_with(eap: Option<Eap<'_>>, port: Option<u16>) -> Option<FreeRadius> {
+    fn start_with(eap: Option<Eap<'_>>, port: Option<u16>, users: &str) -> Option<FreeRadius> {
         let Some(bin) = find_tool("freeradius") else {
             skip("freeradius is not installed (apt-get install freeradius)");
             return None;
@@ -163,6 +171,10 @@ impl FreeRadius {
         let raddb = dir.join("raddb");
         let coa_port = coa_port_beside(port);
         configure(&raddb, port, coa_port, eap.as_ref());
+        if !users.is_empty() {
+            let authorize = raddb.join("mods-config/files/authorize");
+            std::fs::write(&authorize, format!("{AUTHORIZE}\n{users}\n")).unwrap();
+        }
         Some(Self::spawn(bin, dir, port, coa_port))
     }
 

@@ -13,6 +13,7 @@ pub const TARGETS: &[&str] = &[
     "eap",
     "engine",
     "packet",
+    "radsec_frame",
     "serve_config",
     "text",
 ];

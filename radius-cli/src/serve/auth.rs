@@ -17,16 +17,7 @@ use super::{mschap, proxy, reload, App, ReplyTemplate, User};
 fn check_password(p: &Password, given: &str) -> bool {
     match p {
         Password::Clear(c) => radius_core::crypto::ct_eq(c.as_bytes(), given.as_bytes()),
-        Password::Hash(h) => {
-            use argon2::password_hash::{PasswordHash, PasswordVerifier};
-            PasswordHash::new(h)
-                .map(|ph| {
-                    argon2::Argon2::default()
-                        .verify_password(given.as_bytes(), &ph)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        }
+        Password::Hash(h) => super::crypt::verify(h, given.as_bytes()),
         // As FreeRADIUS's pap module checks NT-Password: the NT hash of
         // what was typed.
         Password::NtHash(h) => {
@@ -226,7 +217,8 @@ async fn decide(
     let user = &*user;
     let ok = if let Some(pass) = pass {
         match &user.password {
-            // Argon2 is deliberately slow: keep it off the reactor threads.
+            // Argon2, bcrypt and SHA-crypt are deliberately slow: keep
+            // them off the reactor threads.
             Password::Hash(_) => {
                 let (p, given) = (user.password.clone(), pass.into_value());
                 tokio::task::spawn_blocking(move || check_password(&p, &given))

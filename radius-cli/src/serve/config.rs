@@ -23,7 +23,7 @@
 //! [[user]]
 //! name = "bob"
 //! password = "hello"                       # cleartext: PAP, CHAP, MS-CHAP, EAP-MD5
-//! # password_hash = "$argon2id$v=19$..."   # PAP only
+//! # password_hash = "$argon2id$v=19$..."   # PAP only; or $6$, $5$, $2b$, $1$, DES crypt
 //! # nt_hash = "0123456789abcdef0123456789abcdef"   # MS-CHAP v1/v2 only
 //! reply = ['Reply-Message = "Welcome, bob"', "Session-Timeout = 3600"]
 //! ```
@@ -165,7 +165,8 @@ pub struct ClientEntry {
 pub enum Password {
     /// Cleartext: PAP, CHAP, MS-CHAP (hashed on use) and EAP-MD5.
     Clear(String),
-    /// A PHC string (argon2): PAP only.
+    /// A password hash: argon2 (PHC string) or crypt(3)'s SHA-512-crypt,
+    /// SHA-256-crypt, bcrypt, MD5-crypt or DES (see `crypt.rs`): PAP only.
     Hash(String),
     /// The NT hash, MD4 of the UTF-16LE password (`nt_hash`, 32 hex
     /// digits): MS-CHAP v1 and v2 only. CHAP and EAP-MD5 need the
@@ -426,12 +427,8 @@ impl Config {
             let password = if let Some(p) = &u.password {
                 Password::Clear(p.clone())
             } else if let Some(h) = &u.password_hash {
-                if !h.get_ref().starts_with("$argon2") {
-                    return Err(cx.err(
-                        h.span(),
-                        "password_hash must be an argon2 PHC string ($argon2id$...); \
-                         make one with `radius hash-password`",
-                    ));
+                if let Err(e) = super::crypt::check(h.get_ref()) {
+                    return Err(cx.err(h.span(), format!("password_hash: {e}")));
                 }
                 Password::Hash(h.get_ref().clone())
             } else if let Some(h) = &u.nt_hash {
@@ -570,7 +567,9 @@ mod tests {
             ("[[client]]\naddress = \"nonsense\"\nsecret = \"x\"\n", 2, "not an IP"),
             ("[[client]]\naddress = \"::1\"\nsecret = \"x\"\nlimit_proxy_state = \"maybe\"\n", 4, "yes"),
             ("[[user]]\nname = \"a\"\npassword = \"x\"\n\n[[user]]\nname = \"a\"\npassword = \"y\"\n", 6, "already defined at line 2"),
-            ("[[user]]\nname = \"a\"\npassword_hash = \"$1$md5\"\n", 3, "argon2"),
+            ("[[user]]\nname = \"a\"\npassword_hash = \"$1$md5\"\n", 3, "malformed MD5-crypt"),
+            ("[[user]]\nname = \"a\"\n\npassword_hash = \"$y$j9T$abc$def\"\n", 4, "not a supported password hash ($y$); supported: argon2"),
+            ("[[user]]\nname = \"a\"\npassword_hash = \"plaintext\"\n", 3, "not a supported password hash (9 characters)"),
             ("[[user]]\nname = \"a\"\n\nnt_hash = \"44EBBA8D5312B8D611474411F56989A\"\n", 4, "32 hexadecimal digits"),
             ("[[user]]\nname = \"a\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AZ\"\n", 3, "nt_hash must be"),
             ("[[user]]\nname = \"a\"\npassword = \"x\"\nnt_hash = \"44EBBA8D5312B8D611474411F56989AE\"\n", 4, "not several"),

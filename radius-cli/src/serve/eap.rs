@@ -304,7 +304,7 @@ impl EapBackend for App {
         match user.as_deref().map(|u| &u.password) {
             Some(Password::Clear(p)) => Credential::Password(p.clone()),
             Some(Password::NtHash(h)) => Credential::NtHash(radius_server::eap::NtHash(h.0)),
-            // An argon2 hash answers no EAP method (they all need the
+            // A password hash answers no EAP method (they all need the
             // cleartext or the NT hash); such users fail like unknown ones.
             Some(Password::Hash(_)) | None => Credential::Unknown,
         }

@@ -6,6 +6,7 @@
 
 mod auth;
 pub mod config;
+mod crypt;
 mod eap;
 mod metrics;
 mod mschap;

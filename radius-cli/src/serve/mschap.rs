@@ -17,7 +17,7 @@
 //!
 //! A failure is an Access-Reject with MS-CHAP-Error, the same for a wrong
 //! password, an unknown user and a user without an NT hash or cleartext
-//! password (argon2 only): the reply does not tell which user names
+//! password (a password hash only): the reply does not tell which user names
 //! exist. v1 words it as FreeRADIUS does (`E=691 R=1 C=... V=2`); v2 says
 //! `R=0` where FreeRADIUS says `R=1` (see
 //! [`radius_proto::mschap::v2::failure_message`]). A request whose MS-CHAP attributes are malformed is rejected
@@ -89,7 +89,7 @@ fn malformed(name: &str, why: &str) -> Reply {
 }
 
 /// The NT hash a password gives MS-CHAP (computed once, at start-up):
-/// stored, or made from the cleartext. An argon2 hash cannot give one.
+/// stored, or made from the cleartext. A password hash cannot give one.
 pub(super) fn nt_hash(p: &Password) -> Option<NtHash> {
     match p {
         Password::Clear(c) => Some(NtHash::from_password(c)),

@@ -5,8 +5,9 @@
 //! As rlm_sql reads them:
 //! - check items with `:=` (or `=`, `+=`) set the user's credential:
 //!   `Cleartext-Password`, `NT-Password` (32 hex digits), `Crypt-Password`
-//!   (argon2 PHC strings; other crypt(3) formats are not supported and
-//!   never match);
+//!   (SHA-512-crypt `$6$`, SHA-256-crypt `$5$`, bcrypt `$2a$`/`$2b$`/`$2y$`,
+//!   MD5-crypt `$1$`, traditional DES crypt, or an argon2 PHC string; any
+//!   other format never matches, and is logged at warn once per row);
 //! - other check items with `==` (and `!=`) compare with the request: a
 //!   user whose own check items do not match is not found (rejected); a
 //!   group whose check items do not match adds nothing;
@@ -17,7 +18,7 @@
 //! Rows are cached for [`TTL`] (bounded to [`CACHE_MAX`] names), so a
 //! change in the tables is seen within seconds without a restart.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -126,6 +127,9 @@ pub struct SqlUser {
 pub struct SqlUsers {
     pool: deadpool_postgres::Pool,
     cache: Mutex<Cache>,
+    /// Crypt-Password rows already warned about (table, owner, value),
+    /// bounded to [`CACHE_MAX`].
+    warned: Mutex<HashSet<(&'static str, String, String)>>,
     shown: String,
 }
 
@@ -143,6 +147,7 @@ impl SqlUsers {
         Ok(SqlUsers {
             pool,
             cache: Mutex::new(HashMap::new()),
+            warned: Mutex::new(HashSet::new()),
             shown: super::store::postgres::redact(url),
         })
     }
@@ -247,6 +252,7 @@ impl SqlUsers {
         if check.is_empty() && reply.is_empty() && groups.is_empty() {
             return Ok(None);
         }
+        self.warn_unusable("radcheck", name, &check);
         let mut rows = Rows {
             check,
             reply,
@@ -263,6 +269,7 @@ impl SqlUsers {
                     .await
                     .map_err(|x| e(&x))?,
             );
+            self.warn_unusable("radgroupcheck", g, &gc);
             rows.groups.push((gc, gr));
         }
         Ok(Some(Arc::new(rows)))
@@ -308,6 +315,30 @@ impl SqlUsers {
         Ok(out)
     }
 
+    /// Log each Crypt-Password of `items` whose format we cannot check
+    /// (it never matches) at warn, once per row.
+    fn warn_unusable(&self, table: &'static str, owner: &str, items: &[Item]) {
+        for i in items {
+            if !i.attribute.eq_ignore_ascii_case("Crypt-Password")
+                || !matches!(i.op.as_str(), ":=" | "=" | "+=")
+            {
+                continue;
+            }
+            let Err(why) = super::crypt::check(&i.value) else {
+                continue;
+            };
+            let mut w = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+            if w.len() >= CACHE_MAX {
+                w.clear();
+            }
+            if w.insert((table, owner.to_owned(), i.value.clone())) {
+                tracing::warn!(table, name = %owner,
+                    "Crypt-Password: {why}; it never matches (this user is rejected unless \
+                     another credential applies)");
+            }
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -330,12 +361,10 @@ fn credential(items: &[Item]) -> Option<Password> {
                 let hex = i.value.trim().trim_start_matches("0x");
                 radius_proto::mschap::NtHash::from_hex(hex).map(Password::NtHash)
             }
-            _ if i.value.starts_with("$argon2") => Some(Password::Hash(i.value.clone())),
-            _ => {
-                tracing::warn!(value_prefix = %i.value.chars().take(3).collect::<String>(),
-                    "Crypt-Password: only argon2 hashes are supported; this user cannot log in");
-                None
-            }
+            // Refused formats were logged when the row was read.
+            _ => super::crypt::check(&i.value)
+                .is_ok()
+                .then(|| Password::Hash(i.value.clone())),
         })
 }
 

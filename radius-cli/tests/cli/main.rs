@@ -9,6 +9,7 @@ mod send;
 mod send_parity;
 mod send_radsec;
 mod serve;
+mod serve_crypt;
 mod serve_eap;
 mod serve_mschap;
 mod serve_ops;

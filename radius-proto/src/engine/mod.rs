@@ -4,7 +4,8 @@
 //! [`Engine::handle`] takes an [`Incoming`] packet (its octets, source,
 //! listener and, for RadSec, the client the connection identified) and
 //! `now`, and returns an [`Event`]: drop it (with a [`DropReason`], counted
-//! and logged at a limited rate), send the octets it wrote (a cached reply
+//! and logged at a limited rate; a BlastRADIUS drop at warn once per NAS
+//! and rule, see `blastradius.rs`), send the octets it wrote (a cached reply
 //! to a retransmission, or its own answer to Status-Server), or dispatch a
 //! [`Request`] to a handler. [`Engine::complete`] turns the handler's
 //! [`Reply`](crate::reply::Reply) into octets and caches them for
@@ -36,6 +37,7 @@
 //!
 //! The engine never reads a clock: every entry point takes `now`.
 
+mod blastradius;
 mod reply;
 mod statistics;
 
@@ -352,47 +354,6 @@ impl Engine {
             }
             Err(ev) => ev,
         }
-    }
-
-    /// The BlastRADIUS rules for an Access-Request (FreeRADIUS 3.2.5's
-    /// `require_message_authenticator` and `limit_proxy_state`, and RFC
-    /// 3579's EAP rule): `Some` drop event when the request breaks one.
-    fn blastradius(&self, packet: &Packet<'_>, has_ma: bool, cx: Ctx<'_>) -> Option<Event> {
-        let client = cx.client;
-        if has_ma {
-            client.saw_message_authenticator(cx.src.ip());
-            // Settle limit_proxy_state = auto on this (first) packet too.
-            client.limits_proxy_state(cx.src.ip(), false);
-            return None;
-        }
-        if client.requires_message_authenticator(cx.src.ip()) {
-            return Some(self.drop_at(
-                DropReason::MissingMessageAuthenticator,
-                cx,
-                &"Access-Request without Message-Authenticator (require_message_authenticator)",
-            ));
-        }
-        let mut has_eap = false;
-        let mut has_ps = false;
-        for a in packet.attributes() {
-            has_eap |= a.typ == EAP_MESSAGE;
-            has_ps |= a.typ == PROXY_STATE;
-        }
-        if has_eap {
-            return Some(self.drop_at(
-                DropReason::MissingMessageAuthenticator,
-                cx,
-                &"Access-Request with EAP-Message but no Message-Authenticator (RFC 3579)",
-            ));
-        }
-        if client.limits_proxy_state(cx.src.ip(), has_ps) && has_ps {
-            return Some(self.drop_at(
-                DropReason::ProxyStateWithoutMessageAuthenticator,
-                cx,
-                &"Access-Request with Proxy-State but no Message-Authenticator (limit_proxy_state)",
-            ));
-        }
-        None
     }
 
     /// Compute the authenticators (Message-Authenticator, Request

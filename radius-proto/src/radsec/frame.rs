@@ -32,15 +32,21 @@ impl FrameBuf {
         Self::default()
     }
 
-    /// Room to read into: call [`filled`](Self::filled) with how many octets
-    /// were written to the returned slice's front.
-    pub fn spare(&mut self, min: usize) -> &mut [u8] {
+    /// Room for `more` octets at the end, moving returned packets' octets
+    /// out first if the buffer would otherwise grow (or is all returned).
+    fn compact_for(&mut self, more: usize) {
         if self.start > 0
-            && (self.start == self.buf.len() || self.buf.capacity() - self.buf.len() < min)
+            && (self.start == self.buf.len() || self.buf.capacity() - self.buf.len() < more)
         {
             self.buf.drain(..self.start);
             self.start = 0;
         }
+    }
+
+    /// Room to read into: call [`filled`](Self::filled) with how many octets
+    /// were written to the returned slice's front.
+    pub fn spare(&mut self, min: usize) -> &mut [u8] {
+        self.compact_for(min);
         let len = self.buf.len();
         self.buf.resize(len + min, 0);
         &mut self.buf[len..]
@@ -54,10 +60,9 @@ impl FrameBuf {
 
     /// Append octets.
     pub fn extend(&mut self, data: &[u8]) {
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
-        }
+        // As `spare` does: without this a stream that never ends on a
+        // packet boundary would keep every octet it ever carried.
+        self.compact_for(data.len());
         self.buf.extend_from_slice(data);
     }
 
@@ -83,6 +88,12 @@ impl FrameBuf {
     /// Octets buffered but not yet returned.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.start
+    }
+
+    /// Octets the buffer holds: [`pending`](Self::pending) ones plus those
+    /// of returned packets not yet moved out (the memory it keeps).
+    pub fn held(&self) -> usize {
+        self.buf.len()
     }
 }
 
@@ -126,6 +137,25 @@ mod tests {
         let mut f = FrameBuf::new();
         f.extend(&[1, 1, 0]);
         assert_eq!(f.next_packet(), Ok(None));
+    }
+
+    #[test]
+    fn extend_never_on_a_boundary_stays_bounded() {
+        // Packets end at 25 + 30k, chunks at 30k: never all returned.
+        let mut stream = pkt(0, 25);
+        for i in 1..2000 {
+            stream.extend(pkt(i as u8, 30));
+        }
+        let mut f = FrameBuf::new();
+        let mut n = 0;
+        for chunk in stream.chunks(30) {
+            f.extend(chunk);
+            while f.next_packet().unwrap().is_some() {
+                n += 1;
+            }
+            assert!(f.held() <= 2 * MAX_PACKET_LEN, "{}", f.held());
+        }
+        assert_eq!(n, 2000);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The committed corpora of the radius-proto fuzz targets (`engine`,
-//! `eap`), replayed through the targets' own checks.
+//! `eap`, `radsec_frame`), replayed through the targets' own checks.
 
 use radius_test_support::fuzz::replay;
 
@@ -7,6 +7,8 @@ use radius_test_support::fuzz::replay;
 mod eap;
 #[path = "../../../fuzz/checks/engine.rs"]
 mod engine;
+#[path = "../../../fuzz/checks/radsec_frame.rs"]
+mod radsec_frame;
 
 #[test]
 fn engine_corpus() {
@@ -16,4 +18,9 @@ fn engine_corpus() {
 #[test]
 fn eap_corpus() {
     replay("eap", eap::run);
+}
+
+#[test]
+fn radsec_frame_corpus() {
+    replay("radsec_frame", radsec_frame::run);
 }
