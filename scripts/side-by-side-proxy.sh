@@ -11,7 +11,9 @@
 # 0.4 on 127.0.0.1:p (auth) and p+1 (acct), bob / hello, secret testing123,
 # and prints its PID. It does not answer Status-Server, so our home servers
 # use status_check = "none".
-# Usage: scripts/side-by-side-proxy.sh   (env: C=64 DUR=8 ROUNDS=3)
+# Usage: scripts/side-by-side-proxy.sh   (env: C=64 DUR=8 ROUNDS=3;
+#   CARGO_TARGET_DIR is honoured)
+#   PERF=file   also: record a perf profile (-g) of ours during its last round.
 #   MEM=1       also: the proxies' RSS under -c 64 and -c $MEM_C (1024),
 #               i.e. memory per outstanding request.
 #   FAILOVER=1  also: ours with a fail-over pool of two radius-rs homes
@@ -25,7 +27,7 @@ C=${C:-64}; DUR=${DUR:-8}; ROUNDS=${ROUNDS:-3}
 MEM_C=${MEM_C:-1024}; FO_WINDOW=${FO_WINDOW:-2.0}
 ANCHORS=${ANCHORS:-../shared/anchors}
 cargo build --release -q -p radius-cli
-B=$PWD/target/release/radius
+B=${CARGO_TARGET_DIR:-$PWD/target}/release/radius
 RSP=/usr/sbin/radsecproxy
 W=$(mktemp -d)
 PEER_W=${PEER_W:-/tmp/anchors-peer}
@@ -106,6 +108,9 @@ for round in $(seq "$ROUNDS"); do
   for s in "${list[@]}"; do
     set -- $s
     printf '%-13s round %s: ' "$1" "$round"
+    if [ -n "${PERF:-}" ] && [ "$1" = typed-radius ] && [ "$round" = "$ROUNDS" ]; then
+      (sleep 1; perf record -q -g -o "$PERF" -p "$2" -- sleep $(( DUR - 2 )) >/dev/null 2>&1) &
+    fi
     $B bench -q --json --pid "$2" -c "$C" -d "$DUR" "127.0.0.1:$3" auth | tee -a "$W/$1.json"
   done
 done
