@@ -10,7 +10,7 @@
 #   radius-rs.sh           PORT=p W=dir: a bare server on the `radius`
 #                          crate 0.4 (built under dir) on p and p+1, with
 #                          the same user and secret; prints its PID.
-# Usage: scripts/side-by-side.sh [auth|acct]   (env: C=64 DUR=10 ROUNDS=2)
+# Usage: scripts/side-by-side.sh [auth|acct]   (env: C=64 DUR=10 ROUNDS=2 SHAPES="8 64")
 # BASELINE=path/to/an/older/radius adds that build as a fourth server, so a
 # change is measured before/after in the same run.
 set -euo pipefail
@@ -40,11 +40,28 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 sleep 2
 off=0; [ "$KIND" = acct ] && off=1
+# Two load shapes each round: `radius bench`'s default 8 client sockets with
+# C/8 in flight on each (replies to one port leave as one segmented send),
+# and SOCKETS (default 64) sockets sharing C, which is what many NASes with
+# one or two requests each look like. SHAPES="8 64" picks them.
+SHAPES=${SHAPES:-"8 ${SOCKETS:-64}"}
+declare -A cpu
 for round in $(seq "$ROUNDS"); do
-  IFS='|' read -ra list <<<"$servers"
-  for s in "${list[@]}"; do
-    set -- $s
-    printf '%-13s round %s: ' "$1" "$round"
-    $B bench -q --json --pid "$2" -c "$C" -d "$DUR" "127.0.0.1:$(( $3 + off ))" "$KIND"
+  for sk in $SHAPES; do
+    IFS='|' read -ra list <<<"$servers"
+    for s in "${list[@]}"; do
+      set -- $s
+      printf '%-13s round %s, %2s sockets: ' "$1" "$round" "$sk"
+      out=$($B bench -q --json --pid "$2" -c "$C" --sockets "$sk" -d "$DUR" "127.0.0.1:$(( $3 + off ))" "$KIND")
+      echo "$out"
+      cpu[$1/$sk]+="$(sed -n 's/.*"server_cpu_us_per_req":\([0-9.]*\).*/\1/p' <<<"$out") "
+    done
   done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+for sk in $SHAPES; do
+  f=$(median <<<"${cpu[freeradius/$sk]}"); r=$(median <<<"${cpu[radius-rs/$sk]}"); o=$(median <<<"${cpu[typed-radius/$sk]}")
+  awk -v f="$f" -v r="$r" -v o="$o" -v sk="$sk" 'BEGIN {
+    printf "%2s sockets: server CPU µs/req (median) FreeRADIUS %.2f, radius-rs %.2f, ours %.2f: %.1fx less than FreeRADIUS, %.2fx less than radius-rs\n", sk, f, r, o, f / o, r / o }'
 done

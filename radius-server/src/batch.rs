@@ -258,6 +258,24 @@ pub(crate) fn force_recv_buffer(sock: &socket2::Socket, size: usize) -> bool {
     sys::force_recv_buffer(sock, size)
 }
 
+/// What the kernel holds at a socket right now (Linux `SO_MEMINFO`):
+/// `None` where that cannot be read.
+pub(crate) fn backlog(sock: &UdpSocket) -> Option<Backlog> {
+    sys::backlog(sock)
+}
+
+/// A socket's receive side as the kernel accounts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Backlog {
+    /// Octets queued, counted as the kernel charges them (each datagram's
+    /// buffer overhead included, so about 1 KiB per short datagram).
+    pub(crate) queued: u32,
+    /// The receive buffer those count against.
+    pub(crate) limit: u32,
+    /// Datagrams dropped at the socket since it was made.
+    pub(crate) drops: u32,
+}
+
 /// The only `unsafe` in this crate: the system calls and their C
 /// structs. Measured reason: see the module docs.
 #[cfg(target_os = "linux")]
@@ -360,6 +378,30 @@ mod sys {
             )
         };
         r == 0
+    }
+
+    /// One `getsockopt(SO_MEMINFO)`.
+    pub(super) fn backlog(sock: &UdpSocket) -> Option<super::Backlog> {
+        let mut v = [0u32; 9];
+        let mut len = size_of::<[u32; 9]>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` octets into the live
+        // array `v` and stores how many it wrote in `len`.
+        let r = unsafe {
+            libc::getsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MEMINFO,
+                v.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        // Kernels before 4.x report fewer fields; the drops come last.
+        let have = len as usize / size_of::<u32>();
+        (r == 0 && have > libc::SK_MEMINFO_DROPS as usize).then(|| super::Backlog {
+            queued: v[libc::SK_MEMINFO_RMEM_ALLOC as usize],
+            limit: v[libc::SK_MEMINFO_RCVBUF as usize],
+            drops: v[libc::SK_MEMINFO_DROPS as usize],
+        })
     }
 
     /// `UDP_SEGMENT` (linux/udp.h; not in the libc crate for glibc).
@@ -513,6 +555,10 @@ mod sys {
 
     pub(super) fn gso_supported(_: &UdpSocket) -> bool {
         false
+    }
+
+    pub(super) fn backlog(_: &UdpSocket) -> Option<super::Backlog> {
+        None
     }
 
     pub(super) fn recv(

@@ -311,15 +311,20 @@ impl Engine {
         }
         // A retransmission is answered (or dropped) before any MD5: an
         // exact copy carries the authenticators already checked once, and
-        // a flood of copies must stay cheap.
+        // a flood of copies must stay cheap. With `expected` given, the MD5
+        // is done (`precompute` found no copy in the cache), so checking it
+        // is cheaper than a second lookup; the cache lookup in `dispatch`
+        // still catches a copy that arrived in the same batch.
         let key = DedupKey {
             src,
             port,
             id: packet.identifier(),
             authenticator: *packet.authenticator(),
         };
-        if let Some(ev) = self.early_duplicate(&key, code, cx, out) {
-            return ev;
+        if expected.is_none() {
+            if let Some(ev) = self.early_duplicate(&key, code, cx, out) {
+                return ev;
+            }
         }
         let verified = match expected {
             Some(e) => packet.verify_request_expected(e),
