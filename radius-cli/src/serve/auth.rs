@@ -158,7 +158,7 @@ pub(super) async fn find_user(
     }
     let sql = app.sql_users.as_ref()?;
     for n in std::iter::once(name).chain(bare) {
-        match sql.user(n, req, &app.dict).await {
+        match Box::pin(sql.user(n, req, &app.dict)).await {
             Ok(Some(u)) => {
                 let password = u.password.unwrap_or(Password::Hash(String::new()));
                 return Some(Arc::new(User {
@@ -177,6 +177,9 @@ pub(super) async fn find_user(
     None
 }
 
+/// EAP-Message (RFC 3579).
+const EAP_MESSAGE: u8 = 79;
+
 async fn decide(
     req: &Request,
     name: &str,
@@ -186,8 +189,11 @@ async fn decide(
     // A local realm may strip its suffix: the users are looked up by the
     // stripped name.
     let mut local = name.to_owned();
+    // The proxy, EAP and SQL paths are boxed: their states are large, and
+    // unboxed they would make every request's future as large (measured:
+    // moving it was 3.6% of the server's CPU on plain PAP).
     if let Some(r) = &app.proxy {
-        match r.handle(req).await {
+        match Box::pin(r.handle(req)).await {
             proxy::Routed::Reply(reply) => {
                 let why = match reply.code() {
                     Some(radius_core::Code::ACCESS_REJECT) => "home server rejected, or no route",
@@ -201,8 +207,10 @@ async fn decide(
     }
     let stripped = (local != name).then(|| local.clone());
     let name = local.as_str();
-    if let Some(r) = app.eap.answer(req, app).await {
-        return eap_reply(r, req, app).await;
+    if req.raw_attrs(EAP_MESSAGE).next().is_some() {
+        if let Some(r) = Box::pin(app.eap.answer(req, app)).await {
+            return Box::pin(eap_reply(r, req, app)).await;
+        }
     }
     if mschap::is_mschap(req) {
         let user = find_user(app, Some(req), name, true).await;
