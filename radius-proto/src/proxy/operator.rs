@@ -12,6 +12,7 @@
 //! is stored.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 
 use radius_core::crypto::ct_eq;
 use radius_core::Secret;
@@ -23,11 +24,18 @@ pub const OPERATOR_NAME: u8 = 126;
 
 const NONCE: usize = 4;
 const TAG: usize = 8;
+/// Tokens remembered (direct-mapped by address).
+const RECENT: usize = 64;
+
+/// Tokens issued lately: one costs three HMACs and depends on the address
+/// alone, and a proxy forwards many requests from each NAS.
+type Recent = [Mutex<Option<(IpAddr, Vec<u8>)>>; RECENT];
 
 /// Issues and resolves this proxy's Operator-NAS-Identifier tokens.
 #[derive(Clone)]
 pub struct NasTokens {
     key: Secret,
+    recent: Arc<Recent>,
 }
 
 impl std::fmt::Debug for NasTokens {
@@ -42,6 +50,7 @@ impl NasTokens {
     pub fn new(key: impl AsRef<[u8]>) -> Self {
         NasTokens {
             key: Secret::new(key),
+            recent: Arc::new(std::array::from_fn(|_| Mutex::new(None))),
         }
     }
 
@@ -61,7 +70,28 @@ impl NasTokens {
     /// The token for the NAS at `nas`: family (4 or 6), nonce, the address
     /// encrypted, tag; 17 octets for IPv4, 29 for IPv6.
     pub fn issue(&self, nas: IpAddr) -> Vec<u8> {
-        let (family, addr): (u8, Vec<u8>) = match nas.to_canonical() {
+        let nas = nas.to_canonical();
+        let folded = match nas {
+            IpAddr::V4(a) => u32::from(a) as u64,
+            IpAddr::V6(a) => {
+                let x = u128::from(a);
+                (x as u64) ^ (x >> 64) as u64
+            }
+        };
+        let slot = &self.recent[(folded ^ folded >> 7 ^ folded >> 17) as usize % RECENT];
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((a, t)) if *a == nas => t.clone(),
+            _ => {
+                let t = self.compute(nas);
+                *slot = Some((nas, t.clone()));
+                t
+            }
+        }
+    }
+
+    fn compute(&self, nas: IpAddr) -> Vec<u8> {
+        let (family, addr): (u8, Vec<u8>) = match nas {
             IpAddr::V4(a) => (4, a.octets().to_vec()),
             IpAddr::V6(a) => (6, a.octets().to_vec()),
         };
@@ -115,6 +145,23 @@ pub fn operator_nas_identifiers(attrs: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_tokens_are_the_computed_ones() {
+        let t = NasTokens::new("node key");
+        // More addresses than slots, so slots are shared and replaced.
+        let addrs: Vec<IpAddr> = (0..200u32)
+            .map(|i| IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i * 37)))
+            .chain((0..50u16).map(|i| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, i, 1))))
+            .collect();
+        for round in 0..3 {
+            for &a in &addrs {
+                let issued = t.issue(a);
+                assert_eq!(issued, t.compute(a), "round {round}, {a}");
+                assert_eq!(t.resolve(&issued), Some(a));
+            }
+        }
+    }
 
     #[test]
     fn tokens_round_trip_are_stable_and_opaque() {
