@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 
-/// Keyed by addresses that come from the network: seeded per process,
-/// and far cheaper than SipHash on the per-request path.
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// A map keyed by addresses that come from the network: seeded per
+/// process, and far cheaper than SipHash on the per-request path.
+pub(crate) type AddrMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -449,7 +449,7 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
 /// blocks by longest prefix.
 #[derive(Debug, Default, Clone)]
 pub struct HostTable {
-    exact: Map<IpAddr, Client>,
+    exact: AddrMap<IpAddr, Client>,
     /// Sorted by prefix length, longest first.
     nets: Vec<(Cidr, Client)>,
 }

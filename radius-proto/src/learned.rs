@@ -8,14 +8,11 @@
 //! slot (what any of them has learned applies to all of them), so a flood
 //! of forged source addresses cannot grow memory.
 
-use std::collections::HashMap;
-
-/// Keyed by addresses that come from the network: seeded per process,
-/// and far cheaper than SipHash on the per-request path.
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
+
+use crate::host::AddrMap as Map;
 
 /// Addresses remembered per client entry.
 pub const MAX_SOURCES: usize = 65_536;

@@ -9,7 +9,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use radius_test_support::{have_tool, FreeRadius, Postgres, TempDir};
+use radius_test_support::{have_tool, FreeRadius, TempDir};
 
 use super::serve::{radclient, serve, BIN};
 
@@ -146,11 +146,9 @@ fn crypt_hashes_in_radcheck_authenticate_and_an_unknown_one_warns_once() {
     if !have_tool("radclient") {
         return;
     }
-    let Some(pg) = Postgres::start() else { return };
-    pg.create_db("users");
-    let ddl = Command::new(BIN).args(["db", "init"]).output().unwrap();
-    assert!(ddl.status.success());
-    pg.sql("users", &String::from_utf8(ddl.stdout).unwrap());
+    let Some(pg) = super::serve_sql_users::users_db() else {
+        return;
+    };
     let hashes = hashes();
     assert!(!hashes.is_empty(), "neither openssl nor perl made a hash");
     let mut rows: Vec<String> = hashes

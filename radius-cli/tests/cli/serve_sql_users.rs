@@ -11,12 +11,10 @@ use radius_test_support::{have_tool, Postgres, TempDir};
 
 use super::serve::{radclient, serve, BIN};
 
-#[test]
-fn radcheck_and_radreply_users_authenticate_with_their_replies() {
-    if !have_tool("radclient") {
-        return;
-    }
-    let Some(pg) = Postgres::start() else { return };
+/// A throw-away PostgreSQL with a `users` database holding the schema
+/// `radius db init` prints; `None` (skipped) without PostgreSQL.
+pub(super) fn users_db() -> Option<Postgres> {
+    let pg = Postgres::start()?;
     pg.create_db("users");
     let ddl = std::process::Command::new(BIN)
         .args(["db", "init"])
@@ -24,6 +22,15 @@ fn radcheck_and_radreply_users_authenticate_with_their_replies() {
         .unwrap();
     assert!(ddl.status.success());
     pg.sql("users", &String::from_utf8(ddl.stdout).unwrap());
+    Some(pg)
+}
+
+#[test]
+fn radcheck_and_radreply_users_authenticate_with_their_replies() {
+    if !have_tool("radclient") {
+        return;
+    }
+    let Some(pg) = users_db() else { return };
     let ann_hash: String = NtHash::from_password("annpw")
         .0
         .iter()
