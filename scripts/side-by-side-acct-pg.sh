@@ -13,8 +13,8 @@
 # PGDB start FreeRADIUS writing accounting with its own schema and queries,
 # acct on p+1, and print its PID.
 # Runs as root (PostgreSQL itself runs as the postgres user).
-# Usage: scripts/side-by-side-acct-pg.sh   (env: C=64 DUR=10 ROUNDS=2; WRITERS=8,
-# ours's accounting_writers)
+# Usage: scripts/side-by-side-acct-pg.sh   (env: C=64 DUR=10 ROUNDS=2; WRITERS="2 8":
+# one `radius serve` per accounting_writers value, each its own database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${C:-64}; DUR=${DUR:-10}; ROUNDS=${ROUNDS:-2}
@@ -41,26 +41,34 @@ setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$W
   -c max_connections=100 >"$W/pg.log" 2>&1 &
 PG=$!
 for _ in $(seq 100); do psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qAtc 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
-psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qc 'CREATE DATABASE ours' -c 'CREATE DATABASE fr'
+WRITERS=${WRITERS:-2 8}
+psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qc 'CREATE DATABASE fr'
+for w in $WRITERS; do psql -h 127.0.0.1 -p $PGPORT -U radius -d postgres -qc "CREATE DATABASE ours$w"; done
 
 FR=$(PORT=28170 D="$W/fr" PGHOST=127.0.0.1 PGPORT=$PGPORT PGUSER=radius PGPASSWORD=radius PGDB=fr \
   bash "$ANCHORS/freeradius-sql-acct.sh"); pids+=("$FR")
-cat >"$W/ours.toml" <<TOML
+servers="freeradius $FR 28171 fr"
+names="freeradius"
+port=28200
+for w in $WRITERS; do
+  cat >"$W/ours$w.toml" <<TOML
 [server]
-accounting_db = "postgres://radius:radius@127.0.0.1:$PGPORT/ours"
-accounting_spool = "$W/ours.spool"
-accounting_writers = ${WRITERS:-8}
+accounting_db = "postgres://radius:radius@127.0.0.1:$PGPORT/ours$w"
+accounting_spool = "$W/ours$w.spool"
+accounting_writers = $w
 [[client]]
 name = "loopback"
 address = "127.0.0.0/8"
 secret = "testing123"
 TOML
-RUST_LOG=warn $B serve -c "$W/ours.toml" --auth 127.0.0.1:28180 --acct 127.0.0.1:28181 \
-  --coa 127.0.0.1:28182 2>"$W/ours.log" >/dev/null &
-OURS=$!; pids+=("$OURS")
+  RUST_LOG=warn $B serve -c "$W/ours$w.toml" --auth 127.0.0.1:$port --acct 127.0.0.1:$((port + 1)) \
+    --coa 127.0.0.1:$((port + 2)) 2>"$W/ours$w.log" >/dev/null &
+  pids+=("$!"); servers+="|typed-radius-w$w $! $((port + 1)) ours$w"; names+=" typed-radius-w$w"
+  port=$((port + 10))
+done
 RUST_LOG=warn $B serve --auth 127.0.0.1:28190 --acct 127.0.0.1:28191 --coa 127.0.0.1:28192 \
   --accounting-db "$W/acct.db" 2>"$W/sqlite.log" >/dev/null &
-SQ=$!; pids+=("$SQ")
+SQ=$!; pids+=("$SQ"); servers+="|typed-radius-sqlite $SQ 28191 -"; names+=" typed-radius-sqlite"
 sleep 3
 
 # PostgreSQL's CPU (postmaster, its live backends and reaped children), in ticks.
@@ -76,7 +84,6 @@ pg_ticks() {
 HZ=$(getconf CLK_TCK)
 rows() { psql -h 127.0.0.1 -p $PGPORT -U radius -d "$1" -qAtc 'select count(*) from radacct'; }
 
-servers="freeradius $FR 28171 fr|typed-radius $OURS 28181 ours|typed-radius-sqlite $SQ 28191 -"
 declare -A rate cpu pgcpu
 for round in $(seq "$ROUNDS"); do
   IFS='|' read -ra list <<<"$servers"
@@ -98,12 +105,14 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
 printf '%-20s %12s %16s %18s\n' server "records/s" "server µs/rec" "PostgreSQL µs/rec"
-for name in freeradius typed-radius typed-radius-sqlite; do
+for name in $names; do
   r=$(median <<<"${rate[$name]}"); c=$(median <<<"${cpu[$name]}"); p=$(median <<<"${pgcpu[$name]}")
   [ "$name" = typed-radius-sqlite ] && p=-
   printf '%-20s %12.0f %16.1f %18s\n' "$name" "$r" "$c" "$p"
 done
-rf=$(median <<<"${rate[freeradius]}"); ro=$(median <<<"${rate[typed-radius]}")
-cf=$(median <<<"${cpu[freeradius]}"); co=$(median <<<"${cpu[typed-radius]}")
-awk -v rf="$rf" -v ro="$ro" -v cf="$cf" -v co="$co" \
-  'BEGIN { printf "typed-radius/FreeRADIUS: %.1fx the records/s, %.1fx less server CPU per record\n", ro / rf, cf / co }'
+rf=$(median <<<"${rate[freeradius]}"); cf=$(median <<<"${cpu[freeradius]}")
+for w in $WRITERS; do
+  ro=$(median <<<"${rate[typed-radius-w$w]}"); co=$(median <<<"${cpu[typed-radius-w$w]}")
+  awk -v w="$w" -v rf="$rf" -v ro="$ro" -v cf="$cf" -v co="$co" \
+    'BEGIN { printf "typed-radius (%d writers)/FreeRADIUS: %.1fx the records/s, %.1fx less server CPU per record\n", w, ro / rf, cf / co }'
+done

@@ -11,7 +11,7 @@
 //! # how many may wait before accounting is no longer answered.
 //! # accounting_spool = "radius-accounting.spool"
 //! # accounting_spool_max = 1000000
-//! # accounting_writers = 8               # concurrent PostgreSQL connections
+//! # accounting_writers = 2               # concurrent PostgreSQL connections
 //!
 //! [[client]]
 //! name = "localhost"

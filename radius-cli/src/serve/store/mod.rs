@@ -24,7 +24,7 @@ pub const DEFAULT_SPOOL: &str = "radius-accounting.spool";
 /// Default spool bound, in records (about 0.5 KB each on disk).
 pub const DEFAULT_SPOOL_MAX: u64 = 1_000_000;
 /// Default concurrent PostgreSQL writer connections.
-pub const DEFAULT_WRITERS: usize = 8;
+pub const DEFAULT_WRITERS: usize = 2;
 
 /// PostgreSQL's settings besides the URL (ignored for SQLite).
 #[derive(Debug, Clone)]

@@ -428,17 +428,22 @@ impl Shared {
                         .collect();
                     (i, cols)
                 }
-                Step::Reboot(r) => (3, vec![Column::Reboot(Box::new(r.clone()))]),
+                Step::Reboot(r) => (3, vec![Column::Reboot(r)]),
             })
             .collect();
         // BEGIN, the statements and COMMIT go out together (one round trip);
         // after a failed statement PostgreSQL turns the COMMIT into a
-        // ROLLBACK, and the first error is the answer.
+        // ROLLBACK, and the first error is the answer. One statement (the
+        // usual batch: one status type) is its own implicit transaction,
+        // which spares PostgreSQL two commands per commit.
         let client = &*client;
+        let explicit = steps.len() > 1;
         let mut runs: Vec<Run<'_>> = Vec::with_capacity(steps.len() + 2);
-        runs.push(Box::pin(async move {
-            client.batch_execute("BEGIN").await.map(|_| 0)
-        }));
+        if explicit {
+            runs.push(Box::pin(async move {
+                client.batch_execute("BEGIN").await.map(|_| 0)
+            }));
+        }
         for (i, cols) in &steps {
             let params: Vec<&(dyn ToSql + Sync)> = match cols.as_slice() {
                 [Column::Reboot(r)] => self.statements[3]
@@ -451,9 +456,11 @@ impl Shared {
             let st = &prepared[*i];
             runs.push(Box::pin(async move { client.execute(st, &params).await }));
         }
-        runs.push(Box::pin(async move {
-            client.batch_execute("COMMIT").await.map(|_| 0)
-        }));
+        if explicit {
+            runs.push(Box::pin(async move {
+                client.batch_execute("COMMIT").await.map(|_| 0)
+            }));
+        }
         in_order(runs).await.map_err(WriteError::Db)
     }
 }

@@ -206,22 +206,23 @@ pub fn compile_batch(kind: Kind) -> Compiled {
     }
 }
 
-/// One array parameter of [`compile_batch`]'s statements.
+/// One array parameter of [`compile_batch`]'s statements, borrowing the
+/// records' values (a batch's columns are encoded once, never copied).
 #[derive(Debug)]
-pub enum Column {
+pub enum Column<'a> {
     /// bigint[]
     Int(Vec<i64>),
     /// bigint[] with NULLs
     OptInt(Vec<Option<i64>>),
     /// text[]
-    Text(Vec<String>),
+    Text(Vec<&'a str>),
     /// text[] with NULLs
-    OptText(Vec<Option<String>>),
+    OptText(Vec<Option<&'a str>>),
     /// Not an array: the one row of an Accounting-On/Off.
-    Reboot(Box<RadAcct>),
+    Reboot(&'a RadAcct),
 }
 
-impl Column {
+impl Column<'_> {
     /// As a statement parameter.
     pub fn as_param(&self) -> &(dyn ToSql + Sync) {
         match self {
@@ -235,11 +236,11 @@ impl Column {
 }
 
 /// The array of parameter `name` over `rows`.
-pub fn column(rows: &[&RadAcct], name: &str) -> Column {
+pub fn column<'a>(rows: &[&'a RadAcct], name: &str) -> Column<'a> {
     let text =
-        |f: fn(&RadAcct) -> &String| Column::Text(rows.iter().map(|r| f(r).clone()).collect());
+        |f: fn(&RadAcct) -> &String| Column::Text(rows.iter().map(|r| f(r).as_str()).collect());
     let opt = |f: fn(&RadAcct) -> &Option<String>| {
-        Column::OptText(rows.iter().map(|r| f(r).clone()).collect())
+        Column::OptText(rows.iter().map(|r| f(r).as_deref()).collect())
     };
     match name {
         "event" => Column::Int(rows.iter().map(|r| r.event).collect()),
