@@ -176,6 +176,32 @@ impl Request {
         get_from_with::<T>(&self.data[20..], &self.attr_crypto())
     }
 
+    /// `cipher`, a User-Password value of this request, in clear: with
+    /// the keystream the engine's batch computed when it did (no MD5 block
+    /// of its own), as sent under RADIUS/1.1.
+    pub(crate) fn decrypt_user_password(
+        &self,
+        cipher: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), ValueError> {
+        match (self.version, &self.keystream) {
+            (RadiusVersion::V1_1, _) => {
+                out.clear();
+                out.extend_from_slice(cipher);
+                Ok(())
+            }
+            (RadiusVersion::V1_0, Some(first)) => {
+                crypto::decrypt_user_password_keyed(cipher, self.client.secret(), first, out)
+            }
+            (RadiusVersion::V1_0, None) => crypto::decrypt_user_password(
+                cipher,
+                self.client.secret(),
+                self.authenticator(),
+                out,
+            ),
+        }
+    }
+
     /// Every attribute `T`, in order.
     pub fn get_all<T: Attribute>(&self) -> Vec<Result<T, ValueError>> {
         get_all_from_with::<T>(&self.data[20..], &self.attr_crypto())

@@ -83,7 +83,6 @@ pub fn forward_request(
         out.set_message_authenticator(true);
     }
     let enc = |e: radius_core::EncodeError| ForwardError::Encode(e.to_string());
-    let nas = req.crypto();
     // Decoded only when the request has one (most have none).
     let mut tunnel_passwords = None;
     let mut chap = false;
@@ -106,7 +105,7 @@ pub fn forward_request(
             }
             USER_PASSWORD => {
                 let mut plain = Vec::new();
-                crypto::decrypt_user_password(a.value, nas.secret, nas.authenticator, &mut plain)
+                req.decrypt_user_password(a.value, &mut plain)
                     .map_err(|e| ForwardError::Crypto("User-Password", e.to_string()))?;
                 let mut v = Vec::new();
                 crypto::encrypt_user_password(&plain, home, out.authenticator(), &mut v)
@@ -310,6 +309,41 @@ mod tests {
         let mut out = Vec::new();
         fwd.encode(9, &Secret::new(HOME), &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn user_password_uses_the_batch_keystream_when_there_is_one() {
+        let rw = Rewrite {
+            proxy_state: b"ours",
+            ..Rewrite::default()
+        };
+        let clear = |req: &Request| {
+            let wire = on_the_wire(&forward_request(req, &Secret::new(HOME), &rw).unwrap());
+            let auth: [u8; 16] = wire[4..20].try_into().unwrap();
+            let p = Packet::decode(&wire).unwrap();
+            let v = p
+                .attributes()
+                .find(|a| a.typ == USER_PASSWORD)
+                .unwrap()
+                .value
+                .to_vec();
+            let mut pw = Vec::new();
+            crypto::decrypt_user_password(&v, &Secret::new(HOME), &auth, &mut pw).unwrap();
+            pw
+        };
+        let mut req = nas_request(false);
+        assert_eq!(clear(&req), b"hello");
+        // MD5(secret + Request Authenticator), as the engine's batch sets
+        // it: the first cipher block XOR the padded "hello" (RFC 2865 §5.2).
+        let c1 = req.raw_attrs(USER_PASSWORD).next().unwrap()[..16].to_vec();
+        let mut first = [0u8; 16];
+        first[..5].copy_from_slice(b"hello");
+        first.iter_mut().zip(&c1).for_each(|(k, c)| *k ^= c);
+        req.set_keystream(Some(first));
+        assert_eq!(clear(&req), b"hello");
+        // A wrong keystream shows it is the one used.
+        req.set_keystream(Some([0u8; 16]));
+        assert_ne!(clear(&req), b"hello");
     }
 
     #[test]
