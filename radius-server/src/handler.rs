@@ -3,6 +3,7 @@
 //! reply, axum style. `#[radius_handler]` adds precise compile errors and
 //! runs sync `fn`s on the blocking pool.
 
+use radius_core::packet::UnsignedReply;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -190,21 +191,26 @@ pub(crate) fn call_and_poll<S: 'static>(
 /// Run a pending handler to its end, bounded by `timeout`, and complete
 /// `req` with its reply: the encoded reply to send, or `None` (the handler
 /// chose no reply; or it panicked or timed out, which is counted and the
-/// request forgotten so a retransmission runs it again).
+/// request forgotten so a retransmission runs it again). With `defer` a
+/// RADIUS/1.0 reply comes back unsigned, with what its signer needs (see
+/// [`crate::engine::Engine::complete_deferred`]).
 pub(crate) async fn finish_pending(
     fut: BoxReplyFuture,
     timeout: std::time::Duration,
     engine: &crate::engine::Engine,
     req: &crate::Request,
-) -> Option<Vec<u8>> {
+    defer: bool,
+) -> Option<(Vec<u8>, Option<(radius_core::Code, UnsignedReply)>)> {
     let why = match tokio::time::timeout(timeout, CatchUnwind(fut)).await {
         Ok(Ok(reply)) => {
             let mut out = Vec::with_capacity(256);
             let now = std::time::Instant::now();
-            return engine
-                .complete(req, reply, now, &mut out)
-                .is_send()
-                .then_some(out);
+            return match engine.complete_deferred(req, reply, now, &mut out, defer) {
+                (crate::engine::Completion::Send(code), unsigned) => {
+                    Some((out, unsigned.map(|u| (code, u))))
+                }
+                (crate::engine::Completion::NoReply(_), _) => None,
+            };
         }
         Ok(Err(p)) => {
             tracing::error!("handler panicked: {}", panic_message(&p));

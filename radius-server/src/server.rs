@@ -69,7 +69,7 @@ use crate::host::HostTable;
 use crate::port::PortKind;
 use crate::reply::Reply;
 use crate::request::Request;
-use crate::send_queue::SendQueue;
+use crate::send_queue::{SendQueue, Unsigned};
 use crate::stats::{DropReason, LogLimiter, Stats};
 
 /// Server limits and tuning.
@@ -867,9 +867,13 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     tokio::spawn(
         async move {
             let _guard = guard;
-            if let Some(out) = finish_pending(fut, timeout, &engine, &req).await {
+            // Left unsigned: the queue signs the replies it sends together
+            // in one MD5 batch.
+            if let Some((out, unsigned)) = finish_pending(fut, timeout, &engine, &req, true).await {
+                let dst = req.source();
+                let unsigned = unsigned.map(|(code, reply)| Unsigned { req, code, reply });
                 later
-                    .send(&sock, req.source(), &out, |f| {
+                    .send_reply(&sock, &engine, dst, &out, unsigned, |f| {
                         send_failed(&engine, f.dst, &f.error)
                     })
                     .await;

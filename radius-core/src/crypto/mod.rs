@@ -218,7 +218,7 @@ pub fn decrypt_user_password(
 }
 
 fn check_user_password_len(cipher: &[u8]) -> Result<(), ValueError> {
-    if cipher.is_empty() || cipher.len() % 16 != 0 || cipher.len() > MAX_USER_PASSWORD {
+    if cipher.is_empty() || !cipher.len().is_multiple_of(16) || cipher.len() > MAX_USER_PASSWORD {
         return Err(ValueError::BadCipherLength(cipher.len()));
     }
     Ok(())
@@ -343,7 +343,7 @@ pub fn decrypt_tunnel_password(
     authenticator: &[u8; 16],
     out: &mut Vec<u8>,
 ) -> Result<(), ValueError> {
-    if data.len() < 18 || (data.len() - 2) % 16 != 0 {
+    if data.len() < 18 || !(data.len() - 2).is_multiple_of(16) {
         return Err(ValueError::BadCipherLength(data.len()));
     }
     let (salt, cipher) = data.split_at(2);

@@ -280,7 +280,7 @@ impl Codec<'_> {
         match flags.encrypt {
             Encrypt::None => {}
             Encrypt::UserPassword => {
-                if buf.is_empty() || buf.len() % 16 != 0 || buf.len() > 128 {
+                if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() > 128 {
                     return None;
                 }
                 let mut p = Vec::new();

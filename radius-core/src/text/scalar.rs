@@ -144,7 +144,7 @@ pub(super) fn parse_uint(s: &str) -> Option<u64> {
 /// Decode a hex string (spaces allowed between pairs); the error says why.
 pub fn hex_decode(h: &str) -> std::result::Result<Vec<u8>, String> {
     let digits: Vec<u8> = h.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", digits.len()));
     }
     digits

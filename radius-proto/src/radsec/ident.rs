@@ -259,8 +259,8 @@ impl TlsClient {
     }
 
     fn matches(&self, ip: IpAddr, id: &PeerIdentity) -> bool {
-        self.addr.map_or(true, |n| n.contains(ip))
-            && self.cert_name.as_deref().map_or(true, |n| id.matches(n))
+        self.addr.is_none_or(|n| n.contains(ip))
+            && self.cert_name.as_deref().is_none_or(|n| id.matches(n))
     }
 }
 

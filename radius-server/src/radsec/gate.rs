@@ -118,7 +118,7 @@ impl Gate {
                     .capacity_logged
                     .lock()
                     .unwrap_or_else(|p| p.into_inner());
-                if last.map_or(true, |t| now.duration_since(t) >= Duration::from_secs(10)) {
+                if last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10)) {
                     *last = Some(now);
                     tracing::warn!(%peer, limit = self.max_established,
                         refused = self.over_capacity.load(Ordering::Relaxed),

@@ -768,7 +768,7 @@ async fn dispatch<S: Clone + Send + Sync + 'static>(
     tokio::spawn(
         async move {
             let _permit = permit;
-            if let Some(out) = finish_pending(fut, timeout, &engine, &req).await {
+            if let Some((out, _)) = finish_pending(fut, timeout, &engine, &req, false).await {
                 let _ = tx.send(out).await;
             }
         }
