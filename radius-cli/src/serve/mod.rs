@@ -4,7 +4,10 @@
 //! (durable SQLite records) and CoA/Disconnect (acknowledged for sessions the
 //! accounting database knows as active).
 
+mod acct;
+mod args;
 mod auth;
+mod coa;
 pub mod config;
 mod crypt;
 mod eap;
@@ -17,128 +20,21 @@ pub mod sql_users;
 pub mod store;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use radius_core::dict::Dictionary;
 use radius_core::dict::Encrypt;
 use radius_core::text::{AttrRef, Codec, Pair};
-use radius_server::radsec::{RadSecServer, RadiusV11, TlsClient, TlsClientTable, TlsConfig};
-use radius_server::{
-    radius_handler, AccountingRequest, AccountingResponse, Client, ClientConfig, CoaAck, CoaNak,
-    CoaRequest, DisconnectAck, DisconnectNak, DisconnectRequest, HostTable, Policy, Reply, Request,
-    Server, Shared,
-};
-use typed_radius::dict::prelude::*;
+use radius_server::radsec::{RadSecServer, TlsClient, TlsClientTable, TlsConfig};
+use radius_server::{ClientConfig, HostTable, Policy, Server};
 
 use config::{ClientEntry, Config, Password, PolicySetting};
 use store::Store;
 
-/// Arguments of `radius serve`.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// TOML configuration file; without it the embedded default runs
-    /// (127.0.0.1 only, client 127.0.0.0/8 secret testing123, user bob/hello).
-    #[arg(long, short = 'c')]
-    pub config: Option<PathBuf>,
-    /// Authentication listen address (repeatable; overrides the config).
-    #[arg(long)]
-    pub auth: Vec<SocketAddr>,
-    /// Accounting listen address (repeatable; overrides the config).
-    #[arg(long)]
-    pub acct: Vec<SocketAddr>,
-    /// CoA/Disconnect listen address (repeatable; overrides the config).
-    #[arg(long)]
-    pub coa: Vec<SocketAddr>,
-    /// Accounting database (overrides the config).
-    #[arg(long)]
-    pub accounting_db: Option<PathBuf>,
-    /// Log lines as text (default) or JSON objects, one per line, for log
-    /// shippers. The auth log (target `radius::auth`, one line per
-    /// Access-Request outcome) is at info; per-request spans at debug
-    /// (`RUST_LOG=radius_server=debug`).
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Users from PostgreSQL in FreeRADIUS's schema (radcheck, radreply,
-    /// radusergroup, radgroupcheck, radgroupreply), after the config's
-    /// users (overrides the config's `users_db`).
-    #[arg(long, value_name = "postgres://USER:PASS@HOST:PORT/DB")]
-    pub users_db: Option<String>,
-    /// Prometheus metrics: answer `GET /metrics` on this address
-    /// (overrides the config's `metrics`).
-    #[arg(long)]
-    pub metrics: Option<SocketAddr>,
-    /// Worker sockets per listener, one thread each (default: half the CPUs, at least 1).
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// Load this FreeRADIUS dictionary tree instead of the embedded one.
-    #[arg(long)]
-    pub dict: Option<PathBuf>,
-    /// Also serve RadSec (RADIUS over TLS, RFC 6614) on this address
-    /// (usually port 2083); needs --tls-cert, --tls-key and --tls-ca.
-    #[arg(long, requires_all = ["tls_cert", "tls_key", "tls_ca"])]
-    pub radsec: Option<SocketAddr>,
-    /// Server certificate chain (PEM) for RadSec.
-    #[arg(long)]
-    pub tls_cert: Option<PathBuf>,
-    /// Server private key (PEM) for RadSec.
-    #[arg(long)]
-    pub tls_key: Option<PathBuf>,
-    /// CA certificate(s) (PEM) that RadSec client certificates must chain to.
-    #[arg(long)]
-    pub tls_ca: Option<PathBuf>,
-    /// RADIUS/1.1 (RFC 9765, ALPN) on the RadSec listener: off (RADIUS/1.0
-    /// only), allowed (1.1 when the client offers it) or required.
-    #[arg(long, value_enum, default_value_t = V11Mode::Off, requires = "radsec")]
-    pub radius_v11: V11Mode,
-    /// Accept RadSec connections only from this network (address or CIDR
-    /// block; repeat for more). Others are closed before any TLS work.
-    /// Default: any address.
-    #[arg(long, value_name = "CIDR", requires = "radsec")]
-    pub radsec_allow: Vec<radius_server::Cidr>,
-    /// EAP server certificate chain (PEM): turns on PEAP and EAP-TTLS (and
-    /// EAP-TLS with --eap-ca). Separate from the RadSec --tls-* files.
-    #[arg(long, requires = "eap_key")]
-    pub eap_cert: Option<PathBuf>,
-    /// The EAP certificate's private key (PEM).
-    #[arg(long, requires = "eap_cert")]
-    pub eap_key: Option<PathBuf>,
-    /// CA certificate(s) (PEM) that EAP-TLS client certificates must chain to.
-    #[arg(long, requires = "eap_cert")]
-    pub eap_ca: Option<PathBuf>,
-}
-
-/// `--log-format` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line (timestamp, level, target, fields, spans).
-    Json,
-}
-
-/// `--radius-v11` values (see [`RadiusV11`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum V11Mode {
-    /// RADIUS/1.0 only (what radsecproxy and FreeRADIUS 3 speak).
-    Off,
-    /// RADIUS/1.1 when the client offers it, else RADIUS/1.0.
-    Allowed,
-    /// RADIUS/1.1 only.
-    Required,
-}
-
-impl From<V11Mode> for RadiusV11 {
-    fn from(m: V11Mode) -> Self {
-        match m {
-            V11Mode::Off => RadiusV11::Off,
-            V11Mode::Allowed => RadiusV11::Allowed,
-            V11Mode::Required => RadiusV11::Required,
-        }
-    }
-}
+use acct::accounting;
+pub use args::{LogFormat, ServeArgs};
+use coa::{coa, disconnect};
 
 /// A user with reply attributes checked against the dictionary at start-up.
 struct User {
@@ -521,89 +417,4 @@ async fn serve_with(
     }
     handle.shutdown().await;
     Ok(())
-}
-
-/// Accounting-Request: answered only once its record is durable.
-#[radius_handler]
-async fn accounting(req: AccountingRequest, live: Shared<Arc<reload::Live>>) -> Reply {
-    let app = live.current();
-    if let Some(r) = &app.proxy {
-        if let proxy::Routed::Reply(reply) = r.handle(&req).await {
-            return reply;
-        }
-    }
-    match store_accounting(&req, &app).await {
-        Ok(r) => r.into(),
-        Err(e) => Reply::Error(e),
-    }
-}
-
-/// Store one accounting record; the Accounting-Response goes out only once
-/// it is committed.
-async fn store_accounting(
-    req: &Request,
-    app: &App,
-) -> Result<AccountingResponse, radius_server::HandlerError> {
-    app.store
-        .write(req, &app.dict)
-        .await
-        .map_err(radius_server::HandlerError::new)?;
-    Ok(AccountingResponse::new())
-}
-
-async fn session_known(app: &App, session: Option<&str>) -> bool {
-    match session {
-        Some(s) => app.store.session_active(s).await,
-        None => false,
-    }
-}
-
-/// A CoA or Disconnect the proxy routes to a NAS ([`proxy::Routes::coa`]).
-async fn forwarded_to_nas(req: &Request, app: &App) -> Option<Reply> {
-    app.proxy.as_ref()?.coa(req).await
-}
-
-/// CoA-Request: forwarded to its NAS when the proxy has a route for it;
-/// otherwise ACK for a session the accounting database has as active.
-#[radius_handler]
-async fn coa(
-    req: CoaRequest,
-    session: Option<AcctSessionId>,
-    client: Client,
-    live: Shared<Arc<reload::Live>>,
-) -> Reply {
-    let app = live.current();
-    if let Some(reply) = forwarded_to_nas(&req, &app).await {
-        return reply;
-    }
-    if session_known(&app, session.as_ref().map(|s| s.as_str())).await {
-        tracing::info!(client = client.name(), "CoA acknowledged");
-        CoaAck::new().into()
-    } else {
-        CoaNak::new()
-            .error_cause(ErrorCauseValue::SessionContextNotFound)
-            .into()
-    }
-}
-
-/// Disconnect-Request: ACK for a session the accounting database has as active.
-#[radius_handler]
-async fn disconnect(
-    req: DisconnectRequest,
-    session: Option<AcctSessionId>,
-    client: Client,
-    live: Shared<Arc<reload::Live>>,
-) -> Reply {
-    let app = live.current();
-    if let Some(reply) = forwarded_to_nas(&req, &app).await {
-        return reply;
-    }
-    if session_known(&app, session.as_ref().map(|s| s.as_str())).await {
-        tracing::info!(client = client.name(), "Disconnect acknowledged");
-        DisconnectAck::new().into()
-    } else {
-        DisconnectNak::new()
-            .error_cause(ErrorCauseValue::SessionContextNotFound)
-            .into()
-    }
 }
