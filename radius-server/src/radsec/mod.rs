@@ -32,6 +32,7 @@
 //! [`RadiusVersion`](radius_core::RadiusVersion)).
 
 mod client;
+mod connection;
 mod gate;
 mod server;
 pub(crate) mod tls;
