@@ -114,7 +114,7 @@ impl RadSecServer {
 
 /// Configures and starts a RadSec server (see [`RadSecServer`]). Handlers
 /// are the same as for the UDP [`Server`](crate::Server); they see
-/// [`Protocol::Tls`] in the [`Transport`](crate::Transport) extractor.
+/// [`Protocol::Tls`](crate::Protocol::Tls) in the [`Transport`](crate::Transport) extractor.
 pub struct RadSecBuilder<S> {
     tls: TlsConfig,
     clients: TlsClientTable,
