@@ -234,14 +234,7 @@ async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
 ) {
     let mut batch = Vec::with_capacity(16 * 1024);
     while let Some(first) = rx.recv().await {
-        batch.clear();
-        batch.extend_from_slice(&first);
-        while batch.len() < 64 * 1024 {
-            match rx.try_recv() {
-                Ok(more) => batch.extend_from_slice(&more),
-                Err(_) => break,
-            }
-        }
+        super::outbox::gather(&mut batch, &first, &mut rx);
         if let Err(e) = wr.write_all(&batch).await {
             tracing::debug!(%peer, "RadSec write failed: {e}");
             return;

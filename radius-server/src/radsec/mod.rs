@@ -34,6 +34,7 @@
 mod client;
 mod connection;
 mod gate;
+mod outbox;
 mod server;
 pub(crate) mod tls;
 
