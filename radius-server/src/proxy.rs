@@ -508,7 +508,11 @@ impl Proxy {
             .pools
             .get(pool)
             .ok_or_else(|| ProxyError::UnknownPool(pool.to_owned()))?;
-        let key = select_key(req);
+        // Only keyed balance reads the conversation's attributes.
+        let key = match p.kind() {
+            PoolKind::KeyedBalance => select_key(req),
+            _ => SelectKey::new(req.source().ip()),
+        };
         let state = req
             .get::<StateAttr>()
             .and_then(Result::ok)
