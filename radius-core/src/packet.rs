@@ -561,7 +561,19 @@ impl<'a> Packet<'a> {
         request_auth: &[u8; 16],
     ) -> Result<bool, AuthError> {
         let want = crypto::response_authenticator(secret, self.buf, request_auth);
-        if !crypto::ct_eq(&want, self.authenticator()) {
+        self.verify_reply_expected(secret, request_auth, &want)
+    }
+
+    /// [`verify_reply`](Self::verify_reply) with the Response Authenticator
+    /// it must carry already computed (in a batch:
+    /// [`crypto::batch::expected_for_replies`]).
+    pub fn verify_reply_expected(
+        &self,
+        secret: &Secret,
+        request_auth: &[u8; 16],
+        expected: &[u8; 16],
+    ) -> Result<bool, AuthError> {
+        if !crypto::ct_eq(expected, self.authenticator()) {
             return Err(AuthError::ResponseAuthenticator);
         }
         self.verify_message_authenticator(secret, request_auth)

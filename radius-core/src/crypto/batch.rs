@@ -203,3 +203,43 @@ pub fn expected_for_requests(
         }
     }
 }
+
+/// A received reply whose Response Authenticator is to be checked.
+#[derive(Debug)]
+pub struct ReplyToCheck<'a> {
+    /// The packet octets (as received, trimmed to Length).
+    pub packet: &'a [u8],
+    /// The authenticator of the request it answers.
+    pub request_auth: [u8; 16],
+    /// The shared secret of the server it came from.
+    pub secret: &'a Secret,
+}
+
+/// The Response Authenticator each reply must carry (RFC 2865 §3), into
+/// `out` (same order); compare with
+/// [`crate::Packet::verify_reply_expected`].
+pub fn expected_for_replies(
+    items: &[ReplyToCheck<'_>],
+    scratch: &mut Md5Batch,
+    out: &mut Vec<[u8; 16]>,
+) {
+    out.clear();
+    if items.len() < MIN_BATCH {
+        out.extend(
+            items
+                .iter()
+                .map(|it| response_authenticator(it.secret, it.packet, &it.request_auth)),
+        );
+        return;
+    }
+    scratch.clear();
+    for it in items {
+        let p = it.packet;
+        scratch.push(
+            Md5State::INITIAL,
+            &[&p[..4], &it.request_auth, &p[20..], it.secret.as_bytes()],
+        );
+    }
+    scratch.run();
+    out.extend((0..items.len()).map(|i| scratch.digest(i)));
+}

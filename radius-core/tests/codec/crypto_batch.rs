@@ -2,7 +2,9 @@
 //! code gives, for every mix of packet kinds, sizes and secrets, on both
 //! sides of the lane threshold.
 
-use radius_core::crypto::batch::{expected_for_requests, sign_replies, MIN_BATCH};
+use radius_core::crypto::batch::{
+    expected_for_replies, expected_for_requests, sign_replies, ReplyToCheck, MIN_BATCH,
+};
 use radius_core::crypto::{decrypt_user_password, decrypt_user_password_keyed};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::AuthError;
@@ -163,4 +165,59 @@ fn batch_signed_replies_equal_finish() {
     let w = PacketWriter::request(&mut buf, Code::ACCOUNTING_REQUEST, 1);
     assert!(w.finish_or_defer(&s[0]).unwrap().is_none());
     Packet::decode(&buf).unwrap().verify_request(&s[0]).unwrap();
+}
+
+#[test]
+fn expected_response_authenticators_match_verify_reply() {
+    let s = secrets();
+    let mut scratch = Md5Batch::new();
+    let mut out = Vec::new();
+    for n in [1, MIN_BATCH - 1, MIN_BATCH, 13, 40] {
+        // Replies signed one at a time (PacketWriter::finish), some then
+        // tampered with: a flipped attribute octet or a wrong request.
+        let replies: Vec<(Vec<u8>, [u8; 16], usize)> = (0..n)
+            .map(|i| {
+                let k = i % s.len();
+                let auth = [i as u8 ^ 0x5a; 16];
+                let mut buf = Vec::new();
+                let code = [Code::ACCESS_ACCEPT, Code::ACCOUNTING_RESPONSE][i % 2];
+                let mut w = PacketWriter::reply(&mut buf, code, i as u8, &auth);
+                if i % 3 == 0 {
+                    w.message_authenticator().unwrap();
+                }
+                w.attr(18, &vec![b'r'; 1 + i * 11 % 240]).unwrap();
+                w.finish(&s[k]).unwrap();
+                match i % 5 {
+                    2 => {
+                        let last = buf.len() - 1;
+                        buf[last] ^= 1;
+                        (buf, auth, k)
+                    }
+                    4 => (buf, [0xee; 16], k),
+                    _ => (buf, auth, k),
+                }
+            })
+            .collect();
+        let items: Vec<ReplyToCheck<'_>> = replies
+            .iter()
+            .map(|(p, auth, k)| ReplyToCheck {
+                packet: p,
+                request_auth: *auth,
+                secret: &s[*k],
+            })
+            .collect();
+        expected_for_replies(&items, &mut scratch, &mut out);
+        assert_eq!(out.len(), n);
+        for (i, ((p, auth, k), want)) in replies.iter().zip(&out).enumerate() {
+            let pkt = Packet::decode(p).unwrap();
+            let one = pkt.verify_reply(&s[*k], auth);
+            let batched = pkt.verify_reply_expected(&s[*k], auth, want);
+            assert_eq!(one, batched, "reply {i} of {n}");
+            assert_eq!(
+                one.is_ok(),
+                i % 5 != 2 && i % 5 != 4,
+                "reply {i} of {n}: {one:?}"
+            );
+        }
+    }
 }

@@ -166,6 +166,33 @@ impl<W> Outstanding<W> {
         data: &'a [u8],
         secret: &Secret,
     ) -> Result<Matched<'a, W>, ReplyError> {
+        self.on_reply_expected(data, secret, None)
+    }
+
+    /// The authenticator of the request a RADIUS/1.0 reply `data` would
+    /// answer (by its Identifier), if one is outstanding: what a batch of
+    /// replies needs to compute their Response Authenticators together
+    /// ([`radius_core::crypto::batch::expected_for_replies`]).
+    pub fn request_authenticator(&self, data: &[u8]) -> Option<[u8; 16]> {
+        if self.version.is_v1_1() || data.len() < 20 {
+            return None;
+        }
+        self.sent[data[1] as usize]
+            .as_ref()
+            .map(|s| s.authenticator)
+    }
+
+    /// [`on_reply`](Self::on_reply) with the Response Authenticator the
+    /// reply must carry already computed: `(request authenticator it was
+    /// computed for, expected value)`. It is used only if that is still the
+    /// outstanding request's authenticator (else computed here), so a slot
+    /// reused in between cannot make a genuine reply fail.
+    pub fn on_reply_expected<'a>(
+        &mut self,
+        data: &'a [u8],
+        secret: &Secret,
+        expected: Option<([u8; 16], [u8; 16])>,
+    ) -> Result<Matched<'a, W>, ReplyError> {
         let p = Packet::decode_version(data, self.version)?;
         let slot = if self.version.is_v1_1() {
             let token = p.token();
@@ -197,7 +224,12 @@ impl<W> Outstanding<W> {
         let has_ma = if self.version.is_v1_1() {
             false
         } else {
-            let has_ma = p.verify_reply(secret, &s.authenticator)?;
+            let has_ma = match expected {
+                Some((auth, e)) if auth == s.authenticator => {
+                    p.verify_reply_expected(secret, &s.authenticator, &e)?
+                }
+                _ => p.verify_reply(secret, &s.authenticator)?,
+            };
             if s.require_ma && !has_ma {
                 return Err(ReplyError::MissingMessageAuthenticator);
             }
@@ -290,6 +322,33 @@ mod tests {
         assert!(t
             .on_reply(&reply(Code::ACCESS_REJECT, slot, true), &s)
             .is_ok());
+    }
+
+    #[test]
+    fn a_precomputed_response_authenticator_is_used_only_for_its_request() {
+        use radius_core::crypto::response_authenticator;
+        let s = Secret::new(SECRET);
+        let mut t = Outstanding::new(RadiusVersion::V1_0, 0);
+        let slot = request(&mut t, Code::ACCESS_REQUEST, "a");
+        let ok = reply(Code::ACCESS_ACCEPT, slot, false);
+        let auth = t.request_authenticator(&ok).expect("outstanding");
+        assert_eq!(auth, [slot.id(); 16]);
+        // A wrong expected value for this very request: refused (it is used).
+        let wrong = Some((auth, [0u8; 16]));
+        assert!(matches!(
+            t.on_reply_expected(&ok, &s, wrong),
+            Err(ReplyError::Auth(_))
+        ));
+        // Computed for another request (the slot was reused meanwhile):
+        // ignored, the reply is checked afresh and accepted.
+        let stale = Some(([0xab; 16], [0u8; 16]));
+        let want = response_authenticator(&s, &ok, &auth);
+        assert_eq!(&ok[4..20], &want);
+        let m = t.on_reply_expected(&ok, &s, stale).unwrap();
+        assert_eq!(m.waiter, "a");
+        // Nothing outstanding for an unknown Identifier.
+        let other = reply(Code::ACCESS_ACCEPT, t.reserve().unwrap(), false);
+        assert_eq!(t.request_authenticator(&other), None);
     }
 
     #[test]

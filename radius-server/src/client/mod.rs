@@ -47,6 +47,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use radius_core::crypto::batch::{expected_for_replies, ReplyToCheck, MIN_BATCH};
+use radius_core::md5x::Md5Batch;
 use radius_core::packet::MAX_PACKET_LEN;
 use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
 use radius_core::{Code, EncodeError, Packet, RadiusVersion, Secret, ValueError};
@@ -532,6 +534,7 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
     // Replies to requests in flight together arrive together: take every
     // queued one per system call.
     let mut batch = RecvBatch::new(MAX_PACKET_LEN);
+    let mut checks = Checks::default();
     loop {
         if let Err(e) = udp.readable().await {
             tracing::warn!("client socket failed: {e}");
@@ -539,11 +542,7 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
         }
         loop {
             match batch.try_recv(&udp) {
-                Ok(n) => {
-                    for i in 0..n {
-                        on_datagram(batch.get(i).0, &state, &shared);
-                    }
-                }
+                Ok(n) => on_batch(&batch, n, &state, &shared, &mut checks),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if is_transient(&e) => {}
                 Err(e) => {
@@ -555,11 +554,80 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
     }
 }
 
-/// Hand one datagram to the request it answers, or count why not.
-fn on_datagram(data: &[u8], state: &Mutex<SockState>, shared: &Shared) {
+/// Scratch for checking the replies of one receive batch together.
+#[derive(Default)]
+struct Checks {
+    md5: Md5Batch,
+    /// Per datagram: the request authenticator it would answer.
+    auths: Vec<Option<[u8; 16]>>,
+    expected: Vec<[u8; 16]>,
+}
+
+/// Hand each of `n` received datagrams to the request it answers. From
+/// [`MIN_BATCH`] on, their Response Authenticators are computed together
+/// in one MD5 batch first (as the server checks its requests).
+fn on_batch(
+    batch: &RecvBatch,
+    n: usize,
+    state: &Mutex<SockState>,
+    shared: &Shared,
+    w: &mut Checks,
+) {
+    if n < MIN_BATCH {
+        for i in 0..n {
+            on_datagram(batch.get(i).0, state, shared, None);
+        }
+        return;
+    }
+    // The packet as Length says (trailing octets are not part of it).
+    let packet = |i: usize| {
+        let d = batch.get(i).0;
+        let len = d
+            .get(2..4)
+            .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as usize);
+        (20..=d.len()).contains(&len).then(|| &d[..len])
+    };
+    {
+        let st = state.lock().expect("lock");
+        w.auths.clear();
+        w.auths
+            .extend((0..n).map(|i| packet(i).and_then(|p| st.request_authenticator(p))));
+    }
+    let items: Vec<ReplyToCheck<'_>> = (0..n)
+        .filter_map(|i| {
+            Some(ReplyToCheck {
+                packet: packet(i)?,
+                request_auth: w.auths[i]?,
+                secret: &shared.secret,
+            })
+        })
+        .collect();
+    expected_for_replies(&items, &mut w.md5, &mut w.expected);
+    let mut k = 0;
+    for i in 0..n {
+        let pre = match (packet(i), w.auths[i]) {
+            (Some(_), Some(auth)) => {
+                k += 1;
+                Some((auth, w.expected[k - 1]))
+            }
+            _ => None,
+        };
+        on_datagram(batch.get(i).0, state, shared, pre);
+    }
+}
+
+/// Hand one datagram to the request it answers, or count why not;
+/// `pre`: its Response Authenticator computed in a batch (see
+/// [`proto::Outstanding::on_reply_expected`]).
+fn on_datagram(
+    data: &[u8],
+    state: &Mutex<SockState>,
+    shared: &Shared,
+    pre: Option<([u8; 16], [u8; 16])>,
+) {
     let c = &shared.counters;
     let mut st = state.lock().expect("lock");
-    match st.on_reply(data, &shared.secret) {
+    match st.on_reply_expected(data, &shared.secret, pre) {
         Ok(m) => {
             drop(st);
             c.replies.fetch_add(1, Ordering::Relaxed);

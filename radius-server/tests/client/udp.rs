@@ -457,6 +457,71 @@ async fn forged_and_unsigned_replies_are_discarded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_arriving_together_are_checked_together() {
+    // A server that waits for all 12 requests, then sends every reply at
+    // once: first one signed with the wrong secret for each, then the
+    // genuine ones, so the client reads them in batches (past the MD5 lane
+    // threshold, where their Response Authenticators are computed together).
+    const N: usize = 12;
+    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = s.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        let mut reqs: Vec<(Vec<u8>, SocketAddr)> = Vec::new();
+        while reqs.len() < N {
+            let (n, from) = s.recv_from(&mut buf).await.unwrap();
+            // A retransmission is the same request.
+            if !reqs.iter().any(|(r, f)| *f == from && r[1] == buf[1]) {
+                reqs.push((buf[..n].to_vec(), from));
+            }
+        }
+        let forged = reqs.iter().map(|(r, f)| {
+            (
+                reply_to(r, Code::ACCESS_ACCEPT, "guess", false, b"forged"),
+                *f,
+            )
+        });
+        let genuine = reqs.iter().map(|(r, f)| {
+            (
+                reply_to(r, Code::ACCESS_ACCEPT, SECRET, false, b"genuine"),
+                *f,
+            )
+        });
+        for (rep, to) in forged.chain(genuine).collect::<Vec<_>>() {
+            s.send_to(&rep, to).await.unwrap();
+        }
+        loop {
+            let _ = s.recv_from(&mut buf).await;
+        }
+    });
+    let c = Arc::new(
+        UdpClient::builder(addr, SECRET)
+            .retry(quick())
+            .require_message_authenticator(RequireMessageAuthenticator::No)
+            .build(),
+    );
+    let tasks: Vec<_> = (0..N)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.access_request()
+                    .with(UserName::new(format!("u{i}")))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap().unwrap();
+        assert_eq!(
+            r.get::<ReplyMessage>().unwrap().unwrap().as_str(),
+            "genuine"
+        );
+    }
+    assert_eq!(c.stats().invalid_replies, N as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_sent_has_message_authenticator_first() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
