@@ -32,6 +32,7 @@
 //! [`RadiusVersion`](radius_core::RadiusVersion)).
 
 mod client;
+mod client_conn;
 mod connection;
 mod gate;
 mod outbox;
