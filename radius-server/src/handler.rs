@@ -3,10 +3,11 @@
 //! reply, axum style. `#[radius_handler]` adds precise compile errors and
 //! runs sync `fn`s on the blocking pool.
 
-use radius_core::packet::UnsignedReply;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+
+use radius_core::packet::UnsignedReply;
 
 use crate::extract::FromRequest;
 use crate::reply::{IntoReply, Reply};

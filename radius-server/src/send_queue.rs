@@ -139,17 +139,19 @@ impl SendQueue {
                 std::mem::swap(&mut st.unsigned, &mut unsigned);
                 (std::mem::replace(&mut st.queued, fresh), st.md5.take())
             };
-            if !unsigned.is_empty() {
+            // Only `send_reply` queues unsigned replies, and it names the engine.
+            if let (false, Some(engine)) = (unsigned.is_empty(), engine) {
                 let md5 = md5.get_or_insert_with(Md5Batch::default);
-                sign(&mut batch, &unsigned, md5, engine);
-                unsigned.clear();
+                sign_queued(&mut batch, &unsigned, md5, engine, Instant::now());
             }
+            unsigned.clear();
             batch.flush(sock, &mut failed).await;
             let mut st = self.lock();
             st.spare = Some(batch);
             st.md5 = md5;
         }
     }
+
     fn empty_like(&self) -> SendBatch {
         let mut b = SendBatch::new(self.capacity);
         b.set_gso(self.gso);
@@ -161,14 +163,17 @@ impl SendQueue {
     }
 }
 
-/// Sign the `unsigned` replies among `batch`'s datagrams in one batch, and
-/// record them as sent (in the duplicate cache, before they leave, so a
-/// fast retransmission finds them).
-fn sign(
+/// Sign the `unsigned` replies among `batch`'s datagrams (each with its
+/// index there, in order) in one MD5 batch, and record them as sent in
+/// `engine`'s duplicate cache, before they leave, so a fast retransmission
+/// finds them. The listener does this for each inline batch, and a queue
+/// for the replies of spawned handlers.
+pub(crate) fn sign_queued(
     batch: &mut SendBatch,
     unsigned: &[(usize, Unsigned)],
     md5: &mut Md5Batch,
-    engine: Option<&Engine>,
+    engine: &Engine,
+    now: Instant,
 ) {
     let bufs = batch.queued_mut();
     {
@@ -181,12 +186,10 @@ fn sign(
         }
         sign_replies(&mut items, md5);
     }
-    if let Some(engine) = engine {
-        engine.finish_sent(
-            unsigned
-                .iter()
-                .map(|(slot, u)| (&u.req, u.code, &bufs[*slot][..])),
-            Instant::now(),
-        );
-    }
+    engine.finish_sent(
+        unsigned
+            .iter()
+            .map(|(slot, u)| (&u.req, u.code, &bufs[*slot][..])),
+        now,
+    );
 }

@@ -57,9 +57,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use radius_core::crypto::batch::{self, Expected};
+use radius_core::crypto::batch::Expected;
 use radius_core::md5x::Md5Batch;
-use radius_core::packet::UnsignedReply;
 
 use crate::batch::{RecvBatch, SendBatch, BATCH};
 use crate::engine::{Completion, Engine, EngineConfig, Event, Incoming};
@@ -69,7 +68,7 @@ use crate::host::HostTable;
 use crate::port::PortKind;
 use crate::reply::Reply;
 use crate::request::Request;
-use crate::send_queue::{SendQueue, Unsigned};
+use crate::send_queue::{sign_queued, SendQueue, Unsigned};
 use crate::stats::{DropReason, LogLimiter, Stats};
 
 /// Server limits and tuning.
@@ -474,10 +473,6 @@ impl std::fmt::Debug for ServerHandle {
     }
 }
 
-/// Run one worker's receive loops on a new OS thread with its own
-/// single-threaded runtime. The returned task (on the caller's runtime)
-/// ends when the loops do; the thread lives on until the worker's spawned
-/// handlers finish (each bounded by the handler timeout).
 /// How far ahead [`keep_timer_armed`] keeps a timer: sooner than any
 /// per-request deadline (handler timeouts, client retransmissions).
 const TIMER_ANCHOR: Duration = Duration::from_millis(50);
@@ -494,6 +489,10 @@ async fn keep_timer_armed() {
     }
 }
 
+/// Run one worker's receive loops on a new OS thread with its own
+/// single-threaded runtime. The returned task (on the caller's runtime)
+/// ends when the loops do; the thread lives on until the worker's spawned
+/// handlers finish (each bounded by the handler timeout).
 fn spawn_worker_thread<S: Clone + Send + Sync + 'static>(
     w: usize,
     loops: Vec<(std::net::UdpSocket, Arc<Engine>, PortKind)>,
@@ -742,16 +741,8 @@ struct Ctx<'a, S> {
 struct BatchWork {
     expected: Vec<Option<Expected>>,
     md5: Md5Batch,
-    pending: Vec<Pending>,
-}
-
-/// A reply answered inline and waiting to be signed with its batch.
-struct Pending {
-    /// Its index in the send batch.
-    slot: usize,
-    req: Request,
-    code: radius_core::Code,
-    unsigned: UnsignedReply,
+    /// Inline replies waiting to be signed with their batch, by index in it.
+    pending: Vec<(usize, Unsigned)>,
 }
 
 /// Handle one received batch: check every request's authenticators
@@ -780,13 +771,8 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
             Event::Dispatch(req) => match dispatch(req, cx, out) {
                 Inline::Nothing => false,
                 Inline::Ready => true,
-                Inline::Unsigned(req, code, unsigned) => {
-                    work.pending.push(Pending {
-                        slot,
-                        req,
-                        code,
-                        unsigned,
-                    });
+                Inline::Unsigned(u) => {
+                    work.pending.push((slot, u));
                     true
                 }
             },
@@ -798,24 +784,7 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
     if work.pending.is_empty() {
         return;
     }
-    let bufs = tx.queued_mut();
-    {
-        let mut items = Vec::with_capacity(work.pending.len());
-        let mut pending = work.pending.iter().peekable();
-        for (slot, buf) in bufs.iter_mut().enumerate() {
-            if let Some(p) = pending.next_if(|p| p.slot == slot) {
-                items.push(p.unsigned.to_sign(buf, p.req.client().secret()));
-            }
-        }
-        batch::sign_replies(&mut items, &mut work.md5);
-    }
-    // Cache before sending so a fast retransmission finds the reply.
-    cx.engine.finish_sent(
-        work.pending
-            .iter()
-            .map(|p| (&p.req, p.code, &bufs[p.slot][..])),
-        cx.now,
-    );
+    sign_queued(tx, &work.pending, &mut work.md5, cx.engine, cx.now);
     work.pending.clear();
 }
 
@@ -837,7 +806,7 @@ enum Inline {
     /// A finished, cached reply.
     Ready,
     /// A reply to sign with its batch, then finish.
-    Unsigned(Request, radius_core::Code, UnsignedReply),
+    Unsigned(Unsigned),
 }
 
 /// Run the handler for `req`. A handler that finishes at its first poll
@@ -911,7 +880,7 @@ fn complete_inline(
     out: &mut Vec<u8>,
 ) -> Inline {
     match engine.complete_deferred(&req, reply, now, out, true) {
-        (Completion::Send(code), Some(unsigned)) => Inline::Unsigned(req, code, unsigned),
+        (Completion::Send(code), Some(reply)) => Inline::Unsigned(Unsigned { req, code, reply }),
         (Completion::Send(_), None) => Inline::Ready,
         (Completion::NoReply(_), _) => Inline::Nothing,
     }

@@ -558,7 +558,8 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
 #[derive(Default)]
 struct Checks {
     md5: Md5Batch,
-    /// Per datagram: the request authenticator it would answer.
+    /// Per datagram: the request authenticator it would answer (`None`
+    /// also when its Length is not usable).
     auths: Vec<Option<[u8; 16]>>,
     expected: Vec<[u8; 16]>,
 }
@@ -603,15 +604,10 @@ fn on_batch(
         })
         .collect();
     expected_for_replies(&items, &mut w.md5, &mut w.expected);
-    let mut k = 0;
+    // `expected` holds one value per datagram with an authenticator, in order.
+    let mut expected = w.expected.iter();
     for i in 0..n {
-        let pre = match (packet(i), w.auths[i]) {
-            (Some(_), Some(auth)) => {
-                k += 1;
-                Some((auth, w.expected[k - 1]))
-            }
-            _ => None,
-        };
+        let pre = w.auths[i].and_then(|auth| Some((auth, *expected.next()?)));
         on_datagram(batch.get(i).0, state, shared, pre);
     }
 }
