@@ -139,6 +139,17 @@ impl<W> Outstanding<W> {
         });
     }
 
+    /// What was stored with the request sent under Identifier `id`, while
+    /// it waits (RADIUS/1.0: the Identifier names the request).
+    pub fn waiter(&self, id: u8) -> Option<&W> {
+        self.sent[id as usize].as_ref().map(|s| &s.waiter)
+    }
+
+    /// [`waiter`](Self::waiter), mutable.
+    pub fn waiter_mut(&mut self, id: u8) -> Option<&mut W> {
+        self.sent[id as usize].as_mut().map(|s| &mut s.waiter)
+    }
+
     /// Give up a request (timeout, cancellation, encoding failure): frees
     /// its Identifier and Token and returns its waiter, if it was sent.
     pub fn release(&mut self, slot: Slot) -> Option<W> {
