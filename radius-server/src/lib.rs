@@ -36,6 +36,7 @@ pub mod client;
 pub mod eap;
 pub mod extract;
 mod fair;
+mod forward;
 pub mod handler;
 pub mod proxy;
 pub mod radsec;

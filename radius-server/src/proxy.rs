@@ -135,6 +135,10 @@ pub enum ProxyError {
     /// The NAS a CoA or Disconnect request was forwarded to did not answer.
     #[error("NAS {0} did not answer: {1}")]
     NasUnreachable(SocketAddr, String),
+    /// The listener's datagram path could not take the request on
+    /// failover (see [`Forward`]).
+    #[error("{0}")]
+    Relay(radius_proto::proxy::relay::Refusal),
     /// A RadSec home server's TLS settings are unusable.
     #[error("home server {0:?}: {1}")]
     RadSec(String, crate::radsec::ClientError),
@@ -257,6 +261,9 @@ struct Home {
     health: Mutex<Health>,
     outstanding: AtomicUsize,
     forwarded: AtomicU64,
+    /// The datagram path's counters (the handler path's are its clients').
+    relay_invalid: AtomicU64,
+    relay_timeouts: AtomicU64,
 }
 
 /// Counters of one home server.
@@ -276,12 +283,23 @@ pub struct HomeStats {
 
 struct Inner {
     homes: Vec<Home>,
-    pools: HashMap<String, (Pool, Vec<usize>)>,
+    /// Pools by name: an index into `pool_list`.
+    pools: HashMap<String, usize>,
+    /// Each pool, its members (indexes into `homes`), and whether every
+    /// member is reached over UDP (the datagram path's condition).
+    pool_list: Vec<PoolEntry>,
     /// State issued by a home server -> that server (EAP stickiness).
     sticky: Mutex<HashMap<Vec<u8>, (usize, Instant)>>,
     proxy_state: AtomicU64,
     /// Clients of the NASes CoA/Disconnect requests went to.
     nas_clients: Mutex<HashMap<(SocketAddr, Vec<u8>), UdpClient>>,
+}
+
+struct PoolEntry {
+    name: String,
+    pool: Pool,
+    members: Vec<usize>,
+    all_udp: bool,
 }
 
 const NAS_CLIENTS_MAX: usize = 4096;
@@ -335,11 +353,14 @@ impl Proxy {
                     health: Mutex::new(Health::new(cfg.health)),
                     outstanding: AtomicUsize::new(0),
                     forwarded: AtomicU64::new(0),
+                    relay_invalid: AtomicU64::new(0),
+                    relay_timeouts: AtomicU64::new(0),
                     cfg,
                 })
             })
             .collect::<Result<_, ProxyError>>()?;
         let mut map = HashMap::new();
+        let mut pool_list = Vec::new();
         for p in pools {
             let mut idx = Vec::new();
             for s in &p.servers {
@@ -349,13 +370,23 @@ impl Proxy {
                     .ok_or_else(|| ProxyError::UnknownServer(p.name.clone(), s.clone()))?;
                 idx.push(i);
             }
-            map.insert(p.name.clone(), (Pool::new(p.kind), idx));
+            let all_udp = idx
+                .iter()
+                .all(|&i| matches!(homes[i].cfg.transport, Transport::Udp));
+            map.insert(p.name.clone(), pool_list.len());
+            pool_list.push(PoolEntry {
+                name: p.name,
+                pool: Pool::new(p.kind),
+                members: idx,
+                all_udp,
+            });
         }
         Ok(Proxy {
             operator: Arc::default(),
             inner: Arc::new(Inner {
                 homes,
                 pools: map,
+                pool_list,
                 nas_clients: Mutex::new(HashMap::new()),
                 sticky: Mutex::new(HashMap::new()),
                 proxy_state: AtomicU64::new(u64::from_be_bytes(
@@ -447,8 +478,8 @@ impl Proxy {
                     name: h.cfg.name.clone(),
                     state: lock(&h.health).state(),
                     forwarded: h.forwarded.load(Ordering::Relaxed),
-                    invalid_replies,
-                    timeouts,
+                    invalid_replies: invalid_replies + h.relay_invalid.load(Ordering::Relaxed),
+                    timeouts: timeouts + h.relay_timeouts.load(Ordering::Relaxed),
                 }
             })
             .collect()
@@ -503,112 +534,219 @@ impl Proxy {
         pool: &str,
         user_name: Option<&[u8]>,
     ) -> Result<Reply, ProxyError> {
-        let inner = &*self.inner;
-        let (p, members) = inner
+        let &p = self
+            .inner
             .pools
             .get(pool)
             .ok_or_else(|| ProxyError::UnknownPool(pool.to_owned()))?;
+        let mut walk = self.walk(req, p);
+        loop {
+            let now = Instant::now();
+            let Some(idx) = self.next_server(&mut walk, now) else {
+                return Err(ProxyError::NoServer(pool.to_owned()));
+            };
+            let out = self.rewrite(req, idx, user_name, walk.token.as_deref())?;
+            self.on_sent(idx, now);
+            let r = self.inner.homes[idx].link.send(&out).await;
+            let now = Instant::now();
+            match r {
+                Ok((resp, sent)) => {
+                    return Ok(self.on_answer(idx, now, &resp, &sent, req.code())?)
+                }
+                // A timeout, or no connection: no answer either way.
+                Err(e) => self.on_no_answer(idx, now, e.unreachable, &e.why),
+            }
+        }
+    }
+
+    /// A request to hand to the listener's datagram-level path (see
+    /// [`crate::server::Builder::forward`]): `req`'s way through `pool`, or
+    /// `None` when that pool does not exist or has a RadSec member (those
+    /// are forwarded by [`forward`](Self::forward) in a handler).
+    pub fn forwarding(&self, pool: &str, user_name: Option<&[u8]>) -> Option<Forward> {
+        let &p = self.inner.pools.get(pool)?;
+        self.inner.pool_list[p].all_udp.then(|| Forward {
+            proxy: self.clone(),
+            pool: p,
+            user_name: user_name.map(Box::from),
+            on_failure: default_failure,
+            on_reply: None,
+        })
+    }
+
+    /// The start of `req`'s way through pool `p`: its selection key, the
+    /// server its EAP conversation is on, its Operator-NAS-Identifier.
+    pub(crate) fn walk(&self, req: &Request, p: usize) -> Walk {
+        let entry = &self.inner.pool_list[p];
         // Only keyed balance reads the conversation's attributes.
-        let key = match p.kind() {
+        let key = match entry.pool.kind() {
             PoolKind::KeyedBalance => select_key(req),
             _ => SelectKey::new(req.source().ip()),
         };
-        let state = req
+        let preferred = req
             .get::<StateAttr>()
             .and_then(Result::ok)
-            .map(|s| s.into_value());
-        let mut preferred = state.as_ref().and_then(|s| self.sticky(s));
+            .and_then(|s| self.sticky(s.value()));
         let token = match (&self.operator.nas_tokens, req.code()) {
             (Some(t), Code::ACCESS_REQUEST | Code::ACCOUNTING_REQUEST) => {
                 Some(t.issue(req.source().ip()))
             }
             _ => None,
         };
-        let mut tried: Vec<usize> = Vec::new();
-        loop {
-            let now = Instant::now();
-            let cands: Vec<Candidate> = members
-                .iter()
-                .map(|&i| {
-                    let h = &inner.homes[i];
-                    // Transitions due by now count before choosing (the
-                    // probe timer may not have run since).
-                    let mut g = lock(&h.health);
-                    g.poll(now);
-                    Candidate::new(
-                        &g,
-                        now,
-                        h.outstanding.load(Ordering::Relaxed),
-                        h.cfg.max_outstanding,
-                        h.id,
-                    )
-                })
-                .collect();
-            let pos = match preferred
-                .take()
-                .and_then(|i| members.iter().position(|&m| m == i))
-            {
-                Some(pos) if cands[pos].usable && !tried.contains(&pos) => Some(pos),
-                _ => p.select(&cands, &key, &tried),
+        Walk {
+            pool: p,
+            key,
+            preferred,
+            tried: Vec::new(),
+            token,
+        }
+    }
+
+    /// The next server of the walk's pool to try (an index into the
+    /// homes), or `None` when every usable one was tried.
+    pub(crate) fn next_server(&self, w: &mut Walk, now: Instant) -> Option<usize> {
+        let inner = &*self.inner;
+        let entry = &inner.pool_list[w.pool];
+        let cands: Vec<Candidate> = entry
+            .members
+            .iter()
+            .map(|&i| {
+                let h = &inner.homes[i];
+                // Transitions due by now count before choosing (the
+                // probe timer may not have run since).
+                let mut g = lock(&h.health);
+                g.poll(now);
+                Candidate::new(
+                    &g,
+                    now,
+                    h.outstanding.load(Ordering::Relaxed),
+                    h.cfg.max_outstanding,
+                    h.id,
+                )
+            })
+            .collect();
+        let pos = match w
+            .preferred
+            .take()
+            .and_then(|i| entry.members.iter().position(|&m| m == i))
+        {
+            Some(pos) if cands[pos].usable && !w.tried.contains(&pos) => Some(pos),
+            _ => entry.pool.select(&cands, &w.key, &w.tried),
+        }?;
+        w.tried.push(pos);
+        Some(entry.members[pos])
+    }
+
+    /// `req` rewritten for home server `idx`.
+    pub(crate) fn rewrite(
+        &self,
+        req: &Request,
+        idx: usize,
+        user_name: Option<&[u8]>,
+        token: Option<&[u8]>,
+    ) -> Result<ClientRequest, ForwardError> {
+        let ps = self.next_proxy_state();
+        forward_request(
+            req,
+            &self.inner.homes[idx].secret,
+            &Rewrite {
+                user_name,
+                proxy_state: &ps,
+                operator_name: self.operator.name.as_deref(),
+                operator_nas_id: token,
+                drop_operator_nas_id: false,
+            },
+        )
+    }
+
+    /// A request went to home server `idx`.
+    pub(crate) fn on_sent(&self, idx: usize, now: Instant) {
+        let h = &self.inner.homes[idx];
+        lock(&h.health).on_sent(now);
+        h.forwarded.fetch_add(1, Ordering::Relaxed);
+        h.outstanding.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Home server `idx` answered (verified) `resp` to our request with
+    /// authenticator `sent`: the reply for the NAS's request of code `asked`.
+    pub(crate) fn on_answer(
+        &self,
+        idx: usize,
+        now: Instant,
+        resp: &[u8],
+        sent: &[u8; 16],
+        asked: Code,
+    ) -> Result<Reply, ForwardError> {
+        let h = &self.inner.homes[idx];
+        h.outstanding.fetch_sub(1, Ordering::Relaxed);
+        if let Some(s) = lock(&h.health).on_answer(now) {
+            tracing::info!(home = %h.cfg.name, state = ?s, "home server health");
+        }
+        if Code(resp[0]) == Code::ACCESS_CHALLENGE {
+            let ctx = radius_core::typed::CryptoCtx {
+                secret: &h.secret,
+                authenticator: sent,
             };
-            let Some(pos) = pos else {
-                return Err(ProxyError::NoServer(pool.to_owned()));
-            };
-            tried.push(pos);
-            let idx = members[pos];
-            let h = &inner.homes[idx];
-            let ps = self.next_proxy_state();
-            let out = forward_request(
-                req,
-                &h.secret,
-                &Rewrite {
-                    user_name,
-                    proxy_state: &ps,
-                    operator_name: self.operator.name.as_deref(),
-                    operator_nas_id: token.as_deref(),
-                    drop_operator_nas_id: false,
-                },
-            )?;
-            lock(&h.health).on_sent(now);
-            h.forwarded.fetch_add(1, Ordering::Relaxed);
-            h.outstanding.fetch_add(1, Ordering::Relaxed);
-            let r = h.link.send(&out).await;
-            h.outstanding.fetch_sub(1, Ordering::Relaxed);
-            let now = Instant::now();
-            match r {
-                Ok((resp, sent)) => {
-                    if let Some(s) = lock(&h.health).on_answer(now) {
-                        tracing::info!(home = %h.cfg.name, state = ?s, "home server health");
-                    }
-                    if Code(resp[0]) == Code::ACCESS_CHALLENGE {
-                        let ctx = radius_core::typed::CryptoCtx {
-                            secret: &h.secret,
-                            authenticator: &sent,
-                        };
-                        if let Some(Ok(s)) =
-                            radius_core::typed::get_from::<StateAttr>(&resp[20..], &ctx)
-                        {
-                            self.remember(s.into_value(), idx, now);
-                        }
-                    }
-                    return Ok(relay_reply(req.code(), &resp, &sent, &h.secret)?);
-                }
-                Err(e) => {
-                    // A timeout, or no connection: no answer either way.
-                    let mut g = lock(&h.health);
-                    let changed = if e.unreachable {
-                        g.on_unreachable(now)
-                    } else {
-                        g.on_timeout(now)
-                    };
-                    drop(g);
-                    if let Some(s) = changed {
-                        tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
-                    }
-                    tracing::debug!(home = %h.cfg.name, error = %e.why, "no answer; trying the next home server");
-                }
+            if let Some(Ok(s)) = radius_core::typed::get_from::<StateAttr>(&resp[20..], &ctx) {
+                self.remember(s.into_value(), idx, now);
             }
         }
+        relay_reply(asked, resp, sent, &h.secret)
+    }
+
+    /// Home server `idx` gave no answer (`unreachable`: could not even be
+    /// reached) to a request.
+    pub(crate) fn on_no_answer(
+        &self,
+        idx: usize,
+        now: Instant,
+        unreachable: bool,
+        why: &dyn std::fmt::Display,
+    ) {
+        let h = &self.inner.homes[idx];
+        h.outstanding.fetch_sub(1, Ordering::Relaxed);
+        let mut g = lock(&h.health);
+        let changed = if unreachable {
+            g.on_unreachable(now)
+        } else {
+            g.on_timeout(now)
+        };
+        drop(g);
+        if let Some(s) = changed {
+            tracing::warn!(home = %h.cfg.name, state = ?s, "home server health");
+        }
+        tracing::debug!(home = %h.cfg.name, error = %why, "no answer; trying the next home server");
+    }
+
+    /// Where home server `idx` is reached for a request of `code`, its
+    /// secret and response window (a UDP server; see [`forwarding`]).
+    ///
+    /// [`forwarding`]: Self::forwarding
+    pub(crate) fn udp_target(&self, idx: usize, code: Code) -> (SocketAddr, &Secret, Duration) {
+        let h = &self.inner.homes[idx];
+        let addr = if code == Code::ACCOUNTING_REQUEST {
+            h.cfg.acct
+        } else {
+            h.cfg.auth
+        };
+        (addr, &h.secret, h.cfg.health.response_window)
+    }
+
+    /// Count a reply from home server `idx` that failed verification, or a
+    /// request it did not answer in time, on the datagram path.
+    pub(crate) fn count(&self, idx: usize, invalid: bool) {
+        let h = &self.inner.homes[idx];
+        let c = if invalid {
+            &h.relay_invalid
+        } else {
+            &h.relay_timeouts
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The name of pool `p`.
+    pub(crate) fn pool_name(&self, p: usize) -> &str {
+        &self.inner.pool_list[p].name
     }
 
     fn sticky(&self, state: &[u8]) -> Option<usize> {
@@ -626,6 +764,70 @@ impl Proxy {
             }
         }
         m.insert(state, (idx, now));
+    }
+}
+
+/// One request's way through a pool's servers ([`Proxy::walk`]).
+pub(crate) struct Walk {
+    pool: usize,
+    key: SelectKey,
+    /// The server its EAP conversation is on, tried first.
+    preferred: Option<usize>,
+    /// Positions in the pool tried so far.
+    tried: Vec<usize>,
+    /// The Operator-NAS-Identifier to add.
+    pub(crate) token: Option<Vec<u8>>,
+}
+
+/// A request for the listener to forward itself, at the datagram level:
+/// made by [`Proxy::forwarding`], returned by the hook given to
+/// [`crate::server::Builder::forward`]. The listener forwards it to the
+/// pool's servers in turn (failing over on its own timers, as
+/// [`Proxy::forward`] does), relays the reply, or answers with
+/// [`on_failure`](Self::on_failure) when no server answers.
+pub struct Forward {
+    pub(crate) proxy: Proxy,
+    pub(crate) pool: usize,
+    pub(crate) user_name: Option<Box<[u8]>>,
+    pub(crate) on_failure: fn(&Request, &ProxyError) -> Reply,
+    pub(crate) on_reply: Option<fn(&Request, &Reply)>,
+}
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward")
+            .field("pool", &self.proxy.pool_name(self.pool))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Forward {
+    /// What to answer when no server of the pool answers (or the reply
+    /// cannot be relayed). Default: an Access-Reject with a Reply-Message
+    /// saying why for Access-Request, no reply otherwise (the NAS keeps
+    /// an accounting record and retransmits).
+    pub fn on_failure(mut self, f: fn(&Request, &ProxyError) -> Reply) -> Self {
+        self.on_failure = f;
+        self
+    }
+
+    /// Called with each reply relayed to the NAS (e.g. to log it).
+    pub fn on_reply(mut self, f: fn(&Request, &Reply)) -> Self {
+        self.on_reply = Some(f);
+        self
+    }
+}
+
+/// [`Forward`]'s default answer when nobody answers.
+fn default_failure(req: &Request, e: &ProxyError) -> Reply {
+    if req.code() == Code::ACCESS_REQUEST {
+        radius_proto::reply::AccessReject::new()
+            .with(radius_dict::prelude::ReplyMessage::new(format!(
+                "home servers unavailable ({e})"
+            )))
+            .into()
+    } else {
+        Reply::NoReply
     }
 }
 

@@ -63,9 +63,11 @@ use radius_core::md5x::Md5Batch;
 use crate::batch::{RecvBatch, SendBatch, BATCH};
 use crate::engine::{Completion, Engine, EngineConfig, Event, Incoming};
 use crate::fair::{FairQueue, Overload};
+use crate::forward::Upstream;
 use crate::handler::{call_and_poll, finish_pending, DynHandler, FirstPoll, Handler, Handlers};
 use crate::host::HostTable;
 use crate::port::PortKind;
+use crate::proxy::Forward;
 use crate::reply::Reply;
 use crate::request::Request;
 use crate::send_queue::{sign_queued, SendQueue, Unsigned};
@@ -145,9 +147,13 @@ pub struct Builder<S> {
     hosts: HostTable,
     state: S,
     handlers: Handlers<S>,
+    forward: Option<ForwardHook<S>>,
     binds: Vec<(PortKind, SocketAddr)>,
     config: ServerConfig,
 }
+
+/// What [`Builder::forward`] takes.
+type ForwardHook<S> = Box<dyn Fn(&S, &Request) -> Option<Forward> + Send + Sync>;
 
 impl<S: Clone + Send + Sync + 'static> Builder<S> {
     fn new(state: S) -> Self {
@@ -155,6 +161,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
             hosts: HostTable::new(),
             state,
             handlers: Handlers::default(),
+            forward: None,
             binds: Vec::new(),
             config: ServerConfig::default(),
         }
@@ -167,6 +174,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
             hosts: self.hosts,
             state,
             handlers: Handlers::default(),
+            forward: None,
             binds: self.binds,
             config: self.config,
         }
@@ -199,6 +207,25 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
     /// Handler for Disconnect-Request.
     pub fn disconnect<M: 'static>(mut self, h: impl Handler<M, S>) -> Self {
         self.handlers.set(radius_core::Code::DISCONNECT_REQUEST, h);
+        self
+    }
+
+    /// Forward requests to home servers in the receive loop itself, before
+    /// any handler runs: for each request the engine would hand to a
+    /// handler, `route` may return a [`Forward`] (from
+    /// [`Proxy::forwarding`](crate::proxy::Proxy::forwarding)); the
+    /// listener then sends it to the pool's servers in turn, failing over
+    /// on its own deadlines, and relays the reply, with no task, channel
+    /// or timer per request. `None` leaves the request to its handler
+    /// (which may still call [`Proxy::forward`](crate::proxy::Proxy::forward),
+    /// e.g. to adjust the reply), as does a request the listener cannot
+    /// take (all 256 Identifiers towards that server in use on its
+    /// socket). Only codes with a handler are offered.
+    pub fn forward(
+        mut self,
+        route: impl Fn(&S, &Request) -> Option<Forward> + Send + Sync + 'static,
+    ) -> Self {
+        self.forward = Some(Box::new(route));
         self
     }
 
@@ -282,6 +309,7 @@ impl<S: Clone + Send + Sync + 'static> Builder<S> {
         let shared = Arc::new(Inner {
             state: self.state,
             handlers: self.handlers,
+            forward: self.forward,
             in_flight: AtomicUsize::new(0),
             config: self.config.clone(),
         });
@@ -360,6 +388,7 @@ trait InFlight: Send + Sync {
 struct Inner<S> {
     state: S,
     handlers: Handlers<S>,
+    forward: Option<ForwardHook<S>>,
     in_flight: AtomicUsize,
     config: ServerConfig,
 }
@@ -545,7 +574,11 @@ fn spawn_worker_thread<S: Clone + Send + Sync + 'static>(
     }))
 }
 
-fn bind_udp(addr: SocketAddr, reuse_port: bool, buffer: usize) -> io::Result<std::net::UdpSocket> {
+pub(crate) fn bind_udp(
+    addr: SocketAddr,
+    reuse_port: bool,
+    buffer: usize,
+) -> io::Result<std::net::UdpSocket> {
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         s.set_only_v6(true)?;
@@ -609,8 +642,12 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
     let mut overload = Overload::default();
     let mut serve_bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(256)).collect();
     let mut serve_srcs: Vec<SocketAddr> = Vec::with_capacity(BATCH);
+    // Requests forwarded by this loop itself (`Builder::forward`).
+    let mut up: Upstream<InFlightGuard<S>> = Upstream::default();
+    let mut deadline = Deadline::new();
     loop {
         if queue.is_empty() {
+            deadline.arm(up.next_deadline());
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
@@ -620,7 +657,20 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
                         break;
                     }
                 }
+                _ = readable(up.socket(false)), if up.socket(false).is_some() => {}
+                _ = readable(up.socket(true)), if up.socket(true).is_some() => {}
+                _ = deadline.wait(), if deadline.is_armed() => {}
             }
+        }
+        if up.is_busy() {
+            // Replies from home servers and deadlines, relayed to NASes.
+            let now = Instant::now();
+            upstream_turn(&mut up, &mut tx, &mut work, &engine, now);
+            up.flush().await;
+            let segmented = tx
+                .flush(&sock, |f| send_failed(&engine, f.dst, &f.error))
+                .await;
+            engine.stats().segmented(segmented);
         }
         let mut drained = false;
         let mut handled = 0;
@@ -656,7 +706,7 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
             if queue.is_empty() && (got < BATCH || !overload.behind(crate::batch::backlog(&sock))) {
                 // Keeping up: serve what came, in arrival order.
                 let datagrams: Vec<(&[u8], SocketAddr)> = (0..got).map(|i| rx.get(i)).collect();
-                handle_batch(&datagrams, &mut tx, &mut work, &ctx);
+                handle_batch(&datagrams, &mut tx, &mut work, &mut up, &ctx);
                 handled += got.max(1);
             } else {
                 // More may be waiting than one batch: drain the socket into
@@ -686,8 +736,12 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
                     .zip(&serve_srcs)
                     .map(|(d, s)| (&d[..], *s))
                     .collect();
-                handle_batch(&datagrams, &mut tx, &mut work, &ctx);
+                handle_batch(&datagrams, &mut tx, &mut work, &mut up, &ctx);
                 handled += serve_srcs.len().max(1);
+            }
+            if up.is_busy() {
+                upstream_turn(&mut up, &mut tx, &mut work, &engine, ctx.now);
+                up.flush().await;
             }
             // At most BATCH handled, so the replies fit: send them together.
             let segmented = tx
@@ -698,12 +752,128 @@ async fn recv_loop<S: Clone + Send + Sync + 'static>(
         if *shutdown.borrow() {
             break;
         }
+        deadline.arm(up.next_deadline());
         if drained {
             // readable() parks the task until epoll reports more.
             continue;
         }
         // A full budget: let other tasks (spawned handlers, other sockets) run.
         tokio::task::yield_now().await;
+    }
+    drain_upstream(&mut up, &mut deadline, &sock, &mut tx, &mut work, &engine).await;
+}
+
+/// Finish what this loop forwarded before it stops: replies, failover and
+/// expiry still run (each request is bounded by its pool's windows).
+async fn drain_upstream<G>(
+    up: &mut Upstream<G>,
+    deadline: &mut Deadline,
+    sock: &UdpSocket,
+    tx: &mut SendBatch,
+    work: &mut BatchWork,
+    engine: &Engine,
+) {
+    while up.is_busy() {
+        deadline.arm(up.next_deadline());
+        tokio::select! {
+            _ = readable(up.socket(false)), if up.socket(false).is_some() => {}
+            _ = readable(up.socket(true)), if up.socket(true).is_some() => {}
+            _ = deadline.wait(), if deadline.is_armed() => {}
+        }
+        upstream_turn(up, tx, work, engine, Instant::now());
+        up.flush().await;
+        tx.flush(sock, |f| send_failed(engine, f.dst, &f.error))
+            .await;
+    }
+}
+
+/// Wait until `sock` (an upstream socket) may have something to read.
+async fn readable(sock: Option<&UdpSocket>) {
+    match sock {
+        Some(s) => {
+            let _ = s.readable().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The forwarded requests' part of a loop turn: read the home servers'
+/// replies, run the deadlines due, and queue the replies for the NASes
+/// in `tx` (signed together, as a batch's inline replies are).
+fn upstream_turn<G>(
+    up: &mut Upstream<G>,
+    tx: &mut SendBatch,
+    work: &mut BatchWork,
+    engine: &Engine,
+    now: Instant,
+) {
+    up.receive(now);
+    if up.next_deadline().is_some_and(|d| d <= now) {
+        up.on_deadlines(now);
+    }
+    for d in up.done.drain(..) {
+        if let Some(f) = d.on_reply {
+            f(&d.req, &d.reply);
+        }
+        let dst = d.req.source();
+        let slot = tx.len();
+        match complete_inline(d.req, d.reply, engine, now, tx.next_buf()) {
+            Inline::Nothing => {}
+            Inline::Ready => tx.push(dst),
+            Inline::Unsigned(u) => {
+                work.pending.push((slot, u));
+                tx.push(dst);
+            }
+        }
+    }
+    if !work.pending.is_empty() {
+        sign_queued(tx, &work.pending, &mut work.md5, engine, now);
+        work.pending.clear();
+    }
+}
+
+/// The receive loop's one timer, for the forwarded requests' earliest
+/// deadline. It is re-armed at most every [`Deadline::TICK`]: deadlines
+/// of requests answered since stay queued until due, so the earliest one
+/// moves on with every request.
+struct Deadline {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl Deadline {
+    const TICK: Duration = Duration::from_millis(10);
+
+    fn new() -> Self {
+        Deadline {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: None,
+        }
+    }
+
+    fn is_armed(&self) -> bool {
+        self.armed.is_some()
+    }
+
+    /// Wake at `next` (or a little later), or not at all for `None`.
+    fn arm(&mut self, next: Option<Instant>) {
+        let Some(next) = next else {
+            self.armed = None;
+            return;
+        };
+        match self.armed {
+            Some(at) if at <= next + Self::TICK && at + Self::TICK >= next => {}
+            _ => {
+                let at = next.max(Instant::now() + Self::TICK / 2);
+                self.sleep.as_mut().reset(at.into());
+                self.armed = Some(at);
+            }
+        }
+    }
+
+    async fn wait(&mut self) {
+        (&mut self.sleep).await;
+        self.armed = None;
     }
 }
 
@@ -752,6 +922,7 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
     datagrams: &[(&[u8], SocketAddr)],
     tx: &mut SendBatch,
     work: &mut BatchWork,
+    up: &mut Upstream<InFlightGuard<S>>,
     cx: &Ctx<'_, S>,
 ) {
     cx.engine.precompute(
@@ -768,7 +939,7 @@ fn handle_batch<S: Clone + Send + Sync + 'static>(
         let reply = match cx.engine.handle(incoming, cx.now, out) {
             Event::Drop(_) => false,
             Event::Send { .. } => true,
-            Event::Dispatch(req) => match dispatch(req, cx, out) {
+            Event::Dispatch(req) => match dispatch(req, cx, up, out) {
                 Inline::Nothing => false,
                 Inline::Ready => true,
                 Inline::Unsigned(u) => {
@@ -813,11 +984,27 @@ enum Inline {
 /// leaves its reply in `out`; one that does not is spawned and sends its
 /// own reply.
 fn dispatch<S: Clone + Send + Sync + 'static>(
-    req: Request,
+    mut req: Request,
     cx: &Ctx<'_, S>,
+    up: &mut Upstream<InFlightGuard<S>>,
     out: &mut Vec<u8>,
 ) -> Inline {
     let (engine, shared, waker, now) = (cx.engine, cx.shared, cx.waker, cx.now);
+    if let Some(fw) = shared.forward.as_ref().and_then(|f| f(&shared.state, &req)) {
+        let client = req.client().clone();
+        if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
+            || client.in_flight() >= shared.config.max_in_flight_per_client
+        {
+            engine.abandon(&req, DropReason::Overloaded, now);
+            return Inline::Nothing;
+        }
+        let guard = InFlightGuard::new(shared.clone(), client);
+        match up.start(req, fw, guard, now) {
+            Ok(()) => return Inline::Nothing,
+            // Not taken (no Identifier free): the handler forwards it.
+            Err(r) => req = r,
+        }
+    }
     // `now` is the batch's receive time: inline work reads no clock of its own.
     let Some(handler) = shared.handler(req.code()) else {
         // The engine only dispatches codes that have a handler.

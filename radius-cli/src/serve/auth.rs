@@ -76,6 +76,25 @@ pub(super) async fn auth(
     reply
 }
 
+/// The auth log line of an Access-Request the listener forwarded itself
+/// (the datagram path, [`proxy::Routes::forwarding`]): what the handler
+/// would have logged for it.
+pub(super) fn log_proxied(req: &Request, reply: &Reply) {
+    let name = match req.get::<UserName>() {
+        Some(Ok(n)) => n.into_value(),
+        _ => String::new(),
+    };
+    auth_log(req, &name, reply, &proxied(reply));
+}
+
+fn proxied(reply: &Reply) -> Outcome {
+    let why = match reply.code() {
+        Some(radius_core::Code::ACCESS_REJECT) => "home server rejected, or no route",
+        _ => "answered by a home server",
+    };
+    Outcome::new("proxy", why)
+}
+
 /// How an Access-Request was decided, for the auth log.
 struct Outcome {
     /// pap, chap, mschap, eap-peap ..., proxy.
@@ -195,11 +214,8 @@ async fn decide(
     if let Some(r) = &app.proxy {
         match Box::pin(r.handle(req)).await {
             proxy::Routed::Reply(reply) => {
-                let why = match reply.code() {
-                    Some(radius_core::Code::ACCESS_REJECT) => "home server rejected, or no route",
-                    _ => "answered by a home server",
-                };
-                return (reply, Outcome::new("proxy", why));
+                let o = proxied(&reply);
+                return (reply, o);
             }
             proxy::Routed::Local(Some(stripped)) => local = stripped,
             proxy::Routed::Local(None) => {}

@@ -252,7 +252,12 @@ async fn serve_with(
         .auth(auth::auth)
         .accounting(accounting)
         .coa(coa)
-        .disconnect(disconnect);
+        .disconnect(disconnect)
+        // Requests whose realm routes to a pool of UDP home servers are
+        // forwarded by the listener itself (no task per request).
+        .forward(|live: &Arc<reload::Live>, req: &radius_server::Request| {
+            live.current().proxy.as_ref()?.forwarding(req)
+        });
     for a in &cfg.auth {
         b = b.bind_auth(*a);
     }

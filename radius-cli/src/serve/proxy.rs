@@ -15,7 +15,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use radius_core::Code;
 use radius_proto::proxy::operator::operator_nas_identifiers;
-use radius_server::proxy::{HomeServer, NasTokens, Operator, PoolConfig, Proxy, Transport};
+use radius_server::proxy::{
+    Forward, HomeServer, NasTokens, Operator, PoolConfig, Proxy, ProxyError, Transport,
+};
 use radius_server::radsec::TlsConfig;
 use radius_server::{AccessReject, CoaNak, DisconnectNak, Reply, Request};
 use typed_radius::dict::prelude::{ErrorCauseValue, NasIpAddress, ReplyMessage, UserName};
@@ -158,22 +160,49 @@ impl Routes {
         match self.proxy.forward(req, pool, rename).await {
             Ok(reply) => Routed::Reply(reply),
             Err(e) => {
-                tracing::warn!(user = %name, pool = %pool, error = %e, "not forwarded");
                 if access {
-                    Routed::Reply(
-                        AccessReject::new()
-                            .with(ReplyMessage::new(format!("home servers unavailable ({e})")))
-                            .into(),
-                    )
+                    Routed::Reply(refused(req, &e))
                 } else if self.accounting_fallback_local {
+                    tracing::warn!(user = %name, pool = %pool, error = %e, "not forwarded");
                     // Stored here (durably) and answered: the record is
                     // not lost, only not upstream.
                     Routed::Local(None)
                 } else {
-                    Routed::Reply(Reply::NoReply)
+                    Routed::Reply(refused(req, &e))
                 }
             }
         }
+    }
+
+    /// Whether the listener forwards `req` itself, at the datagram level
+    /// (`Builder::forward`): an Access-Request, or an Accounting-Request
+    /// when no local fallback is configured, whose realm routes to a pool
+    /// of UDP home servers. The outcome is the same as [`handle`]'s;
+    /// anything else (local realms, unknown realms, RadSec pools, CoA)
+    /// goes to the handlers, which call [`handle`].
+    ///
+    /// [`handle`]: Self::handle
+    pub fn forwarding(&self, req: &Request) -> Option<Forward> {
+        let access = match req.code() {
+            Code::ACCESS_REQUEST => true,
+            Code::ACCOUNTING_REQUEST if !self.accounting_fallback_local => false,
+            _ => return None,
+        };
+        let Some(Ok(name)) = req.get::<UserName>() else {
+            return None;
+        };
+        let name = name.value();
+        let route = self.realms.route(name)?;
+        let Target::Pool(pool) = route.target else {
+            return None;
+        };
+        let rename = (route.user_name != name).then_some(route.user_name.as_bytes());
+        let fw = self.proxy.forwarding(pool, rename)?.on_failure(refused);
+        Some(if access {
+            fw.on_reply(super::auth::log_proxied)
+        } else {
+            fw
+        })
     }
 
     /// A CoA-Request or Disconnect-Request routed to a NAS: by an
@@ -229,6 +258,22 @@ impl Routes {
                 Some(Reply::NoReply)
             }
         }
+    }
+}
+
+/// No home server answered `req`: an Access-Reject saying why, or no reply
+/// to accounting (the NAS keeps the record and retransmits; an
+/// Accounting-Response would claim it stored).
+fn refused(req: &Request, e: &ProxyError) -> Reply {
+    let user = req.get::<UserName>().and_then(Result::ok);
+    let user = user.as_ref().map_or("", |u| u.value());
+    tracing::warn!(user, error = %e, "not forwarded");
+    if req.code() == Code::ACCESS_REQUEST {
+        AccessReject::new()
+            .with(ReplyMessage::new(format!("home servers unavailable ({e})")))
+            .into()
+    } else {
+        Reply::NoReply
     }
 }
 

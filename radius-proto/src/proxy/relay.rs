@@ -273,6 +273,14 @@ impl<T> Relay<T> {
         t.out.request_authenticator(data)
     }
 
+    /// The value kept with the request a datagram `data` from `src` names
+    /// by its Identifier, if one is outstanding (e.g. to count a reply
+    /// that failed verification against its home server).
+    pub fn pending(&self, src: SocketAddr, data: &[u8]) -> Option<&T> {
+        let t = self.tables.iter().find(|t| t.dst == src)?;
+        t.out.waiter(*data.get(1)?).map(|p| &p.ctx)
+    }
+
     /// Match the datagram `data` from `src` to its request and verify it
     /// (`pre`: its Response Authenticator computed in a batch, see
     /// [`Outstanding::on_reply_expected`]). A reply that fails leaves the
@@ -427,6 +435,8 @@ mod tests {
             r.on_reply(home(1812), &coa, None),
             Err(ReplyError::UnexpectedCode { .. })
         ));
+        assert_eq!(r.pending(home(1812), &forged), Some(&"a"));
+        assert_eq!(r.pending(home(1999), &forged), None);
         let a = r.on_reply(home(1812), &good, None).unwrap();
         assert_eq!((a.ctx, a.attempts), ("a", 1));
         assert_eq!(&a.request_authenticator[..], &d[4..20]);

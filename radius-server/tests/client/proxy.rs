@@ -1,8 +1,10 @@
 //! `radius_server::proxy` end to end: a NAS (our UDP client) -> our server
-//! whose handlers call `Proxy::forward` -> two real FreeRADIUS home
-//! servers. Failover when the primary dies, fail-back when it returns,
-//! accounting forwarded, a forged reply dropped and counted, and a prompt
-//! reject when no home server answers. Loopback only, bounded in time.
+//! -> two real FreeRADIUS home servers. Failover when the primary dies,
+//! fail-back when it returns, accounting forwarded, a forged reply dropped
+//! and counted, and a prompt reject when no home server answers. Each test
+//! runs on both paths: handlers that call `Proxy::forward`, and the
+//! listener forwarding by itself (`Builder::forward`). Loopback only,
+//! bounded in time.
 
 use crate::support::*;
 use std::net::SocketAddr;
@@ -60,15 +62,74 @@ async fn acct(req: AccountingRequest, proxy: Shared<Proxy>) -> Reply {
         .unwrap_or(Reply::NoReply)
 }
 
+/// Which way the front server forwards.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Path {
+    /// Its handlers call `Proxy::forward`.
+    Handler,
+    /// Its listener forwards, at the datagram level (`Builder::forward`).
+    Datagram,
+}
+
+/// Each named `async fn(Path)` as two tests, `NAME::handler` and
+/// `NAME::datagram`.
+macro_rules! on_both_paths {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn handler() {
+                super::$name(super::Path::Handler).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn datagram() {
+                super::$name(super::Path::Datagram).await
+            }
+        }
+    )*};
+}
+
+on_both_paths!(
+    failover_failback_and_accounting_through_freeradius_homes,
+    forged_reply_is_dropped_and_counted,
+    no_home_server_answers_with_a_reject,
+    nas_retransmissions_are_not_forwarded_twice,
+);
+
+/// What the datagram path's handlers answer: the listener should have
+/// forwarded the request.
+async fn unrouted() -> Reply {
+    Reply::NoReply
+}
+
+/// The datagram path's routing: what the handlers above do.
+fn route(proxy: &Proxy, req: &radius_server::Request) -> Option<radius_server::proxy::Forward> {
+    if req.code() == Code::ACCOUNTING_REQUEST {
+        return proxy.forwarding("main", None);
+    }
+    let name = req.get::<UserName>()?.ok()?;
+    let user = name.value().split('@').next().unwrap_or_default();
+    proxy.forwarding("main", Some(user.as_bytes()))
+}
+
 pub(crate) async fn front(proxy: Proxy) -> (radius_server::ServerHandle, SocketAddr, SocketAddr) {
+    front_on(proxy, Path::Handler).await
+}
+
+pub(crate) async fn front_on(
+    proxy: Proxy,
+    path: Path,
+) -> (radius_server::ServerHandle, SocketAddr, SocketAddr) {
     let hosts = HostTable::new().with(
         "127.0.0.0/8".parse().unwrap(),
         ClientConfig::new("nas", NAS_SECRET),
     );
-    let s = Server::with_state(proxy)
-        .clients(hosts)
-        .auth(auth)
-        .accounting(acct)
+    let b = Server::with_state(proxy).clients(hosts);
+    let b = match path {
+        Path::Handler => b.auth(auth).accounting(acct),
+        // Handlers that do not forward: only the listener can get an answer.
+        Path::Datagram => b.auth(unrouted).accounting(unrouted).forward(route),
+    };
+    let s = b
         .bind_auth("127.0.0.1:0".parse().unwrap())
         .bind_acct("127.0.0.1:0".parse().unwrap())
         .spawn()
@@ -165,8 +226,7 @@ pub(crate) fn forwarded(p: &Proxy, name: &str) -> u64 {
         .forwarded
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failover_failback_and_accounting_through_freeradius_homes() {
+async fn failover_failback_and_accounting_through_freeradius_homes(path: Path) {
     let (Some(fr1), Some(fr2)) = (FreeRadius::start(), FreeRadius::start()) else {
         return;
     };
@@ -181,7 +241,7 @@ async fn failover_failback_and_accounting_through_freeradius_homes() {
     )
     .unwrap();
     let _probes = proxy.spawn_health_checks();
-    let (_srv, auth_addr, acct_addr) = front(proxy.clone()).await;
+    let (_srv, auth_addr, acct_addr) = front_on(proxy.clone(), path).await;
     let c = nas(auth_addr);
 
     // Realm stripped (FreeRADIUS knows only "bob"), answered by the primary.
@@ -252,13 +312,12 @@ async fn failover_failback_and_accounting_through_freeradius_homes() {
 /// A home server that first sends a forged reply (wrong authenticator),
 /// then the real one: the forged one is dropped and counted, the request
 /// still gets its answer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_reply_is_dropped_and_counted() {
+async fn forged_reply_is_dropped_and_counted(path: Path) {
     let (home_addr, _) = fake_home(true, Duration::ZERO).await;
     let mut h = HomeServer::new("fake", home_addr, "home-secret");
     h.health.response_window = Duration::from_secs(1);
     let proxy = one_home(h);
-    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let (_srv, auth_addr, _) = front_on(proxy.clone(), path).await;
     let c = nas(auth_addr);
     for _ in 0..3 {
         assert_eq!(login(&c, "bob", "hello").await.0, Code::ACCESS_ACCEPT);
@@ -270,13 +329,12 @@ async fn forged_reply_is_dropped_and_counted() {
 
 /// Nobody answers: the NAS gets an Access-Reject with a Reply-Message
 /// promptly, not silence.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_home_server_answers_with_a_reject() {
+async fn no_home_server_answers_with_a_reject(path: Path) {
     let silent = radius_test_support::free_port_udp();
     let mut h = HomeServer::new("silent", ([127, 0, 0, 1], silent).into(), "x");
     h.health.response_window = Duration::from_millis(500);
     let proxy = one_home(h);
-    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let (_srv, auth_addr, _) = front_on(proxy.clone(), path).await;
     let c = nas(auth_addr);
     let t = Instant::now();
     let r = c
@@ -295,12 +353,11 @@ async fn no_home_server_answers_with_a_reject() {
 /// A NAS retransmission that arrives while the home server is still
 /// working on the first copy is not forwarded again; the answer, when it
 /// comes, is relayed once and a later copy gets the cached reply.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nas_retransmissions_are_not_forwarded_twice() {
+async fn nas_retransmissions_are_not_forwarded_twice(path: Path) {
     // A slow home server: the NAS retransmits meanwhile.
     let (home_addr, seen) = fake_home(false, Duration::from_millis(400)).await;
     let proxy = one_home(HomeServer::new("slow", home_addr, "home-secret"));
-    let (_srv, auth_addr, _) = front(proxy.clone()).await;
+    let (_srv, auth_addr, _) = front_on(proxy.clone(), path).await;
     let nas = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let secret = Secret::new(NAS_SECRET);
     let mut pkt = Vec::new();
