@@ -28,6 +28,7 @@ use radius_proto::proxy::operator::operator_nas_identifiers;
 pub use radius_proto::proxy::operator::NasTokens;
 use radius_proto::proxy::pool::{server_id, Candidate, Pool, PoolKind, SelectKey};
 use radius_proto::{Reply, Request};
+use smallvec::SmallVec;
 
 use crate::client::{ClientRequest, UdpClient};
 use crate::radsec::{RadSecClient, RadSecClientConfig, TlsConfig};
@@ -597,7 +598,7 @@ impl Proxy {
             pool: p,
             key,
             preferred,
-            tried: Vec::new(),
+            tried: SmallVec::new(),
             token,
         }
     }
@@ -607,7 +608,7 @@ impl Proxy {
     pub(crate) fn next_server(&self, w: &mut Walk, now: Instant) -> Option<usize> {
         let inner = &*self.inner;
         let entry = &inner.pool_list[w.pool];
-        let cands: Vec<Candidate> = entry
+        let cands: SmallVec<[Candidate; 8]> = entry
             .members
             .iter()
             .map(|&i| {
@@ -774,7 +775,7 @@ pub(crate) struct Walk {
     /// The server its EAP conversation is on, tried first.
     preferred: Option<usize>,
     /// Positions in the pool tried so far.
-    tried: Vec<usize>,
+    tried: SmallVec<[usize; 4]>,
     /// The Operator-NAS-Identifier to add.
     pub(crate) token: Option<Vec<u8>>,
 }

@@ -188,10 +188,9 @@ impl Routes {
             Code::ACCOUNTING_REQUEST if !self.accounting_fallback_local => false,
             _ => return None,
         };
-        let Some(Ok(name)) = req.get::<UserName>() else {
-            return None;
-        };
-        let name = name.value();
+        // Borrowed from the packet: a User-Name that is no UTF-8 goes to
+        // the handlers, which refuse it.
+        let name = std::str::from_utf8(req.raw_attrs(USER_NAME).next()?).ok()?;
         let route = self.realms.route(name)?;
         let Target::Pool(pool) = route.target else {
             return None;
@@ -290,6 +289,9 @@ fn not_routable(code: Code) -> Reply {
             .into()
     }
 }
+
+/// User-Name (RFC 2865 §5.1).
+const USER_NAME: u8 = 1;
 
 /// RFC 5176's CoA and Disconnect port.
 const COA_PORT: u16 = 3799;

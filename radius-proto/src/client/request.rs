@@ -59,6 +59,11 @@ impl ClientRequest {
         }
     }
 
+    /// Make room for `additional` more octets of attributes.
+    pub fn reserve(&mut self, additional: usize) {
+        self.attrs.reserve(additional);
+    }
+
     /// The code.
     pub fn code(&self) -> Code {
         self.code

@@ -79,6 +79,8 @@ pub fn forward_request(
 ) -> Result<ClientRequest, ForwardError> {
     let code = req.code();
     let mut out = ClientRequest::new(code);
+    // The NAS's attributes, and room for what this hop adds.
+    out.reserve(req.raw().len() + 64);
     if req.has_message_authenticator() {
         out.set_message_authenticator(true);
     }
