@@ -858,6 +858,30 @@ impl<'b> PacketWriter<'b> {
         }
     }
 
+    /// Like [`finish`](Self::finish), except that a RADIUS/1.0
+    /// Access-Request or Status-Server with a Message-Authenticator is left
+    /// with that value zero (Length set), to be signed with others in one
+    /// batch ([`crypto::batch::sign_requests`]): returns its offset. Other
+    /// packets are finished (`None`).
+    pub fn finish_request_or_defer(self, secret: &Secret) -> Result<Option<usize>, EncodeError> {
+        let code = Code(self.buf[0]);
+        match self.ma_offset {
+            Some(off)
+                if self.request_auth.is_none()
+                    && !self.v11
+                    && code.authenticator_kind() == AuthenticatorKind::Random =>
+            {
+                let len = self.buf.len();
+                if len > MAX_PACKET_LEN {
+                    return Err(EncodeError::PacketTooLong(len));
+                }
+                self.buf[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+                Ok(Some(off))
+            }
+            _ => self.finish(secret).map(|_| None),
+        }
+    }
+
     /// Fill in Length, Message-Authenticator and the authenticator field.
     /// Returns the finished packet's octets.
     pub fn finish(self, secret: &Secret) -> Result<&'b [u8], EncodeError> {

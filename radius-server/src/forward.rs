@@ -20,7 +20,7 @@ use radius_core::crypto::batch::{expected_for_replies, ReplyToCheck, MIN_BATCH};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::MAX_PACKET_LEN;
 use radius_proto::client::ReplyError;
-use radius_proto::proxy::relay::{Event, Refusal, Relay, Timing};
+use radius_proto::proxy::relay::{Refusal, Relay, Timing};
 use tokio::net::UdpSocket;
 
 use crate::batch::{RecvBatch, SendBatch};
@@ -193,10 +193,7 @@ impl<G> Upstream<G> {
                 .relay
                 .send(dst, secret, &creq, Timing::window(window), now, job)
             {
-                Ok(datagram) => {
-                    let tx = &mut self.sides[f].as_mut().expect("opened").tx;
-                    tx.next_buf().extend_from_slice(datagram);
-                    tx.push(dst);
+                Ok(()) => {
                     proxy.on_sent(idx, now);
                     return None;
                 }
@@ -329,16 +326,7 @@ impl<G> Upstream<G> {
     /// request its server did not answer goes to the next one.
     pub(crate) fn on_deadlines(&mut self, now: Instant) {
         let mut expired = Vec::new();
-        let sides = &mut self.sides;
-        self.relay.poll(now, |e| match e {
-            Event::Retransmit { dst, datagram } => {
-                if let Some(side) = &mut sides[family(dst)] {
-                    side.tx.next_buf().extend_from_slice(datagram);
-                    side.tx.push(dst);
-                }
-            }
-            Event::Expired { ctx, .. } => expired.push(ctx),
-        });
+        self.relay.poll(now, |e| expired.push(e.ctx));
         for job in expired {
             let p = &job.fw.proxy;
             p.on_no_answer(job.home, now, false, &"no reply within the response window");
@@ -348,8 +336,16 @@ impl<G> Upstream<G> {
         }
     }
 
-    /// Send the datagrams queued for the home servers.
+    /// Send the datagrams queued for the home servers (the new requests'
+    /// Message-Authenticators computed together first).
     pub(crate) async fn flush(&mut self) {
+        let sides = &mut self.sides;
+        self.relay.transmit(&mut self.checks.md5, |dst, datagram| {
+            if let Some(side) = &mut sides[family(dst)] {
+                side.tx.next_buf().extend_from_slice(datagram);
+                side.tx.push(dst);
+            }
+        });
         for side in self.sides.iter_mut().flatten() {
             if side.tx.len() > 0 {
                 side.tx

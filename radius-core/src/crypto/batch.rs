@@ -42,37 +42,17 @@ pub fn sign_replies(items: &mut [ReplyToSign<'_>], scratch: &mut Md5Batch) {
         }
         return;
     }
-    // HMAC inner hashes, then outer, for the replies that have an MA.
-    scratch.clear();
-    for it in items.iter() {
+    // Message-Authenticators (keyed on the request's authenticator) first.
+    let macs = hmac_lanes(
+        items
+            .iter()
+            .filter_map(|it| Some((&*it.packet, it.request_auth, it.ma_offset?, it.secret))),
+        scratch,
+    );
+    let mut macs = macs.iter();
+    for it in items.iter_mut() {
         if let Some(off) = it.ma_offset {
-            let p = &*it.packet;
-            scratch.push(
-                it.secret.ipad_state,
-                &[
-                    &p[..4],
-                    &it.request_auth,
-                    &p[20..off],
-                    &[0; 16],
-                    &p[off + 16..],
-                ],
-            );
-        }
-    }
-    if !scratch.is_empty() {
-        scratch.run();
-        let inner: Vec<[u8; 16]> = (0..scratch.len()).map(|i| scratch.digest(i)).collect();
-        scratch.clear();
-        for (it, ih) in items.iter().filter(|it| it.ma_offset.is_some()).zip(&inner) {
-            scratch.push(it.secret.opad_state, &[ih]);
-        }
-        scratch.run();
-        let mut k = 0;
-        for it in items.iter_mut() {
-            if let Some(off) = it.ma_offset {
-                it.packet[off..off + 16].copy_from_slice(&scratch.digest(k));
-                k += 1;
-            }
+            it.packet[off..off + 16].copy_from_slice(macs.next().expect("one per MA"));
         }
     }
     // Response Authenticators over the signed packets.
@@ -87,6 +67,73 @@ pub fn sign_replies(items: &mut [ReplyToSign<'_>], scratch: &mut Md5Batch) {
     scratch.run();
     for (i, it) in items.iter_mut().enumerate() {
         it.packet[4..20].copy_from_slice(&scratch.digest(i));
+    }
+}
+
+/// The Message-Authenticators (HMAC-MD5, RFC 3579 §3.2) of packets whose
+/// MA value is sixteen zero octets at `offset`, each keyed on `auth` in
+/// place of its authenticator field: inner hashes in one batch, then the
+/// outer ones.
+fn hmac_lanes<'x>(
+    jobs: impl Iterator<Item = (&'x [u8], [u8; 16], usize, &'x Secret)>,
+    scratch: &mut Md5Batch,
+) -> Vec<[u8; 16]> {
+    scratch.clear();
+    let mut secrets = Vec::new();
+    for (p, auth, off, secret) in jobs {
+        scratch.push(
+            secret.ipad_state,
+            &[&p[..4], &auth, &p[20..off], &[0; 16], &p[off + 16..]],
+        );
+        secrets.push(secret);
+    }
+    if secrets.is_empty() {
+        return Vec::new();
+    }
+    scratch.run();
+    let inner: Vec<[u8; 16]> = (0..scratch.len()).map(|i| scratch.digest(i)).collect();
+    scratch.clear();
+    for (secret, ih) in secrets.iter().zip(&inner) {
+        scratch.push(secret.opad_state, &[ih]);
+    }
+    scratch.run();
+    (0..scratch.len()).map(|i| scratch.digest(i)).collect()
+}
+
+/// An Access-Request or Status-Server whose Length, attributes and
+/// (random) Request Authenticator are final and whose
+/// Message-Authenticator value is sixteen zero octets.
+#[derive(Debug)]
+pub struct RequestToSign<'a> {
+    /// The packet octets; the Message-Authenticator is written into them.
+    pub packet: &'a mut [u8],
+    /// Offset of the Message-Authenticator value.
+    pub ma_offset: usize,
+    /// The shared secret.
+    pub secret: &'a Secret,
+}
+
+/// Fill in the Message-Authenticators of requests (RFC 3579 §3.2, keyed
+/// on each one's own Request Authenticator): what a proxy does for the
+/// requests it forwards together.
+pub fn sign_requests(items: &mut [RequestToSign<'_>], scratch: &mut Md5Batch) {
+    let auth = |p: &[u8]| -> [u8; 16] { p[4..20].try_into().expect("header") };
+    if items.len() < MIN_BATCH {
+        for it in items.iter_mut() {
+            let off = it.ma_offset;
+            let mac = message_authenticator(it.secret, it.packet, &auth(it.packet), off);
+            it.packet[off..off + 16].copy_from_slice(&mac);
+        }
+        return;
+    }
+    let macs = hmac_lanes(
+        items
+            .iter()
+            .map(|it| (&*it.packet, auth(it.packet), it.ma_offset, it.secret)),
+        scratch,
+    );
+    for (it, mac) in items.iter_mut().zip(&macs) {
+        it.packet[it.ma_offset..it.ma_offset + 16].copy_from_slice(mac);
     }
 }
 

@@ -3,7 +3,8 @@
 //! sides of the lane threshold.
 
 use radius_core::crypto::batch::{
-    expected_for_replies, expected_for_requests, sign_replies, ReplyToCheck, MIN_BATCH,
+    expected_for_replies, expected_for_requests, sign_replies, sign_requests, ReplyToCheck,
+    RequestToSign, MIN_BATCH,
 };
 use radius_core::crypto::{decrypt_user_password, decrypt_user_password_keyed};
 use radius_core::md5x::Md5Batch;
@@ -165,6 +166,62 @@ fn batch_signed_replies_equal_finish() {
     let w = PacketWriter::request(&mut buf, Code::ACCOUNTING_REQUEST, 1);
     assert!(w.finish_or_defer(&s[0]).unwrap().is_none());
     Packet::decode(&buf).unwrap().verify_request(&s[0]).unwrap();
+}
+
+#[test]
+fn batch_signed_requests_equal_finish() {
+    let s = secrets();
+    let mut scratch = Md5Batch::new();
+    for n in [1, MIN_BATCH - 1, MIN_BATCH, 13, 40] {
+        let mut want = Vec::new();
+        let mut got = Vec::new();
+        let mut offsets = Vec::new();
+        for i in 0..n {
+            let code = [Code::ACCESS_REQUEST, Code::STATUS_SERVER][i % 2];
+            fn build(buf: &mut Vec<u8>, code: Code, i: usize) -> PacketWriter<'_> {
+                let mut w = PacketWriter::request_with_authenticator(
+                    buf,
+                    code,
+                    i as u8,
+                    [i as u8 ^ 0x5a; 16],
+                );
+                w.message_authenticator().unwrap();
+                w.attr(1, &vec![b'u'; 1 + i * 11 % 240]).unwrap();
+                w
+            }
+            let mut a = Vec::new();
+            build(&mut a, code, i).finish(&s[i % s.len()]).unwrap();
+            want.push(a);
+            let mut b = Vec::new();
+            let off = build(&mut b, code, i)
+                .finish_request_or_defer(&s[i % s.len()])
+                .unwrap()
+                .expect("deferred");
+            got.push(b);
+            offsets.push(off);
+        }
+        let mut items: Vec<_> = got
+            .iter_mut()
+            .zip(&offsets)
+            .enumerate()
+            .map(|(i, (b, &ma_offset))| RequestToSign {
+                packet: b,
+                ma_offset,
+                secret: &s[i % s.len()],
+            })
+            .collect();
+        sign_requests(&mut items, &mut scratch);
+        assert_eq!(got, want, "{n} requests");
+    }
+    // Only Access-Request and Status-Server with an MA are deferred.
+    let mut buf = Vec::new();
+    let mut w = PacketWriter::request(&mut buf, Code::ACCOUNTING_REQUEST, 1);
+    w.message_authenticator().unwrap();
+    assert!(w.finish_request_or_defer(&s[0]).unwrap().is_none());
+    Packet::decode(&buf).unwrap().verify_request(&s[0]).unwrap();
+    let mut buf = Vec::new();
+    let w = PacketWriter::request(&mut buf, Code::ACCESS_REQUEST, 1);
+    assert!(w.finish_request_or_defer(&s[0]).unwrap().is_none());
 }
 
 #[test]

@@ -150,6 +150,23 @@ impl<W> Outstanding<W> {
         self.sent[id as usize].as_mut().map(|s| &mut s.waiter)
     }
 
+    /// The waiters of the requests sent under `ids` (ascending; others
+    /// are skipped), mutably and together.
+    pub fn waiters_at_mut<'s>(&'s mut self, ids: &'s [u8]) -> impl Iterator<Item = &'s mut W> {
+        let mut slots = self.sent.iter_mut();
+        let mut next = 0usize;
+        ids.iter().filter_map(move |&id| {
+            let id = id as usize;
+            if id < next {
+                return None;
+            }
+            // O(1) on a slice iterator.
+            let s = slots.nth(id - next)?;
+            next = id + 1;
+            s.as_mut().map(|s| &mut s.waiter)
+        })
+    }
+
     /// Give up a request (timeout, cancellation, encoding failure): frees
     /// its Identifier and Token and returns its waiter, if it was sent.
     pub fn release(&mut self, slot: Slot) -> Option<W> {

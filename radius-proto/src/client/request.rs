@@ -211,6 +211,26 @@ impl ClientRequest {
         let out = w.finish(secret)?;
         Ok(out[4..20].try_into().expect("header"))
     }
+
+    /// [`encode`](Self::encode), except that an Access-Request or
+    /// Status-Server is left with its Message-Authenticator zero, to be
+    /// signed with others in one batch
+    /// ([`radius_core::crypto::batch::sign_requests`]); also returns that
+    /// value's offset (`None`: the packet is finished).
+    pub fn encode_deferred(
+        &self,
+        id: u8,
+        secret: &Secret,
+        buf: &mut Vec<u8>,
+    ) -> Result<([u8; 16], Option<usize>), EncodeError> {
+        let mut w = PacketWriter::request_with_authenticator(buf, self.code, id, self.auth);
+        if self.message_authenticator {
+            w.message_authenticator()?;
+        }
+        w.raw(&self.attrs)?;
+        let off = w.finish_request_or_defer(secret)?;
+        Ok((buf[4..20].try_into().expect("header"), off))
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! replies are matched and verified by the same rules as the clients'),
 //! their datagrams for retransmission, and their deadlines. It takes the
 //! time as an argument and returns datagrams and events; the I/O layer
-//! sends what it is handed, feeds it what arrives and calls
+//! sends what [`transmit`](Relay::transmit) hands it (the requests sent
+//! since, their Message-Authenticators computed together in one MD5
+//! batch, and the retransmissions due), feeds it what arrives and calls
 //! [`poll`](Relay::poll) when [`next_deadline`](Relay::next_deadline)
 //! passes. `T` is what the caller keeps per request (the NAS's request,
 //! the servers tried ...), handed back with the reply or the expiry.
@@ -19,6 +21,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use radius_core::crypto::batch::{sign_requests, RequestToSign};
+use radius_core::md5x::Md5Batch;
 use radius_core::{Code, EncodeError, Packet, RadiusVersion, Secret};
 
 use crate::client::{ClientRequest, Outstanding, ReplyError, Slot};
@@ -82,23 +86,13 @@ pub struct Answer<'a, T> {
     pub attempts: u32,
 }
 
-/// What a deadline brought.
+/// A request given up: no reply in time (its Identifier is free again).
 #[derive(Debug)]
-pub enum Event<'a, T> {
-    /// Send this datagram to `dst` again (same Identifier, same octets).
-    Retransmit {
-        /// The home server.
-        dst: SocketAddr,
-        /// The datagram.
-        datagram: &'a [u8],
-    },
-    /// No reply in time: the request is given up (its Identifier freed).
-    Expired {
-        /// The home server.
-        dst: SocketAddr,
-        /// The caller's value for it.
-        ctx: T,
-    },
+pub struct Expired<T> {
+    /// The home server.
+    pub dst: SocketAddr,
+    /// The caller's value for it.
+    pub ctx: T,
 }
 
 struct Pending<T> {
@@ -112,6 +106,8 @@ struct Pending<T> {
     retransmit_at: Option<Instant>,
     give_up_at: Instant,
     attempts: u32,
+    /// Offset of its Message-Authenticator while not yet computed.
+    unsigned: Option<usize>,
 }
 
 struct Table<T> {
@@ -142,6 +138,8 @@ pub struct Relay<T> {
     tables: Vec<Table<T>>,
     seq: u64,
     len: usize,
+    /// Datagrams to hand to the I/O layer: (table, Identifier, seq).
+    queued: Vec<(usize, u8, u64)>,
 }
 
 impl<T> Default for Relay<T> {
@@ -150,6 +148,7 @@ impl<T> Default for Relay<T> {
             tables: Vec::new(),
             seq: 0,
             len: 0,
+            queued: Vec::new(),
         }
     }
 }
@@ -180,8 +179,8 @@ impl<T> Relay<T> {
     }
 
     /// Encode `req` for the home server at `dst` (secret `secret`) under a
-    /// free Identifier and keep it outstanding with `ctx`; returns the
-    /// datagram to send now.
+    /// free Identifier, keep it outstanding with `ctx`, and queue its
+    /// datagram for the next [`transmit`](Self::transmit).
     pub fn send(
         &mut self,
         dst: SocketAddr,
@@ -190,7 +189,7 @@ impl<T> Relay<T> {
         timing: Timing,
         now: Instant,
         ctx: T,
-    ) -> Result<&[u8], Refused<T>> {
+    ) -> Result<(), Refused<T>> {
         let t = match self.tables.iter().position(|t| t.dst == dst) {
             Some(i) => i,
             None => {
@@ -222,7 +221,7 @@ impl<T> Relay<T> {
             });
         };
         let mut datagram = Vec::with_capacity(64 + req.attribute_bytes().len());
-        let auth = match req.encode(slot.id(), secret, &mut datagram) {
+        let (auth, unsigned) = match req.encode_deferred(slot.id(), secret, &mut datagram) {
             Ok(a) => a,
             Err(e) => {
                 table.out.release(slot);
@@ -252,11 +251,51 @@ impl<T> Relay<T> {
                 retransmit_at,
                 give_up_at,
                 attempts: 1,
+                unsigned,
             },
         );
         self.len += 1;
-        let p = table.out.waiter(slot.id()).expect("just sent");
-        Ok(&p.datagram)
+        self.queued.push((t, slot.id(), seq));
+        Ok(())
+    }
+
+    /// Hand `f` every datagram queued since the last call (requests sent,
+    /// retransmissions due), in order, after computing the
+    /// Message-Authenticators of the new ones together (`scratch` keeps
+    /// its buffers between calls).
+    pub fn transmit(&mut self, scratch: &mut Md5Batch, mut f: impl FnMut(SocketAddr, &[u8])) {
+        if self.queued.is_empty() {
+            return;
+        }
+        {
+            let mut items: Vec<RequestToSign<'_>> = Vec::new();
+            let queued = &self.queued;
+            let mut ids: Vec<Vec<u8>> = vec![Vec::new(); self.tables.len()];
+            for &(t, id, _) in queued {
+                ids[t].push(id);
+            }
+            for (table, ids) in self.tables.iter_mut().zip(&mut ids) {
+                ids.sort_unstable();
+                let secret = &table.secret;
+                for p in table.out.waiters_at_mut(ids) {
+                    // Retransmissions are signed already.
+                    if let Some(off) = p.unsigned.take() {
+                        items.push(RequestToSign {
+                            packet: &mut p.datagram,
+                            ma_offset: off,
+                            secret,
+                        });
+                    }
+                }
+            }
+            sign_requests(&mut items, scratch);
+        }
+        for (t, id, seq) in self.queued.drain(..) {
+            let table = &self.tables[t];
+            if let Some(p) = table.out.waiter(id).filter(|p| p.seq == seq) {
+                f(table.dst, &p.datagram);
+            }
+        }
     }
 
     /// The secret of the home server at `src`, if requests went there.
@@ -323,10 +362,10 @@ impl<T> Relay<T> {
             .min()
     }
 
-    /// Run every deadline due by `now`: `f` hears of each retransmission
-    /// to make and each request given up.
-    pub fn poll(&mut self, now: Instant, mut f: impl FnMut(Event<'_, T>)) {
-        for t in &mut self.tables {
+    /// Run every deadline due by `now`: a retransmission due is queued for
+    /// [`transmit`](Self::transmit), and `f` hears of each request given up.
+    pub fn poll(&mut self, now: Instant, mut f: impl FnMut(Expired<T>)) {
+        for (ti, t) in self.tables.iter_mut().enumerate() {
             while let Some(&(at, id, seq)) = t.deadlines.front() {
                 if at > now {
                     break;
@@ -342,15 +381,12 @@ impl<T> Relay<T> {
                     let p = t.out.waiter_mut(id).expect("outstanding");
                     p.retransmit_at = None;
                     p.attempts += 1;
-                    f(Event::Retransmit {
-                        dst: t.dst,
-                        datagram: &p.datagram,
-                    });
+                    self.queued.push((ti, id, seq));
                 } else {
                     let slot = p.slot;
                     let p = t.out.release(slot).expect("outstanding");
                     self.len -= 1;
-                    f(Event::Expired {
+                    f(Expired {
                         dst: t.dst,
                         ctx: p.ctx,
                     });
@@ -362,6 +398,7 @@ impl<T> Relay<T> {
     /// Give up every request (the socket is closing): their values.
     pub fn drain(&mut self) -> Vec<T> {
         self.len = 0;
+        self.queued.clear();
         let mut out = Vec::new();
         for t in &mut self.tables {
             t.deadlines.clear();
@@ -388,6 +425,31 @@ mod tests {
         r
     }
 
+    /// What the relay hands over to send now.
+    fn sent<T>(r: &mut Relay<T>) -> Vec<(SocketAddr, Vec<u8>)> {
+        let mut out = Vec::new();
+        r.transmit(&mut Md5Batch::default(), |dst, d| {
+            out.push((dst, d.to_vec()))
+        });
+        out
+    }
+
+    /// Send one request and take its datagram.
+    fn send_one<T>(
+        r: &mut Relay<T>,
+        dst: SocketAddr,
+        timing: Timing,
+        at: Instant,
+        ctx: T,
+    ) -> Vec<u8> {
+        r.send(dst, &Secret::new(SECRET), &access(), timing, at, ctx)
+            .map_err(|e| e.why)
+            .unwrap();
+        let mut d = sent(r);
+        assert_eq!(d.len(), 1);
+        d.pop().unwrap().1
+    }
+
     /// The home server's reply to `datagram`.
     fn answer(datagram: &[u8], code: Code, secret: &str, ma: bool) -> Vec<u8> {
         let auth: [u8; 16] = datagram[4..20].try_into().unwrap();
@@ -401,20 +463,46 @@ mod tests {
     }
 
     #[test]
+    fn requests_sent_together_are_signed_in_one_batch_as_one_at_a_time() {
+        let s = Secret::new(SECRET);
+        let other = Secret::new("other-secret");
+        let t0 = Instant::now();
+        let timing = Timing::window(Duration::from_secs(2));
+        // Below and above the lane threshold, to two servers with two secrets.
+        for n in [1, 3, 4, 9, 40] {
+            let mut r = Relay::new();
+            for i in 0..n {
+                let (dst, secret) = if i % 3 == 2 {
+                    (home(1645), &other)
+                } else {
+                    (home(1812), &s)
+                };
+                let mut req = access();
+                req.attr(4, &[10, 0, 0, i as u8]).unwrap();
+                r.send(dst, secret, &req, timing, t0, i).unwrap();
+            }
+            let out = sent(&mut r);
+            assert_eq!(out.len(), n);
+            for (i, (dst, d)) in out.iter().enumerate() {
+                let secret = if dst.port() == 1645 { &other } else { &s };
+                let p = Packet::decode(d).unwrap();
+                assert_eq!(p.verify_request(secret), Ok(true), "n {n}, request {i}");
+                assert_eq!(p.attributes().next().unwrap().typ, 80, "MA first");
+            }
+            // Handed over once.
+            assert!(sent(&mut r).is_empty());
+        }
+    }
+
+    #[test]
     fn a_reply_is_verified_matched_and_frees_its_identifier() {
         let s = Secret::new(SECRET);
         let mut r = Relay::new();
         let t0 = Instant::now();
         let timing = Timing::window(Duration::from_secs(2));
-        let d = r
-            .send(home(1812), &s, &access(), timing, t0, "a")
-            .unwrap()
-            .to_vec();
+        let d = send_one(&mut r, home(1812), timing, t0, "a");
         assert_eq!(Packet::decode(&d).unwrap().verify_request(&s), Ok(true));
-        let d2 = r
-            .send(home(1812), &s, &access(), timing, t0, "b")
-            .unwrap()
-            .to_vec();
+        let d2 = send_one(&mut r, home(1812), timing, t0, "b");
         assert_ne!(d[1], d2[1], "one Identifier space per destination");
         assert_eq!(r.len(), 2);
 
@@ -447,21 +535,14 @@ mod tests {
             ReplyError::Unmatched
         );
         // Its deadline comes and finds nothing to do; the other request's
-        // retransmission is due.
-        let mut events = Vec::new();
-        r.poll(t0 + Duration::from_secs(1), |e| {
-            events.push(match e {
-                Event::Retransmit { datagram, .. } => ("retransmit", datagram.to_vec()),
-                Event::Expired { ctx, .. } => (ctx, Vec::new()),
-            })
-        });
-        assert_eq!(events, [("retransmit", d2.clone())]);
+        // retransmission is due: the same octets again.
+        let mut expired = Vec::new();
+        r.poll(t0 + Duration::from_secs(1), |e| expired.push(e.ctx));
+        assert!(expired.is_empty());
+        assert_eq!(sent(&mut r), [(home(1812), d2.clone())]);
         // Once signed, a reply to an Access-Request must be signed: the
         // next one without Message-Authenticator is refused.
-        let d3 = r
-            .send(home(1812), &s, &access(), timing, t0, "c")
-            .unwrap()
-            .to_vec();
+        let d3 = send_one(&mut r, home(1812), timing, t0, "c");
         let unsigned = answer(&d3, Code::ACCESS_REJECT, SECRET, false);
         assert_eq!(
             r.on_reply(home(1812), &unsigned, None).unwrap_err(),
@@ -471,52 +552,46 @@ mod tests {
 
     #[test]
     fn deadlines_retransmit_once_then_expire_in_order() {
-        let s = Secret::new(SECRET);
         let mut r = Relay::new();
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         let timing = Timing::window(ms(1000));
-        let a = r
-            .send(home(1812), &s, &access(), timing, t0, 1)
-            .unwrap()
-            .to_vec();
-        r.send(home(1812), &s, &access(), timing, t0 + ms(100), 2)
-            .unwrap();
+        let a = send_one(&mut r, home(1812), timing, t0, 1);
+        let b = send_one(&mut r, home(1812), timing, t0 + ms(100), 2);
         // A shorter timing to another server, and to the same server (out of
         // send order): each deadline is kept in order.
         let short = Timing {
             retransmit: None,
             give_up: ms(200),
         };
-        r.send(home(1813), &s, &access(), short, t0 + ms(100), 3)
-            .unwrap();
-        r.send(home(1812), &s, &access(), short, t0 + ms(150), 4)
-            .unwrap();
+        send_one(&mut r, home(1813), short, t0 + ms(100), 3);
+        send_one(&mut r, home(1812), short, t0 + ms(150), 4);
         assert_eq!(r.next_deadline(), Some(t0 + ms(300)));
         let mut log = Vec::new();
         let run = |r: &mut Relay<i32>, at: Duration, log: &mut Vec<String>| {
             r.poll(t0 + at, |e| {
-                log.push(match e {
-                    Event::Retransmit { dst, datagram } => {
-                        format!("re {} id {}", dst.port(), datagram[1])
-                    }
-                    Event::Expired { dst, ctx } => format!("exp {} {ctx}", dst.port()),
-                })
-            })
+                log.push(format!("exp {} {}", e.dst.port(), e.ctx))
+            });
+            for (dst, d) in sent(r) {
+                log.push(format!("re {} id {}", dst.port(), d[1]));
+            }
         };
         run(&mut r, ms(299), &mut log);
         assert!(log.is_empty());
         run(&mut r, ms(350), &mut log);
         assert_eq!(log, ["exp 1812 4", "exp 1813 3"]);
         run(&mut r, ms(600), &mut log);
-        assert_eq!(log.len(), 4);
-        assert_eq!(log[2], format!("re 1812 id {}", a[1]));
-        assert!(log[3].starts_with("re 1812 id "), "{log:?}");
+        assert_eq!(
+            log[2..],
+            [
+                format!("re 1812 id {}", a[1]),
+                format!("re 1812 id {}", b[1])
+            ]
+        );
         run(&mut r, ms(1050), &mut log);
-        assert_eq!(log.len(), 5);
-        assert_eq!(log[4], "exp 1812 1");
+        assert_eq!(log[4..], ["exp 1812 1"]);
         run(&mut r, ms(1100), &mut log);
-        assert_eq!(log[5], "exp 1812 2");
+        assert_eq!(log[5..], ["exp 1812 2"]);
         assert!(r.is_empty());
         assert_eq!(r.next_deadline(), None);
     }
@@ -543,11 +618,11 @@ mod tests {
         assert_eq!(e.why, Refusal::SecretChanged);
         assert_eq!(r.drain().len(), 257);
         assert!(r.is_empty());
+        assert!(sent(&mut r).is_empty(), "drained: nothing left to send");
         // Nothing outstanding: the new secret takes over.
-        let d = r
-            .send(home(1813), &other, &access(), timing, t0, 259)
-            .unwrap()
-            .to_vec();
+        r.send(home(1813), &other, &access(), timing, t0, 259)
+            .unwrap();
+        let d = sent(&mut r).pop().unwrap().1;
         assert_eq!(Packet::decode(&d).unwrap().verify_request(&other), Ok(true));
     }
 }
