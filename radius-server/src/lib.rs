@@ -33,11 +33,13 @@ extern crate self as radius_server;
 
 mod batch;
 pub mod client;
+mod dispatch;
 pub mod eap;
 pub mod extract;
 mod fair;
 mod forward;
 pub mod handler;
+mod listener;
 pub mod proxy;
 pub mod radsec;
 mod send_queue;
