@@ -16,7 +16,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Instant;
 
-use radius_core::crypto::batch::{expected_for_replies, ReplyToCheck, MIN_BATCH};
+use radius_core::crypto::batch::{by_length, expected_per_datagram, ReplyToCheck, MIN_BATCH};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::MAX_PACKET_LEN;
 use radius_proto::client::ReplyError;
@@ -53,12 +53,13 @@ struct Side {
     tx: SendBatch,
 }
 
-/// Scratch for checking one receive batch's replies together.
+/// Scratch for checking one receive batch's replies together (and for
+/// signing the forwarded requests).
 #[derive(Default)]
 struct Checks {
     md5: Md5Batch,
-    auths: Vec<Option<[u8; 16]>>,
-    expected: Vec<[u8; 16]>,
+    /// Per datagram: what `Relay::on_reply` takes.
+    pre: Vec<Option<([u8; 16], [u8; 16])>>,
 }
 
 /// A receive loop's forwarding state (see the module docs).
@@ -251,39 +252,24 @@ impl<G> Upstream<G> {
     /// [`MIN_BATCH`] on, their Response Authenticators are computed
     /// together first (as the UDP client checks its replies).
     fn on_batch(&mut self, rx: &RecvBatch, n: usize, now: Instant) {
-        let mut pre: Vec<Option<([u8; 16], [u8; 16])>> = vec![None; n];
+        let w = &mut self.checks;
+        w.pre.clear();
         if n >= MIN_BATCH {
-            let w = &mut self.checks;
             let relay = &self.relay;
-            let packet = |i: usize| {
-                let (d, _) = rx.get(i);
-                let len = d
-                    .get(2..4)
-                    .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as usize);
-                (20..=d.len()).contains(&len).then(|| &d[..len])
-            };
-            w.auths.clear();
-            w.auths.extend((0..n).map(|i| {
-                let src = rx.get(i).1;
-                packet(i).and_then(|p| relay.request_authenticator(src, p))
-            }));
-            let items: Vec<ReplyToCheck<'_>> = (0..n)
-                .filter_map(|i| {
-                    Some(ReplyToCheck {
-                        packet: packet(i)?,
-                        request_auth: w.auths[i]?,
-                        secret: relay.secret(rx.get(i).1)?,
-                    })
+            let checks = (0..n).map(|i| {
+                let (d, src) = rx.get(i);
+                let packet = by_length(d)?;
+                Some(ReplyToCheck {
+                    packet,
+                    request_auth: relay.request_authenticator(src, packet)?,
+                    secret: relay.secret(src)?,
                 })
-                .collect();
-            expected_for_replies(&items, &mut w.md5, &mut w.expected);
-            let mut expected = w.expected.iter();
-            for (i, p) in pre.iter_mut().enumerate() {
-                *p = w.auths[i].and_then(|auth| Some((auth, *expected.next()?)));
-            }
+            });
+            expected_per_datagram(checks, &mut w.md5, &mut w.pre);
         }
-        for (i, pre) in pre.into_iter().enumerate() {
+        for i in 0..n {
             let (data, src) = rx.get(i);
+            let pre = self.checks.pre.get(i).copied().flatten();
             self.on_datagram(src, data, pre, now);
         }
     }

@@ -290,3 +290,37 @@ pub fn expected_for_replies(
     scratch.run();
     out.extend((0..items.len()).map(|i| scratch.digest(i)));
 }
+
+/// A received datagram as its Length field says (octets past Length are
+/// not part of the packet); `None` when Length is not usable.
+pub fn by_length(datagram: &[u8]) -> Option<&[u8]> {
+    let len = datagram
+        .get(2..4)
+        .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as usize);
+    (20..=datagram.len())
+        .contains(&len)
+        .then(|| &datagram[..len])
+}
+
+/// [`expected_for_replies`] for a receive batch: given per datagram the
+/// reply to check (`None`: nothing to precompute), `out` gets per datagram
+/// `Some((request authenticator, expected Response Authenticator))`, the
+/// pair `Outstanding::on_reply_expected` in radius-proto takes.
+pub fn expected_per_datagram<'a>(
+    checks: impl IntoIterator<Item = Option<ReplyToCheck<'a>>>,
+    scratch: &mut Md5Batch,
+    out: &mut Vec<Option<([u8; 16], [u8; 16])>>,
+) {
+    out.clear();
+    let mut items = Vec::new();
+    for c in checks {
+        out.push(c.as_ref().map(|c| (c.request_auth, [0; 16])));
+        items.extend(c);
+    }
+    let mut expected = Vec::with_capacity(items.len());
+    expected_for_replies(&items, scratch, &mut expected);
+    let mut expected = expected.into_iter();
+    for (_, e) in out.iter_mut().flatten() {
+        *e = expected.next().expect("one per reply checked");
+    }
+}

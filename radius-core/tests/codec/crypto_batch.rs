@@ -278,3 +278,42 @@ fn expected_response_authenticators_match_verify_reply() {
         }
     }
 }
+
+#[test]
+fn expected_per_datagram_pairs_each_reply_and_skips_the_rest() {
+    use radius_core::crypto::batch::{by_length, expected_per_datagram};
+    let s = Secret::new("testing123");
+    let mut datagrams = Vec::new();
+    for i in 0..9u8 {
+        let auth = [i; 16];
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::reply(&mut buf, Code::ACCESS_ACCEPT, i, &auth);
+        w.attr(18, &vec![b'm'; i as usize * 9]).unwrap();
+        w.finish(&s).unwrap();
+        // Trailing octets past Length are not part of the packet.
+        buf.extend_from_slice(&[0xee; 3]);
+        datagrams.push((buf, auth));
+    }
+    assert_eq!(by_length(&[1, 2, 0, 19]), None);
+    assert_eq!(by_length(&[0u8; 19]), None);
+    let mut out = Vec::new();
+    let checks = datagrams.iter().enumerate().map(|(i, (d, auth))| {
+        (i % 4 != 3).then(|| ReplyToCheck {
+            packet: by_length(d).unwrap(),
+            request_auth: *auth,
+            secret: &s,
+        })
+    });
+    expected_per_datagram(checks, &mut Md5Batch::new(), &mut out);
+    assert_eq!(out.len(), datagrams.len());
+    for (i, ((d, auth), pre)) in datagrams.iter().zip(&out).enumerate() {
+        if i % 4 == 3 {
+            assert_eq!(*pre, None);
+            continue;
+        }
+        let (a, e) = pre.unwrap();
+        assert_eq!(a, *auth);
+        // The expected value is the one the reply carries.
+        assert_eq!(&e[..], &by_length(d).unwrap()[4..20], "datagram {i}");
+    }
+}

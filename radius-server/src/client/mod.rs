@@ -47,7 +47,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use radius_core::crypto::batch::{expected_for_replies, ReplyToCheck, MIN_BATCH};
+use radius_core::crypto::batch::{by_length, expected_per_datagram, ReplyToCheck, MIN_BATCH};
 use radius_core::md5x::Md5Batch;
 use radius_core::packet::MAX_PACKET_LEN;
 use radius_core::typed::{get_all_from, get_from, Attribute, CryptoCtx};
@@ -558,10 +558,10 @@ async fn recv_loop(udp: Arc<UdpSocket>, state: Arc<Mutex<SockState>>, shared: Ar
 #[derive(Default)]
 struct Checks {
     md5: Md5Batch,
-    /// Per datagram: the request authenticator it would answer (`None`
-    /// also when its Length is not usable).
+    /// Per datagram: the request authenticator it would answer.
     auths: Vec<Option<[u8; 16]>>,
-    expected: Vec<[u8; 16]>,
+    /// Per datagram: what [`proto::Outstanding::on_reply_expected`] takes.
+    pre: Vec<Option<([u8; 16], [u8; 16])>>,
 }
 
 /// Hand each of `n` received datagrams to the request it answers. From
@@ -580,35 +580,23 @@ fn on_batch(
         }
         return;
     }
-    // The packet as Length says (trailing octets are not part of it).
-    let packet = |i: usize| {
-        let d = batch.get(i).0;
-        let len = d
-            .get(2..4)
-            .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as usize);
-        (20..=d.len()).contains(&len).then(|| &d[..len])
-    };
     {
         let st = state.lock().expect("lock");
         w.auths.clear();
-        w.auths
-            .extend((0..n).map(|i| packet(i).and_then(|p| st.request_authenticator(p))));
+        w.auths.extend(
+            (0..n).map(|i| by_length(batch.get(i).0).and_then(|p| st.request_authenticator(p))),
+        );
     }
-    let items: Vec<ReplyToCheck<'_>> = (0..n)
-        .filter_map(|i| {
-            Some(ReplyToCheck {
-                packet: packet(i)?,
-                request_auth: w.auths[i]?,
-                secret: &shared.secret,
-            })
+    let checks = (0..n).map(|i| {
+        Some(ReplyToCheck {
+            packet: by_length(batch.get(i).0)?,
+            request_auth: w.auths[i]?,
+            secret: &shared.secret,
         })
-        .collect();
-    expected_for_replies(&items, &mut w.md5, &mut w.expected);
-    // `expected` holds one value per datagram with an authenticator, in order.
-    let mut expected = w.expected.iter();
+    });
+    expected_per_datagram(checks, &mut w.md5, &mut w.pre);
     for i in 0..n {
-        let pre = w.auths[i].and_then(|auth| Some((auth, *expected.next()?)));
-        on_datagram(batch.get(i).0, state, shared, pre);
+        on_datagram(batch.get(i).0, state, shared, w.pre[i]);
     }
 }
 
