@@ -12,7 +12,8 @@
 # and prints its PID. It does not answer Status-Server, so our home servers
 # use status_check = "none".
 # Usage: scripts/side-by-side-proxy.sh   (env: C=64 DUR=8 ROUNDS=3;
-#   CARGO_TARGET_DIR is honoured)
+#   SOCKETS=n: the bench's NAS source ports (its default 8; 64 is the
+#   many-NASes shape); CARGO_TARGET_DIR is honoured)
 #   PERF=file   also: record a perf profile (-g) of ours during its last round.
 #   MEM=1       also: the proxies' RSS under -c 64 and -c $MEM_C (1024),
 #               i.e. memory per outstanding request.
@@ -111,7 +112,7 @@ for round in $(seq "$ROUNDS"); do
     if [ -n "${PERF:-}" ] && [ "$1" = typed-radius ] && [ "$round" = "$ROUNDS" ]; then
       (sleep 1; perf record -q -g -o "$PERF" -p "$2" -- sleep $(( DUR - 2 )) >/dev/null 2>&1) &
     fi
-    $B bench -q --json --pid "$2" -c "$C" -d "$DUR" "127.0.0.1:$3" auth | tee -a "$W/$1.json"
+    $B bench -q --json --pid "$2" -c "$C" ${SOCKETS:+--sockets "$SOCKETS"} -d "$DUR" "127.0.0.1:$3" auth | tee -a "$W/$1.json"
   done
 done
 median() { jq -s "map(.$2) | sort | .[length/2|floor]" "$W/$1.json"; }
