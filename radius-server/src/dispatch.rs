@@ -112,7 +112,8 @@ pub(crate) enum Inline {
     Unsigned(Unsigned),
 }
 
-/// Run the handler for `req`. A handler that finishes at its first poll
+/// Forward `req` (when the forward hook routes it and the listener can
+/// take it) or run its handler. A handler that finishes at its first poll
 /// leaves its reply in `out`; one that does not is spawned and sends its
 /// own reply.
 fn dispatch<S: Clone + Send + Sync + 'static>(
@@ -124,9 +125,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
     let (engine, shared, waker, now) = (cx.engine, cx.shared, cx.waker, cx.now);
     if let Some(fw) = shared.forward.as_ref().and_then(|f| f(&shared.state, &req)) {
         let client = req.client().clone();
-        if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
-            || client.in_flight() >= shared.config.max_in_flight_per_client
-        {
+        if shared.overloaded(&client) {
             engine.abandon(&req, DropReason::Overloaded, now);
             return Inline::Nothing;
         }
@@ -144,9 +143,7 @@ fn dispatch<S: Clone + Send + Sync + 'static>(
         return Inline::Nothing;
     };
     let client = req.client().clone();
-    if shared.in_flight.load(Ordering::Relaxed) >= shared.config.max_in_flight
-        || client.in_flight() >= shared.config.max_in_flight_per_client
-    {
+    if shared.overloaded(&client) {
         engine.abandon(&req, DropReason::Overloaded, now);
         return Inline::Nothing;
     }

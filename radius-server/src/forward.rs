@@ -153,56 +153,55 @@ impl<G> Upstream<G> {
     /// is left. With `first`, a request the relay cannot take is handed
     /// back (returned) instead.
     fn send(&mut self, mut job: Job<G>, now: Instant, first: bool) -> Option<Job<G>> {
-        loop {
-            let proxy = job.fw.proxy.clone();
-            let Some(idx) = proxy.next_server(&mut job.walk, now) else {
-                let e = ProxyError::NoServer(proxy.pool_name(job.fw.pool).to_owned());
-                self.fail(job, &e);
+        // Kept past the move of `job` into the relay.
+        let proxy = job.fw.proxy.clone();
+        let Some(idx) = proxy.next_server(&mut job.walk, now) else {
+            let e = ProxyError::NoServer(proxy.pool_name(job.fw.pool).to_owned());
+            self.fail(job, &e);
+            return None;
+        };
+        let rewritten = proxy.rewrite(
+            &job.req,
+            idx,
+            job.fw.user_name.as_deref(),
+            job.walk.token.as_deref(),
+        );
+        let creq = match rewritten {
+            Ok(r) => r,
+            Err(e) => {
+                self.fail(job, &ProxyError::Forward(e));
                 return None;
-            };
-            let creq = match proxy.rewrite(
-                &job.req,
-                idx,
-                job.fw.user_name.as_deref(),
-                job.walk.token.as_deref(),
-            ) {
-                Ok(r) => r,
+            }
+        };
+        let (dst, secret, window) = proxy.udp_target(idx, job.req.code());
+        let f = family(dst);
+        if self.sides[f].is_none() {
+            match open(dst.is_ipv6()) {
+                Ok(s) => self.sides[f] = Some(s),
                 Err(e) => {
-                    self.fail(job, &ProxyError::Forward(e));
-                    return None;
-                }
-            };
-            let (dst, secret, window) = proxy.udp_target(idx, job.req.code());
-            let f = family(dst);
-            if self.sides[f].is_none() {
-                match open(dst.is_ipv6()) {
-                    Ok(s) => self.sides[f] = Some(s),
-                    Err(e) if first => {
-                        tracing::warn!(%dst, "no upstream socket: {e}");
+                    tracing::warn!(%dst, "no upstream socket: {e}");
+                    if first {
                         return Some(job);
                     }
-                    Err(e) => {
-                        tracing::warn!(%dst, "no upstream socket: {e}");
-                        proxy.on_sent(idx, now);
-                        proxy.on_no_answer(idx, now, true, &e);
-                        continue;
-                    }
+                    // Ours, not the server's: its health stays as it is.
+                    self.fail(job, &ProxyError::Socket(e));
+                    return None;
                 }
             }
-            job.home = idx;
-            match self
-                .relay
-                .send(dst, secret, &creq, Timing::window(window), now, job)
-            {
-                Ok(()) => {
-                    proxy.on_sent(idx, now);
-                    return None;
-                }
-                Err(r) if first && !matches!(r.why, Refusal::Encode(_)) => return Some(r.ctx),
-                Err(r) => {
-                    self.fail(r.ctx, &ProxyError::Relay(r.why));
-                    return None;
-                }
+        }
+        job.home = idx;
+        match self
+            .relay
+            .send(dst, secret, &creq, Timing::window(window), now, job)
+        {
+            Ok(()) => {
+                proxy.on_sent(idx, now);
+                None
+            }
+            Err(r) if first && !matches!(r.why, Refusal::Encode(_)) => Some(r.ctx),
+            Err(r) => {
+                self.fail(r.ctx, &ProxyError::Relay(r.why));
+                None
             }
         }
     }
@@ -222,9 +221,8 @@ impl<G> Upstream<G> {
     }
 
     /// Read what the home servers sent; each verified reply becomes a
-    /// [`Done`]. Returns whether anything was read.
-    pub(crate) fn receive(&mut self, now: Instant) -> bool {
-        let mut any = false;
+    /// [`Done`].
+    pub(crate) fn receive(&mut self, now: Instant) {
         for f in 0..2 {
             let mut errors = 0;
             while let Some(side) = &mut self.sides[f] {
@@ -239,13 +237,11 @@ impl<G> Upstream<G> {
                     }
                     Err(_) => break,
                 };
-                any = true;
                 let side = self.sides[f].take().expect("checked");
                 self.on_batch(&side.rx, n, now);
                 self.sides[f] = Some(side);
             }
         }
-        any
     }
 
     /// Hand each of `n` datagrams to the request it answers. From

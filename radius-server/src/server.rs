@@ -393,6 +393,13 @@ impl<S: Send + Sync> InFlight for Inner<S> {
 }
 
 impl<S: 'static> Inner<S> {
+    /// Whether a new request would pass the in-flight limits (in total,
+    /// or for `client`).
+    pub(crate) fn overloaded(&self, client: &crate::Client) -> bool {
+        self.in_flight.load(Ordering::Relaxed) >= self.config.max_in_flight
+            || client.in_flight() >= self.config.max_in_flight_per_client
+    }
+
     pub(crate) fn handler(&self, code: radius_core::Code) -> Option<&DynHandler<S>> {
         self.handlers.get(code)
     }

@@ -80,12 +80,18 @@ pub(super) async fn auth(
 /// (the datagram path, [`proxy::Routes::forwarding`]): what the handler
 /// would have logged for it.
 pub(super) fn log_proxied(req: &Request, reply: &Reply) {
-    let name = match req.get::<UserName>() {
-        Some(Ok(n)) => n.into_value(),
-        _ => String::new(),
-    };
-    auth_log(req, &name, reply, &proxied(reply));
+    // Borrowed: this runs for every relayed reply, logged or not. The
+    // listener forwards only requests whose User-Name is UTF-8.
+    let name = req
+        .raw_attrs(USER_NAME)
+        .next()
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or_default();
+    auth_log(req, name, reply, &proxied(reply));
 }
+
+/// User-Name (RFC 2865 §5.1).
+const USER_NAME: u8 = 1;
 
 fn proxied(reply: &Reply) -> Outcome {
     let why = match reply.code() {

@@ -119,6 +119,8 @@ struct Table<T> {
     /// It has signed a reply to an Access-Request: require that from now
     /// on (the BlastRADIUS "auto" rule).
     seen_ma: bool,
+    /// [`Relay::transmit`]'s scratch: the Identifiers queued here.
+    to_sign: Vec<u8>,
 }
 
 impl<T> Table<T> {
@@ -199,6 +201,7 @@ impl<T> Relay<T> {
                     out: Outstanding::new(RadiusVersion::V1_0, 0),
                     deadlines: VecDeque::new(),
                     seen_ma: false,
+                    to_sign: Vec::new(),
                 });
                 self.tables.len() - 1
             }
@@ -269,15 +272,18 @@ impl<T> Relay<T> {
         }
         {
             let mut items: Vec<RequestToSign<'_>> = Vec::new();
-            let queued = &self.queued;
-            let mut ids: Vec<Vec<u8>> = vec![Vec::new(); self.tables.len()];
-            for &(t, id, _) in queued {
-                ids[t].push(id);
+            for &(t, id, _) in &self.queued {
+                self.tables[t].to_sign.push(id);
             }
-            for (table, ids) in self.tables.iter_mut().zip(&mut ids) {
-                ids.sort_unstable();
-                let secret = &table.secret;
-                for p in table.out.waiters_at_mut(ids) {
+            for table in &mut self.tables {
+                let Table {
+                    out,
+                    secret,
+                    to_sign,
+                    ..
+                } = table;
+                to_sign.sort_unstable();
+                for p in out.waiters_at_mut(to_sign) {
                     // Retransmissions are signed already.
                     if let Some(off) = p.unsigned.take() {
                         items.push(RequestToSign {
@@ -289,6 +295,9 @@ impl<T> Relay<T> {
                 }
             }
             sign_requests(&mut items, scratch);
+        }
+        for t in &mut self.tables {
+            t.to_sign.clear();
         }
         for (t, id, seq) in self.queued.drain(..) {
             let table = &self.tables[t];

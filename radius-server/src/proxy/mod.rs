@@ -149,6 +149,9 @@ pub enum ProxyError {
     /// failover (see [`Forward`]).
     #[error("{0}")]
     Relay(radius_proto::proxy::relay::Refusal),
+    /// The listener could not open its socket towards the home servers.
+    #[error("no socket towards the home servers: {0}")]
+    Socket(std::io::Error),
     /// A RadSec home server's TLS settings are unusable.
     #[error("home server {0:?}: {1}")]
     RadSec(String, crate::radsec::ClientError),
